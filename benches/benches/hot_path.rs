@@ -1,0 +1,95 @@
+//! Micro-benchmarks of the per-request hot path.
+//!
+//! Run with `cargo bench -p gatehouse-benches`. Timing goals live here and in
+//! the load benchmark, never in the test suite.
+
+use std::time::Duration;
+
+use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use gatehouse::config::{AppSettings, Policy, Rule};
+use gatehouse::portal::return_path;
+use gatehouse::proxy::headers::strip_identity;
+use gatehouse::proxy::route::{normalise, Router};
+use gatehouse_templates::{login_page, LoginView};
+use pingora::http::RequestHeader;
+
+fn apps() -> Vec<AppSettings> {
+    let rule = |path: &str, policy| Rule {
+        path: path.to_owned(),
+        policy,
+    };
+    (0..10)
+        .map(|i| AppSettings {
+            name: format!("app{i}"),
+            host: (i % 2 == 0).then(|| format!("app{i}.example.com")),
+            upstreams: vec![],
+            policy: Policy::OneFactor,
+            rules: vec![
+                rule(&format!("/app{i}/public"), Policy::Bypass),
+                rule(&format!("/app{i}/admin"), Policy::TwoFactor),
+                rule(&format!("/app{i}/admin/danger"), Policy::Deny),
+            ],
+            service_tokens: None,
+            health_check_interval: Duration::from_secs(5),
+        })
+        .collect()
+}
+
+fn routing(c: &mut Criterion) {
+    let router = Router::new(&apps());
+    c.bench_function("normalise a typical path", |b| {
+        b.iter(|| normalise(black_box("/app3/admin/users/42?tab=roles")))
+    });
+    c.bench_function("normalise a hostile path", |b| {
+        b.iter(|| normalise(black_box("/app3/public/..%2F..%2Fadmin//./danger")))
+    });
+    c.bench_function("route a normalised path", |b| {
+        b.iter(|| {
+            router.route(
+                black_box(Some("app4.example.com:8080")),
+                black_box("/app4/admin/users/42"),
+            )
+        })
+    });
+}
+
+fn headers(c: &mut Criterion) {
+    let mut req = RequestHeader::build("GET", b"/app/page", None).unwrap();
+    for (k, v) in [
+        ("host", "app.example.com"),
+        ("user-agent", "Mozilla/5.0"),
+        ("accept", "text/html,application/xhtml+xml"),
+        ("accept-language", "en-GB,en;q=0.9"),
+        ("accept-encoding", "gzip, br"),
+        ("cookie", "gatehouse_session=abc; theme=dark"),
+    ] {
+        req.append_header(k, v).unwrap();
+    }
+    c.bench_function("strip identity headers (none present)", |b| {
+        b.iter_batched(
+            || req.clone(),
+            |mut r| strip_identity(&mut r),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+}
+
+fn pages(c: &mut Criterion) {
+    c.bench_function("validate a return path", |b| {
+        b.iter(|| return_path::validate(black_box("/wiki/Some_Page?action=edit")))
+    });
+    c.bench_function("render the login page", |b| {
+        b.iter(|| {
+            login_page(black_box(&LoginView {
+                csrf_token: "tQK96PNdSSOJecg-WFH46vpYzJ-OBwjYzjxKIFCjrFA",
+                rd: "/wiki",
+                username: "alice",
+                error: Some("Incorrect username or password."),
+                notice: None,
+            }))
+        })
+    });
+}
+
+criterion_group!(benches, routing, headers, pages);
+criterion_main!(benches);

@@ -1,0 +1,1 @@
+//! Benchmarks for Gatehouse live in `benches/`; see `benches/README.md`.

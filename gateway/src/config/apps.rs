@@ -1,0 +1,328 @@
+//! `apps[]` (with their rules and upstreams) and `service_tokens[]`.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::address::{parse_app_host, parse_upstream};
+use super::duration::parse_duration;
+use super::error::{quote, Problem, Problems};
+use super::raw::{RawApp, RawRule, RawServiceToken, RawUpstream};
+use super::settings::{AppSettings, Policy, Rule, ServiceToken, Upstream};
+use super::validate::parse_hex32;
+
+const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// App and token names: they appear in metrics labels and `Remote-User`.
+pub(crate) fn check_name(name: &str) -> Result<(), String> {
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if valid {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid name {}: use lower-case letters, digits, '_' and '-'",
+            quote(name)
+        ))
+    }
+}
+
+pub(crate) fn parse_policy(key: &str, text: &str) -> Result<Policy, Problem> {
+    Policy::from_name(text).ok_or_else(|| {
+        Problem::new(
+            key,
+            format!(
+                "unknown policy {} (expected bypass, one_factor, two_factor or deny)",
+                quote(text)
+            ),
+        )
+    })
+}
+
+/// Normalises a rule's path prefix the way request paths are normalised:
+/// repeated and trailing slashes dropped (the root stays `/`).
+pub(crate) fn normalise_rule_path(text: &str) -> Result<String, String> {
+    if !text.starts_with('/') {
+        return Err(format!("must start with \"/\" (got {})", quote(text)));
+    }
+    if text.contains(['?', '#']) {
+        return Err(format!(
+            "must not contain '?' or '#' (got {}); the query never matters",
+            quote(text)
+        ));
+    }
+    if text.contains('%') {
+        return Err(format!(
+            "must not be percent-encoded (got {}); request paths are decoded before matching",
+            quote(text)
+        ));
+    }
+    if text.contains('\\') || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "must not contain '\\', whitespace or control characters (got {})",
+            quote(text)
+        ));
+    }
+    let segments: Vec<&str> = text.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.iter().any(|s| *s == "." || *s == "..") {
+        return Err(format!(
+            "must not contain \".\" or \"..\" segments (got {})",
+            quote(text)
+        ));
+    }
+    Ok(format!("/{}", segments.join("/")))
+}
+
+/// Checks `service_tokens[]`; returns the valid tokens.
+pub(crate) fn check_service_tokens(
+    raw: Vec<RawServiceToken>,
+    problems: &mut Problems,
+) -> Vec<ServiceToken> {
+    let mut tokens = Vec::new();
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    let mut hashes: BTreeMap<[u8; 32], usize> = BTreeMap::new();
+    for (i, token) in raw.into_iter().enumerate() {
+        let key = format!("service_tokens[{i}]");
+        let name = match token.name {
+            None => {
+                problems.push(format!("{key}.name"), "required");
+                None
+            }
+            Some(name) => {
+                if let Err(reason) = check_name(&name) {
+                    problems.push(format!("{key}.name"), reason);
+                } else if let Some(first) = names.get(&name) {
+                    problems.push(
+                        format!("{key}.name"),
+                        format!(
+                            "duplicate service token name {} (also service_tokens[{first}].name)",
+                            quote(&name)
+                        ),
+                    );
+                } else {
+                    names.insert(name.clone(), i);
+                }
+                Some(name)
+            }
+        };
+        let sha256 = match token.token_sha256 {
+            None => {
+                problems.push(
+                    format!("{key}.token_sha256"),
+                    "required (the hex SHA-256 of the token)",
+                );
+                None
+            }
+            Some(hex) => match parse_hex32(&hex) {
+                Err(reason) => {
+                    problems.push(format!("{key}.token_sha256"), reason);
+                    None
+                }
+                Ok(sha256) => {
+                    if let Some(first) = hashes.get(&sha256) {
+                        problems.push(
+                            format!("{key}.token_sha256"),
+                            format!("same hash as service_tokens[{first}]; every token must be different"),
+                        );
+                    } else {
+                        hashes.insert(sha256, i);
+                    }
+                    Some(sha256)
+                }
+            },
+        };
+        if let (Some(name), Some(sha256)) = (name, sha256) {
+            tokens.push(ServiceToken { name, sha256 });
+        }
+    }
+    tokens
+}
+
+/// Checks `apps[]`. `token_names` are the names defined in `service_tokens`.
+pub(crate) fn check_apps(
+    raw: Vec<RawApp>,
+    token_names: &[String],
+    problems: &mut Problems,
+) -> Vec<AppSettings> {
+    if raw.is_empty() {
+        problems.push("apps", "at least one app is required");
+    }
+    let mut apps = Vec::new();
+    let mut names: BTreeMap<String, usize> = BTreeMap::new();
+    // Host (None = any host) -> (index, name) of the app that claimed it.
+    let mut hosts: BTreeMap<Option<String>, (usize, String)> = BTreeMap::new();
+    for (i, app) in raw.into_iter().enumerate() {
+        let key = format!("apps[{i}]");
+        let name = match &app.name {
+            None => {
+                problems.push(format!("{key}.name"), "required");
+                String::new()
+            }
+            Some(name) => {
+                if let Err(reason) = check_name(name) {
+                    problems.push(format!("{key}.name"), reason);
+                } else if let Some(first) = names.get(name) {
+                    problems.push(
+                        format!("{key}.name"),
+                        format!(
+                            "duplicate app name {} (also apps[{first}].name)",
+                            quote(name)
+                        ),
+                    );
+                } else {
+                    names.insert(name.clone(), i);
+                }
+                name.clone()
+            }
+        };
+        let host = app
+            .host
+            .as_deref()
+            .and_then(|h| problems.check(parse_app_host(&format!("{key}.host"), h)));
+        if app.host.is_none() || host.is_some() {
+            match hosts.get(&host) {
+                Some((first, first_name)) => problems.push(
+                    format!("{key}.host"),
+                    match &host {
+                        Some(h) => format!(
+                            "{} is already served by apps[{first}] ({})",
+                            quote(h),
+                            quote(first_name)
+                        ),
+                        None => format!(
+                            "missing, but apps[{first}] ({}) already matches every host; only one app may omit host",
+                            quote(first_name)
+                        ),
+                    },
+                ),
+                None => {
+                    hosts.insert(host.clone(), (i, name.clone()));
+                }
+            }
+        }
+        let upstreams = check_upstreams(&key, app.upstream, problems);
+        let policy = app
+            .policy
+            .as_deref()
+            .map_or(Some(Policy::OneFactor), |p| {
+                problems.check(parse_policy(&format!("{key}.policy"), p))
+            })
+            .unwrap_or(Policy::OneFactor);
+        if let Some(list) = &app.service_tokens {
+            check_token_refs(&key, list, token_names, problems);
+        }
+        let health_check_interval = problems
+            .check(parse_duration(
+                &format!("{key}.health_check_interval"),
+                app.health_check_interval.as_deref(),
+                DEFAULT_HEALTH_CHECK_INTERVAL,
+            ))
+            .unwrap_or(DEFAULT_HEALTH_CHECK_INTERVAL);
+        let rules = check_rules(&key, app.rules.unwrap_or_default(), problems);
+        apps.push(AppSettings {
+            name,
+            host,
+            upstreams,
+            policy,
+            rules,
+            service_tokens: app.service_tokens,
+            health_check_interval,
+        });
+    }
+    apps
+}
+
+/// Every name in `apps[].service_tokens` must be defined in `service_tokens`.
+fn check_token_refs(key: &str, list: &[String], token_names: &[String], problems: &mut Problems) {
+    for (j, token) in list.iter().enumerate() {
+        if !token_names.contains(token) {
+            let defined = if token_names.is_empty() {
+                "no service_tokens are defined".to_string()
+            } else {
+                format!("defined: {}", token_names.join(", "))
+            };
+            problems.push(
+                format!("{key}.service_tokens[{j}]"),
+                format!("unknown service token {} ({defined})", quote(token)),
+            );
+        }
+    }
+}
+
+fn check_upstreams(key: &str, raw: Option<RawUpstream>, problems: &mut Problems) -> Vec<Upstream> {
+    let key = format!("{key}.upstream");
+    match raw {
+        None => {
+            problems.push(
+                key,
+                "required (http://host:port, https://host:port or host:port, or a list of them)",
+            );
+            Vec::new()
+        }
+        Some(RawUpstream::One(text)) => problems
+            .check(parse_upstream(&key, &text))
+            .into_iter()
+            .collect(),
+        Some(RawUpstream::Many(list)) => {
+            if list.is_empty() {
+                problems.push(&key, "the list is empty; give at least one upstream");
+            }
+            list.iter()
+                .enumerate()
+                .filter_map(|(j, text)| {
+                    problems.check(parse_upstream(&format!("{key}[{j}]"), text))
+                })
+                .collect()
+        }
+    }
+}
+
+fn check_rules(key: &str, raw: Vec<RawRule>, problems: &mut Problems) -> Vec<Rule> {
+    let mut rules = Vec::new();
+    let mut paths: BTreeMap<String, usize> = BTreeMap::new();
+    for (j, rule) in raw.into_iter().enumerate() {
+        let key = format!("{key}.rules[{j}]");
+        let path = match rule.path {
+            None => {
+                problems.push(format!("{key}.path"), "required");
+                None
+            }
+            Some(text) => match normalise_rule_path(&text) {
+                Err(reason) => {
+                    problems.push(format!("{key}.path"), reason);
+                    None
+                }
+                Ok(path) => {
+                    if let Some(first) = paths.get(&path) {
+                        let prefix = key.rsplit_once('[').map_or("", |(p, _)| p);
+                        problems.push(
+                            format!("{key}.path"),
+                            format!(
+                                "duplicate rule path {} (also {prefix}[{first}].path)",
+                                quote(&path)
+                            ),
+                        );
+                    } else {
+                        paths.insert(path.clone(), j);
+                    }
+                    Some(path)
+                }
+            },
+        };
+        let policy = match rule.policy {
+            None => {
+                problems.push(
+                    format!("{key}.policy"),
+                    "required (bypass, one_factor, two_factor or deny)",
+                );
+                None
+            }
+            Some(text) => problems.check(parse_policy(&format!("{key}.policy"), &text)),
+        };
+        if let (Some(path), Some(policy)) = (path, policy) {
+            rules.push(Rule { path, policy });
+        }
+    }
+    rules
+}

@@ -1,0 +1,64 @@
+//! Configuration: the YAML schema, its defaults and its validation.
+//!
+//! [`Settings::load`] reads the main config file (and the users file it names)
+//! and returns either fully validated [`Settings`] or a [`ConfigError`] listing
+//! every problem, one `KEY: problem` line each.
+
+pub mod settings;
+
+mod address;
+mod apps;
+mod duration;
+mod error;
+mod raw;
+mod users;
+mod validate;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::Path;
+
+pub use error::{ConfigError, Problem};
+pub use settings::*;
+
+impl Settings {
+    /// Reads and validates the config file at `path`. Relative paths inside it
+    /// (`users.file`) are resolved against the file's folder.
+    pub fn load(path: &Path) -> Result<Settings, ConfigError> {
+        let yaml = read(path)?;
+        let base_dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        validate::build(&yaml, base_dir, &path.display().to_string(), &|p: &Path| {
+            fs::read_to_string(p)
+        })
+    }
+
+    /// Validates config text; relative paths inside it are resolved against
+    /// `base_dir`. The users file is still read from disk.
+    pub fn from_yaml_str(yaml: &str, base_dir: &Path) -> Result<Settings, ConfigError> {
+        validate::build(yaml, base_dir, "config", &|p: &Path| fs::read_to_string(p))
+    }
+}
+
+/// Reads and validates a users file on its own.
+pub fn load_users(path: &Path) -> Result<BTreeMap<String, User>, ConfigError> {
+    let yaml = read(path)?;
+    users::parse_users(&yaml, Some(&path.display().to_string())).map_err(ConfigError::Invalid)
+}
+
+/// Validates users-file text.
+pub fn load_users_str(yaml: &str) -> Result<BTreeMap<String, User>, ConfigError> {
+    users::parse_users(yaml, None).map_err(ConfigError::Invalid)
+}
+
+fn read(path: &Path) -> Result<String, ConfigError> {
+    fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,171 @@
+//! The validated, runtime form of the configuration.
+//!
+//! Everything here has already been checked: durations parsed, addresses
+//! well-formed, the users file loaded and every password hash verified to be
+//! argon2id. The proxy never sees raw YAML.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The whole, validated configuration.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where the gateway listens for client traffic.
+    pub listen: SocketAddr,
+    /// Where Prometheus metrics are served; `None` turns the listener off.
+    pub metrics_listen: Option<SocketAddr>,
+    pub server: ServerSettings,
+    pub store: StoreSettings,
+    pub sessions: SessionSettings,
+    pub users: UserSettings,
+    pub mfa: MfaSettings,
+    pub secrets: SecretSettings,
+    pub limits: LimitSettings,
+    pub apps: Vec<AppSettings>,
+    pub service_tokens: Vec<ServiceToken>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Worker threads for the proxy; defaults to the number of cores.
+    pub threads: usize,
+    /// How long SIGTERM waits before stopping the runtimes.
+    pub grace_period: Duration,
+    /// How long the runtimes get to finish in-flight requests.
+    pub shutdown_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreSettings {
+    /// `sqlite://…` or `postgres://…`; used by the durable store.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SessionBackend {
+    Memory,
+    Redis { url: String },
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionSettings {
+    pub backend: SessionBackend,
+    /// The configured name, without any `__Host-` prefix.
+    pub cookie_name: String,
+    pub cookie_secure: bool,
+    pub lifetime: Duration,
+    pub idle_timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct UserSettings {
+    /// The file the users came from, for messages.
+    pub file: PathBuf,
+    pub admin_group: String,
+    pub users: BTreeMap<String, User>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub username: String,
+    /// A PHC string, already checked to be argon2id.
+    pub password_hash: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub display_name: Option<String>,
+    pub groups: Vec<String>,
+    pub disabled: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct MfaSettings {
+    pub enforce: bool,
+    pub issuer: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct SecretSettings {
+    /// 32 bytes for cookie/CSRF signing and at-rest encryption; `None` means
+    /// "generate one at start".
+    pub key: Option<[u8; 32]>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LimitSettings {
+    /// Failed attempts per username within `window` before a lockout.
+    pub max_failures_per_user: u32,
+    /// Failed attempts per client IP within `window` before a lockout.
+    pub max_failures_per_ip: u32,
+    pub window: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Policy {
+    Bypass,
+    OneFactor,
+    TwoFactor,
+    Deny,
+}
+
+impl Policy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Policy::Bypass => "bypass",
+            Policy::OneFactor => "one_factor",
+            Policy::TwoFactor => "two_factor",
+            Policy::Deny => "deny",
+        }
+    }
+
+    /// The policy written as `name` in the config (`bypass`, `one_factor`,
+    /// `two_factor`, `deny`), if any.
+    pub fn from_name(name: &str) -> Option<Policy> {
+        [
+            Policy::Bypass,
+            Policy::OneFactor,
+            Policy::TwoFactor,
+            Policy::Deny,
+        ]
+        .into_iter()
+        .find(|policy| policy.as_str() == name)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppSettings {
+    pub name: String,
+    /// Lower-case host name without port; `None` matches any host.
+    pub host: Option<String>,
+    pub upstreams: Vec<Upstream>,
+    /// The policy for paths that no rule matches.
+    pub policy: Policy,
+    pub rules: Vec<Rule>,
+    /// Names of the service tokens this app accepts; `None` accepts all.
+    pub service_tokens: Option<Vec<String>>,
+    pub health_check_interval: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upstream {
+    /// `host:port`, as written (resolved when the proxy starts).
+    pub address: String,
+    pub tls: bool,
+    /// Host name for SNI and certificate checks when `tls` is set.
+    pub sni: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// A normalised absolute path prefix: starts with `/`, no trailing `/`
+    /// except for the root itself.
+    pub path: String,
+    pub policy: Policy,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceToken {
+    pub name: String,
+    pub sha256: [u8; 32],
+}

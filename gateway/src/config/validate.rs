@@ -1,0 +1,349 @@
+//! Raw YAML → [`Settings`], collecting every problem before giving up.
+
+use std::io;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::Path;
+use std::time::Duration;
+
+use super::address::parse_socket_addr;
+use super::apps::{check_apps, check_name, check_service_tokens};
+use super::duration::parse_duration;
+use super::error::{describe_yaml_error, io_message, quote, ConfigError, Problems};
+use super::raw::{RawConfig, RawSessions};
+use super::settings::*;
+use super::users::{check_group_name, parse_users};
+
+const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8080);
+const DEFAULT_STORE_URL: &str = "sqlite://gatehouse.db";
+const DEFAULT_COOKIE_NAME: &str = "gatehouse_session";
+/// The CSRF cookie's name; the session cookie must not collide with it.
+const CSRF_COOKIE_NAME: &str = "gatehouse_csrf";
+const MAX_THREADS: usize = 1024;
+
+/// Reads a file named by the config (the users file); injectable for tests.
+pub(crate) type ReadFile<'a> = &'a dyn Fn(&Path) -> io::Result<String>;
+
+/// Parses `yaml` and validates it. `root` names the document in errors about
+/// the document as a whole; relative paths are resolved against `base_dir`.
+pub(crate) fn build(
+    yaml: &str,
+    base_dir: &Path,
+    root: &str,
+    read: ReadFile<'_>,
+) -> Result<Settings, ConfigError> {
+    let deserializer = serde_yaml_ng::Deserializer::from_str(yaml);
+    let raw: RawConfig = serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let (key, message) = describe_yaml_error(&err, root, "");
+        ConfigError::Syntax { key, message }
+    })?;
+    validate(raw, base_dir, read)
+}
+
+fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Settings, ConfigError> {
+    let mut p = Problems::default();
+
+    let listen = raw
+        .listen
+        .as_deref()
+        .map_or(Some(DEFAULT_LISTEN), |text| {
+            p.check(parse_socket_addr("listen", text))
+        })
+        .unwrap_or(DEFAULT_LISTEN);
+    let metrics_listen = raw
+        .metrics_listen
+        .as_deref()
+        .and_then(|text| p.check(parse_socket_addr("metrics_listen", text)));
+    if let Some(metrics) = metrics_listen {
+        let overlaps = metrics.ip() == listen.ip()
+            || metrics.ip().is_unspecified()
+            || listen.ip().is_unspecified();
+        if metrics.port() != 0 && metrics.port() == listen.port() && overlaps {
+            p.push(
+                "metrics_listen",
+                format!(
+                    "{} conflicts with listen ({listen})",
+                    quote(&metrics.to_string())
+                ),
+            );
+        }
+    }
+
+    let raw_server = raw.server.unwrap_or_default();
+    let threads = match raw_server.threads {
+        None | Some(0) => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        Some(n) if n > MAX_THREADS => {
+            p.push(
+                "server.threads",
+                format!("{n} is too many (at most {MAX_THREADS}; 0 means one per core)"),
+            );
+            1
+        }
+        Some(n) => n,
+    };
+    let server = ServerSettings {
+        threads,
+        grace_period: duration(&mut p, "server.grace_period", raw_server.grace_period, 1),
+        shutdown_timeout: duration(
+            &mut p,
+            "server.shutdown_timeout",
+            raw_server.shutdown_timeout,
+            3,
+        ),
+    };
+
+    let url = raw
+        .store
+        .and_then(|s| s.url)
+        .unwrap_or_else(|| DEFAULT_STORE_URL.to_string());
+    if let Err(reason) = check_url(&url, &["sqlite://", "postgres://", "postgresql://"]) {
+        p.push("store.url", reason);
+    }
+    let store = StoreSettings { url };
+
+    let sessions = check_sessions(raw.sessions.unwrap_or_default(), &mut p);
+
+    let raw_users = raw.users.unwrap_or_default();
+    let admin_group = raw_users
+        .admin_group
+        .unwrap_or_else(|| "admins".to_string());
+    if let Err(reason) = check_group_name(&admin_group) {
+        p.push("users.admin_group", reason);
+    }
+    let (file, users) = match raw_users.file.as_deref().map(str::trim) {
+        None | Some("") => {
+            p.push(
+                "users.file",
+                "required (path to the users file, relative to this config file's folder)",
+            );
+            (base_dir.join("users.yaml"), Default::default())
+        }
+        Some(file) => {
+            let path = base_dir.join(file);
+            let users = match read(&path) {
+                Err(err) => {
+                    p.push(
+                        "users.file",
+                        format!(
+                            "cannot read {}: {}",
+                            quote(&path.display().to_string()),
+                            io_message(&err)
+                        ),
+                    );
+                    Default::default()
+                }
+                Ok(text) => match parse_users(&text, Some(&path.display().to_string())) {
+                    Ok(users) => users,
+                    Err(problems) => {
+                        p.extend(problems);
+                        Default::default()
+                    }
+                },
+            };
+            (path, users)
+        }
+    };
+    let users = UserSettings {
+        file,
+        admin_group,
+        users,
+    };
+
+    let raw_mfa = raw.mfa.unwrap_or_default();
+    let issuer = raw_mfa.issuer.unwrap_or_else(|| "Gatehouse".to_string());
+    if issuer.trim().is_empty() || issuer.contains(':') || issuer.chars().any(char::is_control) {
+        p.push(
+            "mfa.issuer",
+            format!(
+                "invalid issuer {}: must be non-empty, without ':' (authenticator apps use it as a separator)",
+                quote(&issuer)
+            ),
+        );
+    }
+    let mfa = MfaSettings {
+        enforce: raw_mfa.enforce.unwrap_or(false),
+        issuer,
+    };
+
+    // The key is a secret: messages describe it but never echo it.
+    let key = raw
+        .secrets
+        .and_then(|s| s.key)
+        .and_then(|hex| match parse_hex32(&hex) {
+            Ok(key) => Some(key),
+            Err(reason) => {
+                p.push("secrets.key", reason);
+                None
+            }
+        });
+    let secrets = SecretSettings { key };
+
+    let raw_limits = raw.limits.unwrap_or_default();
+    let mut positive = |key: &str, value: Option<u32>, default: u32| match value {
+        Some(0) => {
+            p.push(key, "must be greater than zero");
+            default
+        }
+        Some(n) => n,
+        None => default,
+    };
+    let max_failures_per_user = positive(
+        "limits.max_failures_per_user",
+        raw_limits.max_failures_per_user,
+        5,
+    );
+    let max_failures_per_ip = positive(
+        "limits.max_failures_per_ip",
+        raw_limits.max_failures_per_ip,
+        20,
+    );
+    let limits = LimitSettings {
+        max_failures_per_user,
+        max_failures_per_ip,
+        window: duration(&mut p, "limits.window", raw_limits.window, 15 * 60),
+    };
+
+    let raw_tokens = raw.service_tokens.unwrap_or_default();
+    // Every well-formed name counts as defined, even if the entry has other
+    // problems, so one mistake is not reported twice.
+    let token_names: Vec<String> = raw_tokens
+        .iter()
+        .filter_map(|t| t.name.clone())
+        .filter(|name| check_name(name).is_ok())
+        .collect();
+    let service_tokens = check_service_tokens(raw_tokens, &mut p);
+    let apps = check_apps(raw.apps.unwrap_or_default(), &token_names, &mut p);
+
+    if !p.is_empty() {
+        return Err(ConfigError::Invalid(p.into_vec()));
+    }
+    Ok(Settings {
+        listen,
+        metrics_listen,
+        server,
+        store,
+        sessions,
+        users,
+        mfa,
+        secrets,
+        limits,
+        apps,
+        service_tokens,
+    })
+}
+
+fn check_sessions(raw: RawSessions, p: &mut Problems) -> SessionSettings {
+    if let Some(url) = &raw.redis_url {
+        if let Err(reason) = check_url(url, &["redis://", "rediss://"]) {
+            p.push("sessions.redis_url", reason);
+        }
+    }
+    let backend = match raw.backend.as_deref().unwrap_or("memory") {
+        "memory" => SessionBackend::Memory,
+        "redis" => match raw.redis_url {
+            Some(url) => SessionBackend::Redis { url },
+            None => {
+                p.push(
+                    "sessions.redis_url",
+                    "required when sessions.backend is redis",
+                );
+                SessionBackend::Memory
+            }
+        },
+        other => {
+            p.push(
+                "sessions.backend",
+                format!(
+                    "unknown backend {} (expected memory or redis)",
+                    quote(other)
+                ),
+            );
+            SessionBackend::Memory
+        }
+    };
+    let cookie_name = raw
+        .cookie_name
+        .unwrap_or_else(|| DEFAULT_COOKIE_NAME.to_string());
+    let charset_ok = !cookie_name.is_empty()
+        && cookie_name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+    if !charset_ok {
+        p.push(
+            "sessions.cookie_name",
+            format!(
+                "invalid cookie name {}: use letters, digits, '_' and '-' only",
+                quote(&cookie_name)
+            ),
+        );
+    } else if cookie_name.starts_with("__Host-") || cookie_name.starts_with("__Secure-") {
+        p.push(
+            "sessions.cookie_name",
+            format!(
+                "{} must not carry a cookie prefix (__Host- is added when cookie_secure is true)",
+                quote(&cookie_name)
+            ),
+        );
+    } else if cookie_name == CSRF_COOKIE_NAME {
+        p.push(
+            "sessions.cookie_name",
+            format!("{} is the CSRF cookie's name", quote(&cookie_name)),
+        );
+    }
+    let lifetime = duration(p, "sessions.lifetime", raw.lifetime, 24 * 60 * 60);
+    let idle_timeout = duration(p, "sessions.idle_timeout", raw.idle_timeout, 60 * 60);
+    if idle_timeout > lifetime {
+        p.push(
+            "sessions.idle_timeout",
+            format!(
+                "must not exceed sessions.lifetime ({} > {})",
+                humantime::format_duration(idle_timeout),
+                humantime::format_duration(lifetime)
+            ),
+        );
+    }
+    SessionSettings {
+        backend,
+        cookie_name,
+        cookie_secure: raw.cookie_secure.unwrap_or(false),
+        lifetime,
+        idle_timeout,
+    }
+}
+
+/// A duration at `key`, `default_secs` when absent (or invalid: the problem
+/// is recorded and the value never used).
+fn duration(p: &mut Problems, key: &str, raw: Option<String>, default_secs: u64) -> Duration {
+    let default = Duration::from_secs(default_secs);
+    p.check(parse_duration(key, raw.as_deref(), default))
+        .unwrap_or(default)
+}
+
+/// A URL must start with one of `schemes` and have something after it.
+fn check_url(url: &str, schemes: &[&str]) -> Result<(), String> {
+    let rest = schemes.iter().find_map(|s| url.strip_prefix(s));
+    match rest {
+        Some(rest) if !rest.trim().is_empty() => Ok(()),
+        Some(_) => Err(format!("incomplete URL {}", quote(url))),
+        None => Err(format!(
+            "unsupported URL {} (must start with {})",
+            quote(url),
+            schemes.join(" or ")
+        )),
+    }
+}
+
+/// 32 bytes written as 64 hex characters. The value is never echoed: it may
+/// be a secret.
+pub(crate) fn parse_hex32(text: &str) -> Result<[u8; 32], String> {
+    let text = text.trim();
+    if text.len() != 64 {
+        return Err(format!(
+            "must be 64 hex characters (32 bytes), got {} characters",
+            text.chars().count()
+        ));
+    }
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(text, &mut out)
+        .map_err(|_| "must be 64 hex characters (0-9, a-f), found another character".to_string())?;
+    Ok(out)
+}

@@ -1,0 +1,109 @@
+//! The cookies Gatehouse sets, and their flags.
+//!
+//! HttpOnly so scripts can't read them, SameSite=Lax so cross-site posts
+//! don't carry them, Path=/ and, when served securely, Secure and the
+//! `__Host-` prefix, which also forbids a Domain attribute and so stops a
+//! sibling subdomain from planting one.
+
+use cookie::{Cookie, SameSite};
+
+use crate::config::SessionSettings;
+
+#[derive(Debug, Clone)]
+pub struct CookieJar {
+    pub session: String,
+    pub csrf: String,
+    secure: bool,
+}
+
+impl CookieJar {
+    pub fn new(settings: &SessionSettings) -> Self {
+        let prefix = if settings.cookie_secure {
+            "__Host-"
+        } else {
+            ""
+        };
+        let base = settings
+            .cookie_name
+            .strip_prefix("__Host-")
+            .unwrap_or(&settings.cookie_name);
+        Self {
+            session: format!("{prefix}{base}"),
+            csrf: format!("{prefix}gatehouse_csrf"),
+            secure: settings.cookie_secure,
+        }
+    }
+
+    /// Both names, for stripping from upstream requests.
+    pub fn names(&self) -> [&str; 2] {
+        [&self.session, &self.csrf]
+    }
+
+    fn build(&self, name: &str, value: &str) -> Cookie<'static> {
+        Cookie::build((name.to_owned(), value.to_owned()))
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(self.secure)
+            .path("/")
+            .build()
+    }
+
+    /// A session cookie; a browser-session cookie, since the server decides
+    /// when the session ends.
+    pub fn session_cookie(&self, id: &str) -> String {
+        self.build(&self.session, id).to_string()
+    }
+
+    pub fn csrf_cookie(&self, nonce: &str) -> String {
+        self.build(&self.csrf, nonce).to_string()
+    }
+
+    /// Tells the browser to drop the session cookie.
+    pub fn clear_session(&self) -> String {
+        let mut c = self.build(&self.session, "");
+        c.make_removal();
+        c.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SessionBackend;
+    use std::time::Duration;
+
+    fn settings(secure: bool) -> SessionSettings {
+        SessionSettings {
+            backend: SessionBackend::Memory,
+            cookie_name: "gatehouse_session".into(),
+            cookie_secure: secure,
+            lifetime: Duration::from_secs(60),
+            idle_timeout: Duration::from_secs(60),
+        }
+    }
+
+    #[test]
+    fn cookies_are_httponly_lax_and_scoped_to_the_site() {
+        let c = CookieJar::new(&settings(false)).session_cookie("abc");
+        assert!(c.starts_with("gatehouse_session=abc"), "{c}");
+        for flag in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+            assert!(c.contains(flag), "{c} lacks {flag}");
+        }
+        assert!(!c.contains("Secure"));
+    }
+
+    #[test]
+    fn secure_cookies_get_the_host_prefix() {
+        let jar = CookieJar::new(&settings(true));
+        let c = jar.session_cookie("abc");
+        assert!(c.starts_with("__Host-gatehouse_session=abc"), "{c}");
+        assert!(c.contains("Secure"));
+        assert!(jar.csrf_cookie("n").starts_with("__Host-gatehouse_csrf="));
+    }
+
+    #[test]
+    fn clearing_expires_the_cookie() {
+        let c = CookieJar::new(&settings(false)).clear_session();
+        assert!(c.contains("Max-Age=0") || c.contains("Expires="), "{c}");
+    }
+}

@@ -1,0 +1,130 @@
+//! The gateway's shared state: everything a request may consult, built once
+//! from the validated settings.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use rand::rngs::OsRng;
+use rand::TryRngCore;
+
+use crate::auth::PasswordHasherPool;
+use crate::config::{SessionBackend, Settings, User};
+use crate::cookies::CookieJar;
+use crate::limits::Limiter;
+use crate::portal::csrf::Csrf;
+use crate::proxy::headers::IdentityHeaders;
+use crate::proxy::route::Router;
+use crate::proxy::upstream::{self, Pool, UpstreamError};
+use crate::redis_client::{RedisClient, RedisError};
+use crate::session::{Expiry, MemoryStore, RedisStore, SessionStore};
+use crate::tokens::TokenSet;
+
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    #[error(transparent)]
+    Upstream(#[from] UpstreamError),
+    #[error("sessions.redis_url: {0}")]
+    Redis(#[from] RedisError),
+    #[error("cannot prepare password hashing: {0}")]
+    Password(#[from] crate::auth::PasswordError),
+}
+
+/// A user as the request path needs them: the record and prebuilt headers.
+pub struct Account {
+    pub user: User,
+    pub identity: IdentityHeaders,
+}
+
+pub struct Gateway {
+    pub settings: Arc<Settings>,
+    pub router: Router,
+    /// One pool per app, in the same order as `settings.apps`.
+    pub pools: Vec<Arc<Pool>>,
+    pub accounts: HashMap<String, Account>,
+    pub tokens: TokenSet,
+    pub sessions: SessionStore,
+    pub expiry: Expiry,
+    pub limiter: Limiter,
+    pub passwords: PasswordHasherPool,
+    pub csrf: Csrf,
+    pub cookies: CookieJar,
+}
+
+impl Gateway {
+    /// Builds the state. Upstream pools are returned alongside so the server
+    /// can run their health checks as background services.
+    pub fn new(settings: Settings) -> Result<(Self, Vec<Pool>), BuildError> {
+        let pools = settings
+            .apps
+            .iter()
+            .enumerate()
+            .map(|(i, app)| upstream::pool(i, app))
+            .collect::<Result<Vec<_>, _>>()?;
+        let accounts = settings
+            .users
+            .users
+            .values()
+            .filter_map(|user| {
+                let identity = IdentityHeaders::for_user(user)?;
+                Some((
+                    user.username.clone(),
+                    Account {
+                        user: user.clone(),
+                        identity,
+                    },
+                ))
+            })
+            .collect();
+        let (sessions, limiter) = match &settings.sessions.backend {
+            SessionBackend::Memory => (
+                SessionStore::Memory(Arc::new(MemoryStore::new())),
+                Limiter::memory(settings.limits.clone()),
+            ),
+            SessionBackend::Redis { url } => {
+                let client = Arc::new(RedisClient::new(url)?);
+                (
+                    SessionStore::Redis(Arc::new(RedisStore::new(client.clone()))),
+                    Limiter::redis(client, settings.limits.clone()),
+                )
+            }
+        };
+        let key = settings.secrets.key.unwrap_or_else(|| {
+            if matches!(settings.sessions.backend, SessionBackend::Redis { .. }) {
+                tracing::warn!(
+                    "secrets.key is not set: a random key is used, so replicas sharing Redis \
+                     reject each other's sign-in forms; set the same secrets.key on every replica"
+                );
+            }
+            let mut key = [0u8; 32];
+            OsRng
+                .try_fill_bytes(&mut key)
+                .expect("the OS random number generator is available");
+            key
+        });
+        let passwords = PasswordHasherPool::new(settings.server.threads)?;
+        let gateway = Gateway {
+            router: Router::new(&settings.apps),
+            pools: Vec::new(),
+            accounts,
+            tokens: TokenSet::new(&settings.service_tokens),
+            sessions,
+            expiry: Expiry {
+                lifetime: settings.sessions.lifetime,
+                idle_timeout: settings.sessions.idle_timeout,
+            },
+            limiter,
+            passwords,
+            csrf: Csrf::new(key),
+            cookies: CookieJar::new(&settings.sessions),
+            settings: Arc::new(settings),
+        };
+        Ok((gateway, pools))
+    }
+
+    /// The app's name, for metrics labels.
+    pub fn app_name(&self, index: Option<usize>) -> &str {
+        index
+            .and_then(|i| self.settings.apps.get(i))
+            .map_or("-", |a| a.name.as_str())
+    }
+}

@@ -1,0 +1,21 @@
+//! Gatehouse: an MFA gateway in front of apps with weak or no login.
+//!
+//! A Pingora reverse proxy that serves its own sign-in pages under
+//! `/.gatehouse/`, keeps sessions in memory or Redis, and forwards signed-in
+//! traffic with identity headers. See `DESIGN.md` for the contract and the
+//! README for a guided tour of the request phases.
+
+pub mod auth;
+pub mod config;
+pub mod cookies;
+pub mod demo;
+pub mod gateway;
+pub mod limits;
+pub mod metrics;
+pub mod portal;
+pub mod proxy;
+pub mod redis_client;
+pub mod respond;
+pub mod server;
+pub mod session;
+pub mod tokens;

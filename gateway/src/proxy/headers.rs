@@ -1,0 +1,225 @@
+//! Header hygiene: what a client may not say, and what the upstream hears.
+//!
+//! Identity headers are the upstream's whole notion of who is calling, so a
+//! client-sent copy must never survive. Servers disagree on whether
+//! `Remote_User` or `remote.user` mean `Remote-User` (CGI maps `-` and `_`
+//! alike), so names are compared after folding case, `_` and `.` to `-`.
+
+use http::HeaderValue;
+use pingora::http::RequestHeader;
+
+use crate::config::User;
+
+/// Identity header names, folded (lower case, `-` for `_` and `.`).
+const IDENTITY_HEADERS: &[&str] = &[
+    "remote-user",
+    "remote-email",
+    "remote-groups",
+    "remote-name",
+    "x-remote-user",
+    "x-forwarded-user",
+    "x-forwarded-email",
+    "x-forwarded-groups",
+    "x-forwarded-preferred-username",
+    "x-webauth-user",
+];
+
+/// Prefixes whose every header is identity-bearing.
+const IDENTITY_PREFIXES: &[&str] = &["remote-", "x-auth-request-", "x-gatehouse-identity"];
+
+/// Whether a header name, however spelt, is one Gatehouse owns.
+pub fn is_identity_header(name: &str) -> bool {
+    let mut folded = [0u8; 64];
+    let bytes = name.as_bytes();
+    if bytes.len() > folded.len() {
+        // Longer than any identity header, but check the prefixes anyway.
+        let long: String = name
+            .chars()
+            .map(|c| match c {
+                '_' | '.' => '-',
+                c => c.to_ascii_lowercase(),
+            })
+            .collect();
+        return IDENTITY_PREFIXES.iter().any(|p| long.starts_with(p));
+    }
+    for (dst, &b) in folded.iter_mut().zip(bytes) {
+        *dst = match b {
+            b'_' | b'.' => b'-',
+            b => b.to_ascii_lowercase(),
+        };
+    }
+    let folded = &folded[..bytes.len()];
+    IDENTITY_HEADERS.iter().any(|h| h.as_bytes() == folded)
+        || IDENTITY_PREFIXES
+            .iter()
+            .any(|p| folded.starts_with(p.as_bytes()))
+}
+
+/// Removes every client-sent identity header.
+pub fn strip_identity(req: &mut RequestHeader) {
+    let doomed: Vec<http::HeaderName> = req
+        .headers
+        .keys()
+        .filter(|name| is_identity_header(name.as_str()))
+        .cloned()
+        .collect();
+    for name in doomed {
+        req.remove_header(&name);
+    }
+}
+
+/// A user's identity headers, built once at start-up so the hot path only
+/// clones ref-counted values.
+#[derive(Debug, Clone)]
+pub struct IdentityHeaders {
+    pub user: HeaderValue,
+    pub email: Option<HeaderValue>,
+    pub name: Option<HeaderValue>,
+    pub groups: Option<HeaderValue>,
+}
+
+impl IdentityHeaders {
+    /// Values that can't be headers (control characters) are left out rather
+    /// than failing the request; validation already refuses most of them.
+    pub fn for_user(user: &User) -> Option<Self> {
+        let value = |s: &str| HeaderValue::from_str(s).ok();
+        Some(Self {
+            user: value(&user.username)?,
+            email: user.email.as_deref().and_then(value),
+            name: value(user.display_name.as_deref().unwrap_or(&user.username)),
+            groups: (!user.groups.is_empty())
+                .then(|| user.groups.join(","))
+                .and_then(|g| value(&g)),
+        })
+    }
+
+    pub fn for_service(name: &str) -> Option<Self> {
+        Some(Self {
+            user: HeaderValue::from_str(&format!("service:{name}")).ok()?,
+            email: None,
+            name: HeaderValue::from_str(name).ok(),
+            groups: None,
+        })
+    }
+
+    /// Sets the headers on the upstream request.
+    pub fn apply(&self, req: &mut RequestHeader) -> pingora::Result<()> {
+        req.insert_header("Remote-User", self.user.clone())?;
+        if let Some(v) = &self.email {
+            req.insert_header("Remote-Email", v.clone())?;
+        }
+        if let Some(v) = &self.name {
+            req.insert_header("Remote-Name", v.clone())?;
+        }
+        if let Some(v) = &self.groups {
+            req.insert_header("Remote-Groups", v.clone())?;
+        }
+        Ok(())
+    }
+}
+
+/// Removes the named cookies from the `Cookie` header(s), keeping the rest
+/// for the upstream app. Returns whether anything changed.
+pub fn strip_cookies(req: &mut RequestHeader, names: &[&str]) -> pingora::Result<bool> {
+    let values: Vec<HeaderValue> = req
+        .headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .cloned()
+        .collect();
+    if values.is_empty() {
+        return Ok(false);
+    }
+    let mut kept: Vec<&str> = Vec::new();
+    let mut changed = false;
+    for value in &values {
+        let Ok(text) = value.to_str() else {
+            continue;
+        };
+        for pair in text.split(';') {
+            let pair = pair.trim();
+            let name = pair.split('=').next().unwrap_or("").trim();
+            if names.contains(&name) {
+                changed = true;
+            } else if !pair.is_empty() {
+                kept.push(pair);
+            }
+        }
+    }
+    if !changed {
+        return Ok(false);
+    }
+    let joined = kept.join("; ");
+    req.remove_header(&http::header::COOKIE);
+    if !joined.is_empty() {
+        req.insert_header(http::header::COOKIE, joined)?;
+    }
+    Ok(true)
+}
+
+/// Finds one cookie's value among the request's `Cookie` headers.
+pub fn cookie_value<'a>(req: &'a RequestHeader, name: &str) -> Option<&'a str> {
+    req.headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (n, v) = pair.trim().split_once('=')?;
+            (n.trim() == name).then(|| v.trim().trim_matches('"'))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_spelling_of_an_identity_header_is_recognised() {
+        for name in [
+            "Remote-User",
+            "remote_user",
+            "REMOTE.USER",
+            "Remote-Groups",
+            "X-Forwarded-User",
+            "x_forwarded_email",
+            "X-Auth-Request-Email",
+            "remote-anything",
+        ] {
+            assert!(is_identity_header(name), "{name}");
+        }
+        for name in [
+            "Accept",
+            "Cookie",
+            "X-Forwarded-For",
+            "X-Forwarded-Proto",
+            "Authorization",
+        ] {
+            assert!(!is_identity_header(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn stripping_removes_spoofed_headers_and_keeps_the_rest() {
+        let mut req = RequestHeader::build("GET", b"/", None).unwrap();
+        req.append_header("Remote-User", "admin").unwrap();
+        req.append_header("remote_user", "admin").unwrap();
+        req.append_header("X-Forwarded-User", "admin").unwrap();
+        req.append_header("Accept", "text/html").unwrap();
+        strip_identity(&mut req);
+        assert_eq!(req.headers.len(), 1);
+        assert!(req.headers.get("accept").is_some());
+    }
+
+    #[test]
+    fn only_the_named_cookies_are_removed() {
+        let mut req = RequestHeader::build("GET", b"/", None).unwrap();
+        req.append_header("Cookie", "a=1; gatehouse_session=secret")
+            .unwrap();
+        req.append_header("Cookie", "b=2").unwrap();
+        assert!(strip_cookies(&mut req, &["gatehouse_session"]).unwrap());
+        assert_eq!(req.headers.get("cookie").unwrap(), "a=1; b=2");
+        assert_eq!(cookie_value(&req, "b"), Some("2"));
+        assert_eq!(cookie_value(&req, "gatehouse_session"), None);
+    }
+}

@@ -1,0 +1,245 @@
+//! The Pingora proxy: each phase of a request, in order.
+//!
+//! 1. `request_filter`: strip identity headers, answer the portal, route,
+//!    decide access, and answer refusals here.
+//! 2. `upstream_peer`: the next healthy upstream of the app.
+//! 3. `upstream_request_filter`: identity headers in, our cookies and
+//!    tokens out.
+//! 4. `fail_to_proxy`: a readable 502 page when the upstream is gone.
+//! 5. `logging`: metrics.
+
+pub mod access;
+pub mod headers;
+pub mod route;
+pub mod upstream;
+
+use std::time::Instant;
+
+use async_trait::async_trait;
+use pingora::http::RequestHeader;
+use pingora::prelude::*;
+use pingora::proxy::{FailToProxy, ProxyHttp, Session};
+use pingora::{ErrorSource, ErrorType};
+
+use crate::gateway::Gateway;
+use crate::metrics::{Outcome, METRICS};
+use crate::portal;
+use crate::respond::Reply;
+use access::Access;
+use headers::IdentityHeaders;
+
+/// Per-request state carried between phases.
+pub struct RequestCtx {
+    start: Instant,
+    app: Option<usize>,
+    identity: Option<IdentityHeaders>,
+    strip_authorization: bool,
+    outcome: Outcome,
+}
+
+/// The Host header, or the authority of an absolute request target.
+fn host(req: &RequestHeader) -> Option<&str> {
+    req.headers
+        .get(http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .or_else(|| req.uri.host())
+}
+
+#[async_trait]
+impl ProxyHttp for Gateway {
+    type CTX = RequestCtx;
+
+    fn new_ctx(&self) -> RequestCtx {
+        RequestCtx {
+            start: Instant::now(),
+            app: None,
+            identity: None,
+            strip_authorization: false,
+            outcome: Outcome::NotFound,
+        }
+    }
+
+    async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        headers::strip_identity(session.req_header_mut());
+        let path = match route::normalise(session.req_header().uri.path()) {
+            Ok(path) => path,
+            Err(e) => {
+                ctx.outcome = Outcome::BadRequest;
+                let reply = Reply::error(
+                    session.req_header(),
+                    400,
+                    "bad_request",
+                    "Bad request",
+                    &format!("The address can't be used: {e}."),
+                );
+                reply.send(session).await?;
+                return Ok(true);
+            }
+        };
+        if path == "/.gatehouse" || path.starts_with("/.gatehouse/") {
+            ctx.outcome = Outcome::Portal;
+            portal::handle(self, session, &path).await?;
+            return Ok(true);
+        }
+        let Some(m) = self.router.route(host(session.req_header()), &path) else {
+            ctx.outcome = Outcome::NotFound;
+            Reply::error(
+                session.req_header(),
+                404,
+                "not_found",
+                "Not found",
+                "No application is configured at this address.",
+            )
+            .send(session)
+            .await?;
+            return Ok(true);
+        };
+        ctx.app = Some(m.app);
+        match self.decide(session, m.app, m.policy).await {
+            Access::Allow {
+                identity,
+                outcome,
+                strip_authorization,
+            } => {
+                ctx.identity = identity;
+                ctx.outcome = outcome;
+                ctx.strip_authorization = strip_authorization;
+                Ok(false)
+            }
+            Access::Refuse(reply, outcome) => {
+                ctx.outcome = outcome;
+                reply.send(session).await?;
+                Ok(true)
+            }
+        }
+    }
+
+    async fn upstream_peer(
+        &self,
+        _session: &mut Session,
+        ctx: &mut RequestCtx,
+    ) -> Result<Box<HttpPeer>> {
+        let pool = ctx.app.and_then(|i| self.pools.get(i)).ok_or_else(|| {
+            Error::explain(
+                ErrorType::InternalError,
+                "request reached upstream_peer unrouted",
+            )
+        })?;
+        upstream::select(pool).ok_or_else(|| {
+            let mut e = Error::explain(ErrorType::ConnectNoRoute, "no healthy upstream");
+            e.esource = ErrorSource::Upstream;
+            e
+        })
+    }
+
+    async fn upstream_request_filter(
+        &self,
+        session: &mut Session,
+        upstream: &mut RequestHeader,
+        ctx: &mut RequestCtx,
+    ) -> Result<()> {
+        if let Some(identity) = &ctx.identity {
+            identity.apply(upstream)?;
+        }
+        if ctx.strip_authorization {
+            upstream.remove_header(&http::header::AUTHORIZATION);
+        }
+        headers::strip_cookies(upstream, &self.cookies.names())?;
+        if let Some(ip) = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map(|a| a.ip())
+        {
+            let forwarded = match upstream
+                .headers
+                .get("x-forwarded-for")
+                .and_then(|v| v.to_str().ok())
+            {
+                Some(prior) => format!("{prior}, {ip}"),
+                None => ip.to_string(),
+            };
+            upstream.insert_header("x-forwarded-for", forwarded)?;
+        }
+        Ok(())
+    }
+
+    async fn fail_to_proxy(
+        &self,
+        session: &mut Session,
+        e: &Error,
+        ctx: &mut RequestCtx,
+    ) -> FailToProxy {
+        let code = match e.etype() {
+            ErrorType::HTTPStatus(code) => *code,
+            _ => match e.esource() {
+                ErrorSource::Upstream => 502,
+                ErrorSource::Downstream => match e.etype() {
+                    ErrorType::WriteError | ErrorType::ReadError | ErrorType::ConnectionClosed => 0,
+                    _ => 400,
+                },
+                ErrorSource::Internal | ErrorSource::Unset => 500,
+            },
+        };
+        if matches!(e.esource(), ErrorSource::Upstream) {
+            METRICS
+                .upstream_errors
+                .with_label_values(&[self.app_name(ctx.app)])
+                .inc();
+        }
+        if code > 0 {
+            let reply = match code {
+                502..=504 => Reply::error(
+                    session.req_header(),
+                    502,
+                    "bad_gateway",
+                    "Bad gateway",
+                    "The application behind the gateway is not answering. \
+                     It may be restarting; try again in a moment.",
+                ),
+                400 => Reply::error(
+                    session.req_header(),
+                    400,
+                    "bad_request",
+                    "Bad request",
+                    "The request could not be read.",
+                ),
+                _ => Reply::error(
+                    session.req_header(),
+                    code,
+                    "internal_error",
+                    "Something went wrong",
+                    "The gateway hit an internal error. It has been logged.",
+                ),
+            };
+            let status = reply.status;
+            if let Err(e) = reply.send(session).await {
+                tracing::debug!("could not send the error page: {e}");
+            }
+            return FailToProxy {
+                error_code: status,
+                can_reuse_downstream: false,
+            };
+        }
+        FailToProxy {
+            error_code: 0,
+            can_reuse_downstream: false,
+        }
+    }
+
+    async fn logging(
+        &self,
+        _session: &mut Session,
+        _e: Option<&pingora::Error>,
+        ctx: &mut RequestCtx,
+    ) {
+        let app = self.app_name(ctx.app);
+        METRICS
+            .requests
+            .with_label_values(&[app, ctx.outcome.as_str()])
+            .inc();
+        METRICS
+            .latency
+            .with_label_values(&[app])
+            .observe(ctx.start.elapsed().as_secs_f64());
+    }
+}

@@ -1,0 +1,241 @@
+//! Sessions: what a signed-in browser has proven, and where that is kept.
+//!
+//! A session is server-side state keyed by a random id that only the
+//! browser's cookie holds. The store keys it by a hash of the id, so a leaked
+//! store dump does not hand out live cookies.
+
+mod id;
+mod memory;
+mod redis;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+
+pub use id::{SessionId, StoreKey};
+pub use memory::MemoryStore;
+pub use redis::RedisStore;
+
+use crate::redis_client::RedisError;
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// What a session knows. Field names are short because every byte is stored
+/// once per signed-in browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    /// The username.
+    #[serde(rename = "u")]
+    pub user: String,
+    /// When the session was created (ms); the absolute lifetime counts from here.
+    #[serde(rename = "c")]
+    pub created_ms: u64,
+    /// When the session was last used (ms); the idle timeout counts from here.
+    #[serde(rename = "l")]
+    pub last_seen_ms: u64,
+    /// When the password step was done (ms).
+    #[serde(rename = "p")]
+    pub password_at_ms: u64,
+    /// When the second factor was done (ms), if it was.
+    #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
+    pub mfa_at_ms: Option<u64>,
+}
+
+impl Session {
+    /// A session for a user who has just given the right password.
+    pub fn after_password(user: &str, now_ms: u64) -> Self {
+        Self {
+            user: user.to_owned(),
+            created_ms: now_ms,
+            last_seen_ms: now_ms,
+            password_at_ms: now_ms,
+            mfa_at_ms: None,
+        }
+    }
+
+    pub fn mfa_done(&self) -> bool {
+        self.mfa_at_ms.is_some()
+    }
+}
+
+/// The two clocks that end a session.
+#[derive(Debug, Clone, Copy)]
+pub struct Expiry {
+    pub lifetime: Duration,
+    pub idle_timeout: Duration,
+}
+
+impl Expiry {
+    /// Whether `s` is still alive at `now_ms`.
+    pub fn is_alive(&self, s: &Session, now_ms: u64) -> bool {
+        now_ms
+            < s.created_ms
+                .saturating_add(self.lifetime.as_millis() as u64)
+            && now_ms
+                < s.last_seen_ms
+                    .saturating_add(self.idle_timeout.as_millis() as u64)
+    }
+
+    /// How long the store should keep `s` from `now_ms` if nothing touches it.
+    pub fn remaining(&self, s: &Session, now_ms: u64) -> Duration {
+        let absolute = s
+            .created_ms
+            .saturating_add(self.lifetime.as_millis() as u64);
+        let idle = now_ms.saturating_add(self.idle_timeout.as_millis() as u64);
+        Duration::from_millis(absolute.min(idle).saturating_sub(now_ms))
+    }
+
+    /// How stale `last_seen` may get before a use is written back. Writing on
+    /// every request would double the store's traffic; a small fraction of
+    /// the idle timeout keeps the idle clock honest within that fraction.
+    pub fn touch_interval(&self) -> Duration {
+        (self.idle_timeout / 20).clamp(Duration::from_millis(100), Duration::from_secs(60))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("session store unavailable: {0}")]
+    Unavailable(#[from] RedisError),
+    #[error("session record is corrupt: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+/// Where sessions live: in this process, or in Redis for restarts and
+/// several replicas.
+#[derive(Clone)]
+pub enum SessionStore {
+    Memory(Arc<MemoryStore>),
+    Redis(Arc<RedisStore>),
+}
+
+impl SessionStore {
+    /// Creates a session and returns its new id.
+    pub async fn create(
+        &self,
+        session: &Session,
+        expiry: Expiry,
+    ) -> Result<SessionId, SessionError> {
+        let id = SessionId::generate();
+        let ttl = expiry.remaining(session, now_ms());
+        match self {
+            SessionStore::Memory(m) => m.put(id.store_key(), session.clone()),
+            SessionStore::Redis(r) => r.put(&id.store_key(), session, ttl).await?,
+        }
+        Ok(id)
+    }
+
+    /// Looks up a live session, refreshing its idle clock when due. An
+    /// expired session is deleted and reported as absent.
+    pub async fn get(
+        &self,
+        id: &SessionId,
+        expiry: Expiry,
+    ) -> Result<Option<Session>, SessionError> {
+        let key = id.store_key();
+        let now = now_ms();
+        let found = match self {
+            SessionStore::Memory(m) => m.get(&key),
+            SessionStore::Redis(r) => r.get(&key).await?,
+        };
+        let Some(mut session) = found else {
+            return Ok(None);
+        };
+        if !expiry.is_alive(&session, now) {
+            self.delete_key(&key).await?;
+            return Ok(None);
+        }
+        if now.saturating_sub(session.last_seen_ms) >= expiry.touch_interval().as_millis() as u64 {
+            session.last_seen_ms = now;
+            let ttl = expiry.remaining(&session, now);
+            match self {
+                SessionStore::Memory(m) => m.put(key, session.clone()),
+                SessionStore::Redis(r) => r.put(&key, &session, ttl).await?,
+            }
+        }
+        Ok(Some(session))
+    }
+
+    /// Deletes a session; deleting an absent one is not an error.
+    pub async fn delete(&self, id: &SessionId) -> Result<(), SessionError> {
+        self.delete_key(&id.store_key()).await
+    }
+
+    async fn delete_key(&self, key: &StoreKey) -> Result<(), SessionError> {
+        match self {
+            SessionStore::Memory(m) => m.remove(key),
+            SessionStore::Redis(r) => r.remove(key).await?,
+        }
+        Ok(())
+    }
+
+    /// Whether the store answers; for the health check.
+    pub async fn ping(&self) -> Result<(), SessionError> {
+        match self {
+            SessionStore::Memory(_) => Ok(()),
+            SessionStore::Redis(r) => Ok(r.ping().await?),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expiry(lifetime_s: u64, idle_s: u64) -> Expiry {
+        Expiry {
+            lifetime: Duration::from_secs(lifetime_s),
+            idle_timeout: Duration::from_secs(idle_s),
+        }
+    }
+
+    #[test]
+    fn idle_and_absolute_expiry_both_end_a_session() {
+        let e = expiry(100, 10);
+        let mut s = Session::after_password("alice", 0);
+        assert!(e.is_alive(&s, 9_999));
+        assert!(!e.is_alive(&s, 10_000), "idle timeout");
+        s.last_seen_ms = 99_000;
+        assert!(e.is_alive(&s, 99_999));
+        assert!(
+            !e.is_alive(&s, 100_000),
+            "absolute lifetime despite activity"
+        );
+    }
+
+    #[test]
+    fn store_ttl_never_outlives_the_absolute_lifetime() {
+        let e = expiry(100, 10);
+        let s = Session::after_password("alice", 0);
+        assert_eq!(e.remaining(&s, 0), Duration::from_secs(10));
+        assert_eq!(e.remaining(&s, 95_000), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_serialised_session_is_small() {
+        let mut s = Session::after_password("alice", now_ms());
+        s.mfa_at_ms = Some(now_ms());
+        let bytes = serde_json::to_vec(&s).unwrap();
+        assert!(bytes.len() < 100, "{} bytes", bytes.len());
+    }
+
+    #[tokio::test]
+    async fn memory_store_round_trips_and_deletes() {
+        let store = SessionStore::Memory(Arc::new(MemoryStore::new()));
+        let e = expiry(60, 60);
+        let id = store
+            .create(&Session::after_password("bob", now_ms()), e)
+            .await
+            .unwrap();
+        assert_eq!(store.get(&id, e).await.unwrap().unwrap().user, "bob");
+        store.delete(&id).await.unwrap();
+        assert!(store.get(&id, e).await.unwrap().is_none());
+    }
+}

@@ -1,0 +1,185 @@
+//! The signed-in user's account page.
+
+use maud::html;
+
+use crate::components::csrf_field;
+use crate::layout::page;
+use crate::LOGOUT_ACTION;
+
+/// Who is signed in, for the account page. All strings are escaped on output.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AccountView<'a> {
+    pub username: &'a str,
+    pub display_name: &'a str,
+    pub email: Option<&'a str>,
+    pub groups: &'a [String],
+    /// For the sign-out form.
+    pub csrf_token: &'a str,
+    /// When this session started, preformatted by the caller.
+    pub signed_in_at: &'a str,
+    /// Whether this session completed a second factor.
+    pub mfa_done: bool,
+}
+
+/// The full account document, with a `POST /.gatehouse/logout` sign-out form.
+pub fn account_page(v: &AccountView) -> String {
+    let name = if v.display_name.is_empty() {
+        v.username
+    } else {
+        v.display_name
+    };
+    let body = html! {
+        div.card.card-wide {
+            p.eyebrow { "Your account" }
+            h1 { (name) }
+            p.muted { "You are signed in to Gatehouse." }
+
+            dl.kv {
+                dt { "Username" }
+                dd { code { (v.username) } }
+                dt { "Email" }
+                dd {
+                    @match v.email {
+                        Some(email) => (email),
+                        None => span.muted { "Not set" },
+                    }
+                }
+                dt { "Groups" }
+                dd {
+                    @if v.groups.is_empty() {
+                        span.muted { "None" }
+                    } @else {
+                        ul.badges {
+                            @for group in v.groups {
+                                li { span.badge { (group) } }
+                            }
+                        }
+                    }
+                }
+                dt { "Signed in" }
+                dd { (v.signed_in_at) }
+                dt { "Verified with" }
+                dd {
+                    @if v.mfa_done {
+                        "Password and second factor"
+                    } @else {
+                        "Password only"
+                    }
+                }
+            }
+
+            section.section aria-labelledby="mfa-heading" {
+                h2 id="mfa-heading" {
+                    "Two-factor authentication "
+                    span.badge.badge-warn { "Not set up" }
+                }
+                p.muted {
+                    "Two-factor authentication is not set up yet. A second factor keeps "
+                    "your account safe even if your password leaks."
+                }
+            }
+
+            div.section {
+                form method="post" action=(LOGOUT_ACTION) {
+                    (csrf_field(v.csrf_token))
+                    button.btn.btn-secondary type="submit" { "Sign out" }
+                }
+            }
+        }
+    };
+    page("Your account", body).into_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn groups() -> Vec<String> {
+        vec!["admins".to_string(), "dev".to_string()]
+    }
+
+    fn view(groups: &[String]) -> AccountView<'_> {
+        AccountView {
+            username: "alice",
+            display_name: "Alice Liddell",
+            email: Some("alice@example.com"),
+            groups,
+            csrf_token: "tok-42",
+            signed_in_at: "2025-01-02 10:00 UTC",
+            mfa_done: false,
+        }
+    }
+
+    #[test]
+    fn shows_who_you_are() {
+        let groups = groups();
+        let html = account_page(&view(&groups));
+        assert!(html.contains("<h1>Alice Liddell</h1>"));
+        assert!(html.contains("<code>alice</code>"));
+        assert!(html.contains("alice@example.com"));
+        assert!(html.contains(r#"<span class="badge">admins</span>"#));
+        assert!(html.contains(r#"<span class="badge">dev</span>"#));
+        assert!(html.contains("2025-01-02 10:00 UTC"));
+        assert!(html.contains("Password only"));
+        assert!(html.contains("<title>Your account · Gatehouse</title>"));
+    }
+
+    #[test]
+    fn has_logout_form_with_csrf_token() {
+        let groups = groups();
+        let html = account_page(&view(&groups));
+        let form = &html[html
+            .find(r#"<form method="post" action="/.gatehouse/logout">"#)
+            .unwrap()..];
+        let form = &form[..form.find("</form>").unwrap()];
+        assert!(form.contains(r#"<input type="hidden" name="csrf_token" value="tok-42">"#));
+        assert!(form.contains(">Sign out</button>"));
+    }
+
+    #[test]
+    fn has_two_factor_section() {
+        let html = account_page(&view(&[]));
+        assert!(html.contains("Two-factor authentication"));
+        assert!(html.contains("not set up yet"));
+    }
+
+    #[test]
+    fn missing_email_groups_and_display_name_are_handled() {
+        let html = account_page(&AccountView {
+            display_name: "",
+            email: None,
+            ..view(&[])
+        });
+        assert!(html.contains("<h1>alice</h1>"));
+        assert!(html.contains("Not set"));
+        assert!(html.contains(r#"<span class="muted">None</span>"#));
+    }
+
+    #[test]
+    fn second_factor_is_reported() {
+        let html = account_page(&AccountView {
+            mfa_done: true,
+            ..view(&[])
+        });
+        assert!(html.contains("Password and second factor"));
+    }
+
+    #[test]
+    fn user_data_is_escaped() {
+        let groups = vec!["<g>".to_string()];
+        let html = account_page(&AccountView {
+            username: "<script>x</script>",
+            display_name: "<b>Eve</b>",
+            email: Some("\"@x"),
+            groups: &groups,
+            csrf_token: "\"><x",
+            ..view(&[])
+        });
+        assert!(!html.contains("<script>"));
+        assert!(html.contains("&lt;script&gt;x&lt;/script&gt;"));
+        assert!(html.contains("<h1>&lt;b&gt;Eve&lt;/b&gt;</h1>"));
+        assert!(html.contains("&quot;@x"));
+        assert!(html.contains("&lt;g&gt;"));
+        assert!(html.contains(r#"value="&quot;&gt;&lt;x""#));
+    }
+}

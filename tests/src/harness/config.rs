@@ -1,0 +1,371 @@
+//! What a test gateway looks like: a builder that renders the config file and
+//! the users file (both written as JSON, which is valid YAML).
+
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::harness::binary::password_hash;
+
+/// Where sessions (and rate-limit counters) live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Memory,
+    Redis,
+}
+
+/// One user of the users file; every user's password is [`crate::PASSWORD`].
+#[derive(Debug, Clone)]
+pub struct UserSpec {
+    pub username: String,
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub groups: Vec<String>,
+    pub disabled: bool,
+}
+
+impl UserSpec {
+    pub fn new(username: &str) -> Self {
+        UserSpec {
+            username: username.to_string(),
+            email: None,
+            display_name: None,
+            groups: Vec::new(),
+            disabled: false,
+        }
+    }
+
+    pub fn email(mut self, email: &str) -> Self {
+        self.email = Some(email.to_string());
+        self
+    }
+
+    pub fn display_name(mut self, name: &str) -> Self {
+        self.display_name = Some(name.to_string());
+        self
+    }
+
+    pub fn groups(mut self, groups: &[&str]) -> Self {
+        self.groups = groups.iter().map(|g| g.to_string()).collect();
+        self
+    }
+
+    pub fn disabled(mut self) -> Self {
+        self.disabled = true;
+        self
+    }
+}
+
+/// One protected application.
+#[derive(Debug, Clone)]
+pub struct AppConfig {
+    pub name: String,
+    pub host: Option<String>,
+    pub upstreams: Vec<String>,
+    pub policy: Option<String>,
+    pub rules: Vec<(String, String)>,
+    pub service_tokens: Option<Vec<String>>,
+}
+
+impl AppConfig {
+    pub fn new(name: &str, upstreams: &[String]) -> Self {
+        AppConfig {
+            name: name.to_string(),
+            host: None,
+            upstreams: upstreams.to_vec(),
+            policy: None,
+            rules: Vec::new(),
+            service_tokens: None,
+        }
+    }
+
+    /// The app most tests use, named `app`: `/public` bypass, `/private`
+    /// one_factor, `/admin` deny, `/secure` two_factor, everything else
+    /// one_factor.
+    pub fn standard(upstream: &str) -> Self {
+        AppConfig::new("app", &[upstream.to_string()])
+            .policy("one_factor")
+            .rule("/public", "bypass")
+            .rule("/private", "one_factor")
+            .rule("/admin", "deny")
+            .rule("/secure", "two_factor")
+    }
+
+    pub fn host(mut self, host: &str) -> Self {
+        self.host = Some(host.to_string());
+        self
+    }
+
+    pub fn policy(mut self, policy: &str) -> Self {
+        self.policy = Some(policy.to_string());
+        self
+    }
+
+    pub fn rule(mut self, path: &str, policy: &str) -> Self {
+        self.rules.push((path.to_string(), policy.to_string()));
+        self
+    }
+
+    pub fn service_tokens(mut self, names: &[&str]) -> Self {
+        self.service_tokens = Some(names.iter().map(|n| n.to_string()).collect());
+        self
+    }
+
+    fn render(&self) -> Value {
+        let mut app = Map::new();
+        app.insert("name".into(), json!(self.name));
+        if let Some(host) = &self.host {
+            app.insert("host".into(), json!(host));
+        }
+        let upstream = match self.upstreams.as_slice() {
+            [one] => json!(one),
+            many => json!(many),
+        };
+        app.insert("upstream".into(), upstream);
+        if let Some(policy) = &self.policy {
+            app.insert("policy".into(), json!(policy));
+        }
+        if let Some(tokens) = &self.service_tokens {
+            app.insert("service_tokens".into(), json!(tokens));
+        }
+        // Short, so a dead upstream is noticed quickly in tests.
+        app.insert("health_check_interval".into(), json!("1s"));
+        if !self.rules.is_empty() {
+            let rules: Vec<Value> = self
+                .rules
+                .iter()
+                .map(|(path, policy)| json!({"path": path, "policy": policy}))
+                .collect();
+            app.insert("rules".into(), json!(rules));
+        }
+        Value::Object(app)
+    }
+}
+
+/// A whole gateway configuration. Start from [`GatewayConfig::new`] and add
+/// apps; sensible, test-friendly defaults for everything else.
+#[derive(Debug, Clone)]
+pub struct GatewayConfig {
+    pub backend: Backend,
+    /// Filled in by the stack or the test when the backend is Redis.
+    pub redis_url: Option<String>,
+    pub cookie_name: Option<String>,
+    pub cookie_secure: bool,
+    pub lifetime: Option<String>,
+    pub idle_timeout: Option<String>,
+    /// (per user, per IP, window)
+    pub limits: Option<(u32, u32, String)>,
+    pub apps: Vec<AppConfig>,
+    /// (name, plaintext token); the file gets the SHA-256.
+    pub service_tokens: Vec<(String, String)>,
+    pub users: Vec<UserSpec>,
+    pub metrics: bool,
+    /// 64 hex chars; fixed by default so gateways sharing a Redis, or a
+    /// restarted gateway, agree on it.
+    pub secret_key: Option<String>,
+    /// Start with `gatehouse --config FILE` instead of `gatehouse run …`.
+    pub omit_run_subcommand: bool,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl GatewayConfig {
+    /// No apps yet; users alice (admins, dev), bob (no display name, no
+    /// groups) and carol (disabled).
+    pub fn new() -> Self {
+        GatewayConfig {
+            backend: Backend::Memory,
+            redis_url: None,
+            cookie_name: None,
+            cookie_secure: false,
+            lifetime: None,
+            idle_timeout: None,
+            limits: None,
+            apps: Vec::new(),
+            service_tokens: Vec::new(),
+            users: vec![
+                UserSpec::new("alice")
+                    .email("alice@example.com")
+                    .display_name("Alice Liddell")
+                    .groups(&["admins", "dev"]),
+                UserSpec::new("bob").email("bob@example.com"),
+                UserSpec::new("carol")
+                    .email("carol@example.com")
+                    .groups(&["dev"])
+                    .disabled(),
+            ],
+            metrics: false,
+            secret_key: Some("6a".repeat(32)),
+            omit_run_subcommand: false,
+        }
+    }
+
+    pub fn app(mut self, app: AppConfig) -> Self {
+        self.apps.push(app);
+        self
+    }
+
+    pub fn backend(mut self, backend: Backend) -> Self {
+        self.backend = backend;
+        self
+    }
+
+    pub fn redis_url(mut self, url: &str) -> Self {
+        self.backend = Backend::Redis;
+        self.redis_url = Some(url.to_string());
+        self
+    }
+
+    pub fn cookie_secure(mut self, secure: bool) -> Self {
+        self.cookie_secure = secure;
+        self
+    }
+
+    pub fn lifetime(mut self, lifetime: &str) -> Self {
+        self.lifetime = Some(lifetime.to_string());
+        self
+    }
+
+    pub fn idle_timeout(mut self, idle: &str) -> Self {
+        self.idle_timeout = Some(idle.to_string());
+        self
+    }
+
+    pub fn limits(mut self, per_user: u32, per_ip: u32, window: &str) -> Self {
+        self.limits = Some((per_user, per_ip, window.to_string()));
+        self
+    }
+
+    pub fn service_token(mut self, name: &str, token: &str) -> Self {
+        self.service_tokens
+            .push((name.to_string(), token.to_string()));
+        self
+    }
+
+    pub fn user(mut self, user: UserSpec) -> Self {
+        self.users.push(user);
+        self
+    }
+
+    pub fn metrics(mut self) -> Self {
+        self.metrics = true;
+        self
+    }
+
+    pub fn omit_run_subcommand(mut self) -> Self {
+        self.omit_run_subcommand = true;
+        self
+    }
+
+    /// The session cookie's name as the browser sees it.
+    pub fn session_cookie_name(&self) -> String {
+        let name = self.cookie_name.as_deref().unwrap_or("gatehouse_session");
+        if self.cookie_secure {
+            format!("__Host-{name}")
+        } else {
+            name.to_string()
+        }
+    }
+
+    /// The CSRF cookie's name as the browser sees it.
+    pub fn csrf_cookie_name(&self) -> String {
+        if self.cookie_secure {
+            "__Host-gatehouse_csrf".to_string()
+        } else {
+            "gatehouse_csrf".to_string()
+        }
+    }
+
+    /// The config file's content.
+    pub fn render(&self, listen: u16, metrics_port: Option<u16>) -> Value {
+        let mut root = Map::new();
+        root.insert("listen".into(), json!(format!("127.0.0.1:{listen}")));
+        if let Some(port) = metrics_port {
+            root.insert("metrics_listen".into(), json!(format!("127.0.0.1:{port}")));
+        }
+        // Short shutdown so stop/restart tests stay fast; one worker thread
+        // keeps many parallel gateways light on a small machine.
+        root.insert(
+            "server".into(),
+            json!({"threads": 1, "grace_period": "1s", "shutdown_timeout": "2s"}),
+        );
+        let mut sessions = Map::new();
+        match self.backend {
+            Backend::Memory => {
+                sessions.insert("backend".into(), json!("memory"));
+            }
+            Backend::Redis => {
+                sessions.insert("backend".into(), json!("redis"));
+                let url = self
+                    .redis_url
+                    .as_ref()
+                    .expect("a Redis backend needs redis_url");
+                sessions.insert("redis_url".into(), json!(url));
+            }
+        }
+        if let Some(name) = &self.cookie_name {
+            sessions.insert("cookie_name".into(), json!(name));
+        }
+        sessions.insert("cookie_secure".into(), json!(self.cookie_secure));
+        if let Some(lifetime) = &self.lifetime {
+            sessions.insert("lifetime".into(), json!(lifetime));
+        }
+        if let Some(idle) = &self.idle_timeout {
+            sessions.insert("idle_timeout".into(), json!(idle));
+        }
+        root.insert("sessions".into(), Value::Object(sessions));
+        root.insert("users".into(), json!({"file": "users.yaml"}));
+        if let Some(key) = &self.secret_key {
+            root.insert("secrets".into(), json!({"key": key}));
+        }
+        if let Some((per_user, per_ip, window)) = &self.limits {
+            root.insert(
+                "limits".into(),
+                json!({
+                    "max_failures_per_user": per_user,
+                    "max_failures_per_ip": per_ip,
+                    "window": window,
+                }),
+            );
+        }
+        let apps: Vec<Value> = self.apps.iter().map(AppConfig::render).collect();
+        root.insert("apps".into(), json!(apps));
+        if !self.service_tokens.is_empty() {
+            let tokens: Vec<Value> = self
+                .service_tokens
+                .iter()
+                .map(|(name, token)| json!({"name": name, "token_sha256": sha256_hex(token)}))
+                .collect();
+            root.insert("service_tokens".into(), json!(tokens));
+        }
+        Value::Object(root)
+    }
+
+    /// The users file's content.
+    pub fn render_users(&self) -> Value {
+        let hash = password_hash();
+        let mut users = Map::new();
+        for user in &self.users {
+            let mut entry = Map::new();
+            entry.insert("password".into(), json!(hash));
+            if let Some(email) = &user.email {
+                entry.insert("email".into(), json!(email));
+            }
+            if let Some(name) = &user.display_name {
+                entry.insert("display_name".into(), json!(name));
+            }
+            entry.insert("groups".into(), json!(user.groups));
+            entry.insert("disabled".into(), json!(user.disabled));
+            users.insert(user.username.clone(), Value::Object(entry));
+        }
+        json!({ "users": users })
+    }
+}
+
+/// Hex SHA-256, the form service tokens take in the config file.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}

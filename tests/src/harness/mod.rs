@@ -1,0 +1,79 @@
+//! Building blocks: processes, ports, an echo upstream and an HTTP client.
+
+pub mod binary;
+pub mod client;
+pub mod config;
+pub mod gateway;
+pub mod ports;
+pub mod raw;
+pub mod redis;
+pub mod stack;
+pub mod upstream;
+
+use std::time::{Duration, Instant};
+
+pub use binary::{gatehouse_bin, gatehouse_command, hash_password, password_hash, PASSWORD};
+pub use client::{hidden_input, percent_decode, Client, LoginResult, Response, SetCookie};
+pub use config::{AppConfig, Backend, GatewayConfig, UserSpec};
+pub use gateway::Gateway;
+pub use ports::free_port;
+pub use raw::{raw_get, raw_keep_alive};
+pub use redis::Redis;
+pub use stack::Stack;
+pub use upstream::{Recorded, Upstream};
+
+/// How often the polling helpers look again: tight, so tests stay fast.
+pub const POLL: Duration = Duration::from_millis(50);
+
+/// Polls `check` every [`POLL`] until it yields `Some`, or panics with `what`
+/// once `within` has passed. This is how tests wait: never a blind sleep.
+pub fn eventually<T>(within: Duration, what: &str, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(value) = check() {
+            return value;
+        }
+        if Instant::now() >= deadline {
+            panic!("timed out after {within:?} waiting for: {what}");
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Like [`eventually`] but for a plain condition; returns whether it became
+/// true before the deadline instead of panicking.
+pub fn wait_until(within: Duration, mut check: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + within;
+    loop {
+        if check() {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Generates one `#[test]` per session backend for a function taking a
+/// [`Backend`], so session behaviour is pinned for memory and Redis alike:
+/// `both_backends!(logout_invalidates_the_session);` gives
+/// `logout_invalidates_the_session::memory` and `…::redis`.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),+ $(,)?) => {
+        $(
+            mod $name {
+                #[test]
+                fn memory() {
+                    super::$name($crate::Backend::Memory);
+                }
+
+                #[test]
+                fn redis() {
+                    super::$name($crate::Backend::Redis);
+                }
+            }
+        )+
+    };
+}
