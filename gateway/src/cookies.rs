@@ -13,6 +13,8 @@ use crate::config::SessionSettings;
 pub struct CookieJar {
     pub session: String,
     pub csrf: String,
+    /// The remembered-device cookie, which outlives sessions.
+    pub device: String,
     secure: bool,
 }
 
@@ -30,13 +32,14 @@ impl CookieJar {
         Self {
             session: format!("{prefix}{base}"),
             csrf: format!("{prefix}gatehouse_csrf"),
+            device: format!("{prefix}gatehouse_device"),
             secure: settings.cookie_secure,
         }
     }
 
-    /// Both names, for stripping from upstream requests.
-    pub fn names(&self) -> [&str; 2] {
-        [&self.session, &self.csrf]
+    /// Every name, for stripping from upstream requests.
+    pub fn names(&self) -> [&str; 3] {
+        [&self.session, &self.csrf, &self.device]
     }
 
     fn build(&self, name: &str, value: &str) -> Cookie<'static> {
@@ -56,6 +59,19 @@ impl CookieJar {
 
     pub fn csrf_cookie(&self, nonce: &str) -> String {
         self.build(&self.csrf, nonce).to_string()
+    }
+
+    /// A remembered-device cookie, kept by the browser for `days`.
+    pub fn device_cookie(&self, value: &str, days: u32) -> String {
+        let mut c = self.build(&self.device, value);
+        c.set_max_age(cookie::time::Duration::days(i64::from(days)));
+        c.to_string()
+    }
+
+    pub fn clear_device(&self) -> String {
+        let mut c = self.build(&self.device, "");
+        c.make_removal();
+        c.to_string()
     }
 
     /// Tells the browser to drop the session cookie.

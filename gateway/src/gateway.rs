@@ -7,9 +7,11 @@ use std::sync::Arc;
 use rand::rngs::OsRng;
 use rand::TryRngCore;
 
+use crate::auth::mfa::{derive_key, Mfa};
 use crate::auth::PasswordHasherPool;
 use crate::config::{SessionBackend, Settings, User};
 use crate::cookies::CookieJar;
+use crate::durable::LazyStore;
 use crate::limits::Limiter;
 use crate::portal::csrf::Csrf;
 use crate::proxy::headers::IdentityHeaders;
@@ -27,6 +29,12 @@ pub enum BuildError {
     Redis(#[from] RedisError),
     #[error("cannot prepare password hashing: {0}")]
     Password(#[from] crate::auth::PasswordError),
+    #[error("store.url: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("the generated key in the store is unreadable ({0}); set secrets.key")]
+    StoredKey(String),
+    #[error("cannot start a runtime to prepare the store: {0}")]
+    Runtime(std::io::Error),
 }
 
 /// A user as the request path needs them: the record and prebuilt headers.
@@ -48,6 +56,7 @@ pub struct Gateway {
     pub passwords: PasswordHasherPool,
     pub csrf: Csrf,
     pub cookies: CookieJar,
+    pub mfa: Mfa,
 }
 
 impl Gateway {
@@ -88,13 +97,9 @@ impl Gateway {
                 )
             }
         };
+        // `server::build` fills the key from the store when none is
+        // configured; a random one is only for gateways built directly.
         let key = settings.secrets.key.unwrap_or_else(|| {
-            if matches!(settings.sessions.backend, SessionBackend::Redis { .. }) {
-                tracing::warn!(
-                    "secrets.key is not set: a random key is used, so replicas sharing Redis \
-                     reject each other's sign-in forms; set the same secrets.key on every replica"
-                );
-            }
             let mut key = [0u8; 32];
             OsRng
                 .try_fill_bytes(&mut key)
@@ -112,9 +117,15 @@ impl Gateway {
                 lifetime: settings.sessions.lifetime,
                 idle_timeout: settings.sessions.idle_timeout,
             },
-            limiter,
+            limiter: limiter.clone(),
             passwords,
-            csrf: Csrf::new(key),
+            csrf: Csrf::new(derive_key(&key, "csrf")),
+            mfa: Mfa::new(
+                LazyStore::new(&settings.store.url),
+                limiter.clone(),
+                &key,
+                settings.mfa.clone(),
+            ),
             cookies: CookieJar::new(&settings.sessions),
             settings: Arc::new(settings),
         };

@@ -4,16 +4,21 @@ use pingora::server::configuration::ServerConf;
 use pingora::server::Server;
 use pingora::services::background::background_service;
 
+use rand::rngs::OsRng;
+use rand::TryRngCore;
+
 use crate::config::Settings;
 use crate::gateway::{BuildError, Gateway};
 use crate::metrics;
+use crate::store::Store;
 
 /// Builds a ready-to-run server: the proxy, one health-check service per
 /// app, and the metrics listener if configured.
 ///
 /// Call this outside any tokio runtime: Pingora makes its own, one per
 /// service, and the Redis connection is made lazily on the proxy's.
-pub fn build(settings: Settings) -> Result<Server, BuildError> {
+pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
+    settings.secrets.key = Some(prepare_store(&settings)?);
     let conf = ServerConf {
         threads: settings.server.threads,
         grace_period_seconds: Some(settings.server.grace_period.as_secs()),
@@ -45,4 +50,38 @@ pub fn build(settings: Settings) -> Result<Server, BuildError> {
         server.add_service(prometheus);
     }
     Ok(server)
+}
+
+/// The store key under which a generated master key is kept.
+const GENERATED_KEY: &str = "secret_key";
+
+/// Connects to the durable store once at start-up, so a bad URL or a failed
+/// migration stops the gateway with a clear error instead of failing the
+/// first sign-in, and returns the master key: the configured one, or the
+/// one generated into the store by whichever replica started first.
+///
+/// Runs on a throwaway runtime; the proxy makes its own pool later, on its
+/// own runtime.
+fn prepare_store(settings: &Settings) -> Result<[u8; 32], BuildError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(BuildError::Runtime)?;
+    runtime.block_on(async {
+        let store = Store::connect(&settings.store.url).await?;
+        if let Some(key) = settings.secrets.key {
+            return Ok(key);
+        }
+        let mut fresh = [0u8; 32];
+        OsRng
+            .try_fill_bytes(&mut fresh)
+            .expect("the OS random number generator is available");
+        let stored = store
+            .setting_insert_if_absent(GENERATED_KEY, &hex::encode(fresh))
+            .await?;
+        let mut key = [0u8; 32];
+        hex::decode_to_slice(stored.trim(), &mut key)
+            .map_err(|e| BuildError::StoredKey(e.to_string()))?;
+        Ok(key)
+    })
 }

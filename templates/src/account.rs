@@ -2,7 +2,8 @@
 
 use maud::html;
 
-use crate::components::csrf_field;
+use crate::account_mfa::{mfa_sections, AccountMfa};
+use crate::components::{alert, csrf_field, AlertKind};
 use crate::layout::page;
 use crate::LOGOUT_ACTION;
 
@@ -13,15 +14,22 @@ pub struct AccountView<'a> {
     pub display_name: &'a str,
     pub email: Option<&'a str>,
     pub groups: &'a [String],
-    /// For the sign-out form.
+    /// For every form on the page (sign out, MFA actions).
     pub csrf_token: &'a str,
     /// When this session started, preformatted by the caller.
     pub signed_in_at: &'a str,
     /// Whether this session completed a second factor.
     pub mfa_done: bool,
+    /// Two-factor status and remembered devices.
+    pub mfa: AccountMfa<'a>,
+    /// Outcome of the last action, e.g. "Recovery codes regenerated."; `role="status"`.
+    pub notice: Option<&'a str>,
+    /// Why the last action failed; `role="alert"`.
+    pub error: Option<&'a str>,
 }
 
-/// The full account document, with a `POST /.gatehouse/logout` sign-out form.
+/// The full account document: MFA status and actions (see [`AccountMfa`]),
+/// and a `POST /.gatehouse/logout` sign-out form. Every form carries `csrf_token`.
 pub fn account_page(v: &AccountView) -> String {
     let name = if v.display_name.is_empty() {
         v.username
@@ -33,6 +41,12 @@ pub fn account_page(v: &AccountView) -> String {
             p.eyebrow { "Your account" }
             h1 { (name) }
             p.muted { "You are signed in to Gatehouse." }
+            @if let Some(notice) = v.notice {
+                (alert(AlertKind::Success, Some("account-notice"), notice))
+            }
+            @if let Some(error) = v.error {
+                (alert(AlertKind::Error, Some("account-error"), error))
+            }
 
             dl.kv {
                 dt { "Username" }
@@ -68,16 +82,7 @@ pub fn account_page(v: &AccountView) -> String {
                 }
             }
 
-            section.section aria-labelledby="mfa-heading" {
-                h2 id="mfa-heading" {
-                    "Two-factor authentication "
-                    span.badge.badge-warn { "Not set up" }
-                }
-                p.muted {
-                    "Two-factor authentication is not set up yet. A second factor keeps "
-                    "your account safe even if your password leaks."
-                }
-            }
+            (mfa_sections(&v.mfa, v.csrf_token))
 
             div.section {
                 form method="post" action=(LOGOUT_ACTION) {
@@ -89,6 +94,10 @@ pub fn account_page(v: &AccountView) -> String {
     };
     page("Your account", body).into_string()
 }
+
+#[cfg(test)]
+#[path = "account_mfa_tests.rs"]
+mod mfa_tests;
 
 #[cfg(test)]
 mod tests {
@@ -107,6 +116,9 @@ mod tests {
             csrf_token: "tok-42",
             signed_in_at: "2025-01-02 10:00 UTC",
             mfa_done: false,
+            mfa: AccountMfa::default(),
+            notice: None,
+            error: None,
         }
     }
 

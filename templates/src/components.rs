@@ -1,4 +1,5 @@
-//! Building blocks shared by portal pages: alerts, labelled fields, CSRF field.
+//! Building blocks shared by portal pages: alerts, labelled fields, hidden
+//! fields, and the little URL helpers the pages need for links that carry `rd`.
 
 use maud::{html, Markup};
 
@@ -6,7 +7,6 @@ use maud::{html, Markup};
 pub(crate) enum AlertKind {
     Error,
     Info,
-    #[allow(dead_code)] // used by the MFA pages (issue 3)
     Success,
 }
 
@@ -43,6 +43,11 @@ pub(crate) struct Field<'a> {
     pub inputmode: Option<&'a str>,
     /// An identifier or code: no auto-capitalisation or spell checking.
     pub verbatim: bool,
+    /// Shown in a monospace font with wide spacing (codes, keys).
+    pub mono: bool,
+    /// Browser-side validation only; the server checks again.
+    pub pattern: Option<&'a str>,
+    pub maxlength: Option<u32>,
 }
 
 impl Default for Field<'_> {
@@ -58,6 +63,9 @@ impl Default for Field<'_> {
             hint: None,
             inputmode: None,
             verbatim: false,
+            mono: false,
+            pattern: None,
+            maxlength: None,
         }
     }
 }
@@ -67,11 +75,13 @@ pub(crate) fn field(f: &Field) -> Markup {
     let described_by: Vec<&str> = f.error_id.into_iter().chain(hint_id.as_deref()).collect();
     let described_by = (!described_by.is_empty()).then(|| described_by.join(" "));
     let value = (!f.value.is_empty()).then_some(f.value);
+    let class = if f.mono { "input input-mono" } else { "input" };
     html! {
         div.field {
             label for=(f.id) { (f.label) }
-            input.input id=(f.id) name=(f.id) type=(f.input_type) value=[value]
+            input class=(class) id=(f.id) name=(f.id) type=(f.input_type) value=[value]
                 autocomplete=(f.autocomplete) inputmode=[f.inputmode]
+                pattern=[f.pattern] maxlength=[f.maxlength]
                 autocapitalize=[f.verbatim.then_some("none")]
                 spellcheck=[f.verbatim.then_some("false")]
                 required autofocus[f.autofocus]
@@ -84,9 +94,73 @@ pub(crate) fn field(f: &Field) -> Markup {
     }
 }
 
+/// A field for a 6-digit authenticator code. Up to 7 characters so that
+/// "123 456", as some apps show it, fits; the server drops the space.
+pub(crate) fn totp_field(f: Field) -> Markup {
+    field(&Field {
+        autocomplete: "one-time-code",
+        inputmode: Some("numeric"),
+        pattern: Some("[0-9 ]*"),
+        maxlength: Some(7),
+        verbatim: true,
+        mono: true,
+        ..f
+    })
+}
+
 /// The hidden CSRF field every state-changing form carries.
 pub(crate) fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf_token" value=(token); }
+}
+
+/// The hidden `rd` (return path) field.
+pub(crate) fn rd_field(rd: &str) -> Markup {
+    html! { input type="hidden" name="rd" value=(rd); }
+}
+
+/// Percent-encodes `s` for use as one query parameter value: everything but
+/// RFC 3986 unreserved characters (`A-Z a-z 0-9 - . _ ~`) becomes `%XX` of
+/// its UTF-8 bytes, so `/`, `?`, `&`, `#` and `%` in `rd` survive the trip.
+pub(crate) fn query_value(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// `path?rd=<encoded rd>`, or just `path` when there is no return path.
+pub(crate) fn with_rd(path: &str, rd: &str) -> String {
+    if rd.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?rd={}", query_value(rd))
+    }
+}
+
+/// `rd` as a link target, if it is a same-site path; else `/`. The gateway
+/// validates `rd` already; this keeps a `javascript:` or `//host` value from
+/// ever becoming a clickable link should a caller forget.
+pub(crate) fn local_href(rd: &str) -> &str {
+    let mut chars = rd.chars();
+    match (chars.next(), chars.next()) {
+        (Some('/'), Some('/' | '\\')) => "/",
+        (Some('/'), _) => rd,
+        _ => "/",
+    }
+}
+
+/// "1 day", "30 days": `word` gets an `s` unless `n` is 1.
+pub(crate) fn count(n: i64, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
 }
 
 #[cfg(test)]
@@ -126,6 +200,62 @@ mod tests {
         assert!(html.contains(r#"aria-invalid="true" aria-describedby="err code-hint""#));
         assert!(html.contains(r#"<p class="hint" id="code-hint">6 digits</p>"#));
         assert!(!html.contains("autofocus"));
+    }
+
+    #[test]
+    fn totp_field_asks_for_a_short_numeric_one_time_code() {
+        let html = totp_field(Field {
+            id: "code",
+            label: "Code",
+            autofocus: true,
+            ..Field::default()
+        })
+        .into_string();
+        assert!(html.contains(r#"class="input input-mono" id="code" name="code" type="text""#));
+        assert!(html.contains(r#"autocomplete="one-time-code" inputmode="numeric""#));
+        assert!(html.contains(r#"pattern="[0-9 ]*" maxlength="7""#));
+        assert!(html.contains("autofocus"));
+    }
+
+    #[test]
+    fn query_value_encodes_everything_but_unreserved_characters() {
+        assert_eq!(query_value("/a-b_c.d~e"), "%2Fa-b_c.d~e");
+        assert_eq!(
+            query_value("/wiki?x=1&y=%20#top"),
+            "%2Fwiki%3Fx%3D1%26y%3D%2520%23top"
+        );
+        assert_eq!(query_value("/é"), "%2F%C3%A9");
+    }
+
+    #[test]
+    fn with_rd_appends_the_encoded_return_path() {
+        assert_eq!(
+            with_rd("/.gatehouse/enroll", "/.gatehouse/account"),
+            "/.gatehouse/enroll?rd=%2F.gatehouse%2Faccount"
+        );
+        assert_eq!(with_rd("/.gatehouse/mfa", ""), "/.gatehouse/mfa");
+    }
+
+    #[test]
+    fn local_href_only_lets_same_site_paths_through() {
+        assert_eq!(local_href("/wiki?x=1"), "/wiki?x=1");
+        assert_eq!(local_href("/"), "/");
+        for bad in [
+            "",
+            "//evil.example",
+            "/\\evil",
+            "javascript:alert(1)",
+            "https://x",
+        ] {
+            assert_eq!(local_href(bad), "/", "{bad}");
+        }
+    }
+
+    #[test]
+    fn count_pluralises() {
+        assert_eq!(count(1, "code"), "1 code");
+        assert_eq!(count(0, "code"), "0 codes");
+        assert_eq!(count(30, "day"), "30 days");
     }
 
     #[test]

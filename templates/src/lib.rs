@@ -7,16 +7,24 @@
 //! on its own because it stands in for "somebody else's app".
 
 mod account;
+mod account_mfa;
+mod challenge;
 mod components;
 mod demo;
+mod enroll;
 mod errors;
 mod layout;
 mod login;
+mod recovery;
 
 pub use account::{account_page, AccountView};
+pub use account_mfa::{AccountMfa, DeviceRow};
+pub use challenge::{mfa_challenge_page, recover_page, MfaChallengeView, RecoverView};
 pub use demo::{demo_app_page, DemoView};
+pub use enroll::{enroll_page, mfa_reminder_page, EnrollView, ReminderView};
 pub use errors::{error_page, ErrorView};
 pub use login::{login_page, LoginView};
+pub use recovery::{recovered_page, recovery_codes_page, RecoveredView, RecoveryCodesView};
 
 /// The portal stylesheet, served at [`CSS_PATH`].
 pub const CSS: &str = include_str!("../static/gatehouse.css");
@@ -28,6 +36,14 @@ pub const CSS_PATH: &str = "/.gatehouse/static/gatehouse.css";
 pub(crate) const LOGIN_ACTION: &str = "/.gatehouse/login";
 pub(crate) const LOGOUT_ACTION: &str = "/.gatehouse/logout";
 pub(crate) const ACCOUNT_PATH: &str = "/.gatehouse/account";
+pub(crate) const MFA_PATH: &str = "/.gatehouse/mfa";
+pub(crate) const ENROLL_PATH: &str = "/.gatehouse/enroll";
+pub(crate) const ENROLL_RESET_ACTION: &str = "/.gatehouse/enroll/reset";
+pub(crate) const RECOVER_PATH: &str = "/.gatehouse/recover";
+pub(crate) const RECOVERY_ACK_ACTION: &str = "/.gatehouse/recovery-codes/ack";
+pub(crate) const RECOVERY_REGENERATE_ACTION: &str = "/.gatehouse/recovery-codes/regenerate";
+pub(crate) const MFA_DISABLE_ACTION: &str = "/.gatehouse/mfa/disable";
+pub(crate) const DEVICES_FORGET_ACTION: &str = "/.gatehouse/devices/forget";
 
 #[cfg(test)]
 mod tests {
@@ -35,7 +51,7 @@ mod tests {
 
     #[test]
     fn stylesheet_is_small_and_self_contained() {
-        assert!(CSS.len() < 8 * 1024, "CSS grew to {} bytes", CSS.len());
+        assert!(CSS.len() < 10 * 1024, "CSS grew to {} bytes", CSS.len());
         for external in ["@import", "url(", "http:", "https:", "//fonts"] {
             assert!(!CSS.contains(external), "CSS references {external}");
         }
@@ -58,11 +74,24 @@ mod tests {
         })
     }
 
-    #[test]
-    fn no_page_needs_javascript() {
+    /// Every portal page, in a state that shows as many forms as it can.
+    fn all_pages() -> Vec<String> {
         let groups = vec!["dev".to_string()];
         let headers = vec![("Host".to_string(), "app".to_string())];
-        let pages = [
+        let codes = vec!["k7f3-9xq2-mp4d".to_string(); 10];
+        let devices = [DeviceRow {
+            label: "Firefox on Linux",
+            ..DeviceRow::default()
+        }];
+        let mfa_on = AccountMfa {
+            enabled_since: Some("2025-01-02"),
+            recovery_remaining: 10,
+            devices: &devices,
+            remember_days: 30,
+            ..AccountMfa::default()
+        };
+        let (csrf_token, rd) = ("tok", "/app");
+        vec![
             login_page(&LoginView::default()),
             error_page(&ErrorView {
                 status: 502,
@@ -74,16 +103,66 @@ mod tests {
                 groups: &groups,
                 ..AccountView::default()
             }),
+            account_page(&AccountView {
+                mfa: mfa_on,
+                ..AccountView::default()
+            }),
             demo_app_page(&DemoView {
                 headers: &headers,
                 ..DemoView::default()
             }),
-        ];
-        for html in pages {
+            mfa_challenge_page(&MfaChallengeView {
+                csrf_token,
+                rd,
+                error: Some("e"),
+                remember_days: 30,
+            }),
+            enroll_page(&EnrollView {
+                csrf_token,
+                rd,
+                qr_svg: "<svg></svg>",
+                two_codes: true,
+                ..EnrollView::default()
+            }),
+            recovery_codes_page(&RecoveryCodesView {
+                codes: &codes,
+                csrf_token,
+                rd,
+            }),
+            recover_page(&RecoverView {
+                csrf_token,
+                rd,
+                error: None,
+            }),
+            recovered_page(&RecoveredView {
+                csrf_token,
+                rd,
+                remaining: 9,
+            }),
+            mfa_reminder_page(&ReminderView { csrf_token, rd }),
+        ]
+    }
+
+    #[test]
+    fn no_page_needs_javascript() {
+        for html in all_pages() {
             assert!(html.starts_with("<!DOCTYPE html>"));
             assert!(html.contains(r#"<html lang="en">"#));
             assert!(!html.to_ascii_lowercase().contains("<script"));
             assert!(!has_inline_handler(&html), "inline event handler in {html}");
+        }
+    }
+
+    #[test]
+    fn every_form_is_a_post_with_a_csrf_token() {
+        for html in all_pages() {
+            let forms = html.matches("<form").count();
+            assert_eq!(forms, html.matches(r#"method="post""#).count(), "{html}");
+            assert_eq!(
+                forms,
+                html.matches(r#"name="csrf_token""#).count(),
+                "{html}"
+            );
         }
     }
 }

@@ -138,11 +138,30 @@ fn redis_outage_fails_closed_and_recovers() {
     let page = client.get_html("/private/x");
     assert_eq!(page.status, 503);
     assert!(
+        page.elapsed < Duration::from_secs(5),
+        "the 503 took {:?}",
+        page.elapsed
+    );
+    assert!(
         page.body.to_lowercase().contains("temporarily unavailable"),
         "{}",
         page.body
     );
     assert_eq!(client.get("/.gatehouse/healthz").status, 503);
+    // The 503 does not break a kept-alive connection either.
+    let cookie = format!(
+        "{}={}",
+        client.session_cookie_name(),
+        client.session_cookie().expect("a session cookie")
+    );
+    for answer in raw_keep_alive(
+        stack.gateway.port(),
+        &["/private/a", "/private/b"],
+        &[("Cookie", &cookie)],
+    ) {
+        let response = answer.unwrap_or_else(|e| panic!("kept-alive request failed: {e}"));
+        assert_eq!(response.status, 503);
+    }
     let login = stack.client().login("alice", PASSWORD, None);
     assert_eq!(login.status(), 503, "login while Redis is down");
     assert!(login.session.is_none());

@@ -1,7 +1,13 @@
-//! Credentials: password hashing and verification.
-//!
-//! The second factor (TOTP, one-time and recovery codes) lands here too.
+//! Credentials: password hashing and verification, and the second factor
+//! (TOTP, recovery codes, and sealing secrets at rest).
 
+pub mod mfa;
 pub mod password;
+pub mod recovery;
+pub mod secret_box;
+pub mod totp;
 
 pub use password::{PasswordError, PasswordHasherPool};
+pub use recovery::RecoveryHasher;
+pub use secret_box::{SecretBox, SecretBoxError};
+pub use totp::{qr_svg, Totp, TotpError, TotpSecret};

@@ -62,6 +62,8 @@ pub(crate) struct RawUsers {
 pub(crate) struct RawMfa {
     pub enforce: Option<bool>,
     pub issuer: Option<String>,
+    pub enroll_two_codes: Option<bool>,
+    pub remember_device_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]

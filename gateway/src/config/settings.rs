@@ -81,8 +81,14 @@ pub struct User {
 
 #[derive(Debug, Clone)]
 pub struct MfaSettings {
+    /// Every user must enroll a second factor before reaching anything.
     pub enforce: bool,
+    /// The name authenticator apps show beside the account.
     pub issuer: String,
+    /// Confirm enrollment with two consecutive codes instead of one.
+    pub enroll_two_codes: bool,
+    /// How long "remember this browser" skips the code; 0 turns it off.
+    pub remember_device_days: u32,
 }
 
 #[derive(Debug, Clone)]

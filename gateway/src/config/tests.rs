@@ -84,6 +84,8 @@ fn minimal_config_gets_the_documented_defaults() {
     assert_eq!(s.users.users["alice"].password_hash, GOOD_HASH);
     assert!(!s.mfa.enforce);
     assert_eq!(s.mfa.issuer, "Gatehouse");
+    assert!(!s.mfa.enroll_two_codes);
+    assert_eq!(s.mfa.remember_device_days, 30);
     assert_eq!(s.secrets.key, None);
     assert_eq!(s.limits.max_failures_per_user, 5);
     assert_eq!(s.limits.max_failures_per_ip, 20);
@@ -128,6 +130,8 @@ users:
 mfa:
   enforce: true
   issuer: Example Corp
+  enroll_two_codes: true
+  remember_device_days: 14
 secrets:
   key: "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 limits:
@@ -181,6 +185,8 @@ fn full_config_sets_every_key() {
     assert_eq!(s.users.admin_group, "ops");
     assert!(s.mfa.enforce);
     assert_eq!(s.mfa.issuer, "Example Corp");
+    assert!(s.mfa.enroll_two_codes);
+    assert_eq!(s.mfa.remember_device_days, 14);
     let key = s.secrets.key.expect("key");
     assert_eq!((key[0], key[31]), (0x00, 0x1f));
     assert_eq!(s.limits.max_failures_per_user, 3);

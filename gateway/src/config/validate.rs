@@ -159,9 +159,20 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
             ),
         );
     }
+    let remember_device_days = raw_mfa.remember_device_days.unwrap_or(30);
+    if remember_device_days > 365 {
+        p.push(
+            "mfa.remember_device_days",
+            format!(
+                "{remember_device_days} is too long: at most 365 days (0 turns remembering off)"
+            ),
+        );
+    }
     let mfa = MfaSettings {
         enforce: raw_mfa.enforce.unwrap_or(false),
         issuer,
+        enroll_two_codes: raw_mfa.enroll_two_codes.unwrap_or(false),
+        remember_device_days,
     };
 
     // The key is a secret: messages describe it but never echo it.

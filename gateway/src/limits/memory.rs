@@ -48,6 +48,19 @@ impl MemoryCounters {
         entry.0 += 1;
     }
 
+    /// Sets `key` if it is not live; true if this call set it.
+    pub fn claim(&self, key: &str, ttl: Duration) -> bool {
+        let now = Instant::now();
+        let mut map = self.lock();
+        match map.get(key) {
+            Some(&(_, until)) if until > now => false,
+            _ => {
+                map.insert(key.to_owned(), (1, now + ttl));
+                true
+            }
+        }
+    }
+
     pub fn clear(&self, key: &str) {
         self.lock().remove(key);
     }

@@ -22,12 +22,18 @@ use crate::redis_client::{RedisClient, RedisError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Attempt {
     Password,
+    /// A code from an authenticator app.
+    Totp,
+    /// A recovery code.
+    Recovery,
 }
 
 impl Attempt {
     fn tag(self) -> &'static str {
         match self {
             Attempt::Password => "pw",
+            Attempt::Totp => "totp",
+            Attempt::Recovery => "rc",
         }
     }
 }
@@ -153,6 +159,29 @@ impl Limiter {
         Ok(())
     }
 
+    /// Claims a one-time marker: true the first time for `key`, false after,
+    /// until `ttl` passes. Atomic across replicas sharing Redis, so a TOTP
+    /// code works once per user however many sessions race with it.
+    pub async fn claim_once(&self, key: &str, ttl: Duration) -> Result<bool, RedisError> {
+        let key = format!("gh:once:{key}");
+        match &self.counters {
+            Counters::Memory(m) => Ok(m.claim(&key, ttl)),
+            Counters::Redis(client) => {
+                let mut conn = client.connection().await?;
+                let set: Option<String> = redis::cmd("SET")
+                    .arg(&key)
+                    .arg(1)
+                    .arg("NX")
+                    .arg("PX")
+                    .arg(ttl.as_millis() as u64)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| client.error(e))?;
+                Ok(set.is_some())
+            }
+        }
+    }
+
     async fn read(&self, key: &str) -> Result<(u64, Duration), RedisError> {
         match &self.counters {
             Counters::Memory(m) => Ok(m.read(key)),
@@ -211,6 +240,23 @@ mod tests {
             l.check(Attempt::Password, "c", IP).await.unwrap(),
             Verdict::Locked(_)
         ));
+    }
+
+    #[tokio::test]
+    async fn a_one_time_marker_is_claimed_once() {
+        let l = limiter(5, 5);
+        assert!(l
+            .claim_once("totp:alice:1", Duration::from_secs(60))
+            .await
+            .unwrap());
+        assert!(!l
+            .claim_once("totp:alice:1", Duration::from_secs(60))
+            .await
+            .unwrap());
+        assert!(l
+            .claim_once("totp:alice:2", Duration::from_secs(60))
+            .await
+            .unwrap());
     }
 
     #[tokio::test]

@@ -8,25 +8,17 @@
 use gatehouse_templates::{login_page, LoginView};
 use pingora::proxy::Session;
 
-use super::form::{self, FormError};
-use super::{client_ip, return_path, Nonce};
-use crate::gateway::Gateway;
+use super::{client_ip, or_reply, query_param, rd_query, return_path, with_rd, Nonce};
+use crate::gateway::{Account, Gateway};
 use crate::limits::{Attempt, Verdict};
 use crate::metrics::METRICS;
 use crate::proxy::access::unavailable_reply;
+use crate::proxy::headers::cookie_value;
 use crate::respond::Reply;
-use crate::session::{now_ms, Session as UserSession};
+use crate::session::{now_ms, Owed, Session as UserSession};
 
 const BAD_CREDENTIALS: &str = "Incorrect username or password.";
 
-fn query_param(session: &Session, name: &str) -> Option<String> {
-    let query = session.req_header().uri.query()?;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
-/// The login page, with a CSRF cookie set if the browser had none.
 fn page(
     gw: &Gateway,
     nonce: &Nonce,
@@ -43,43 +35,28 @@ fn page(
         error,
         notice,
     });
-    let reply = Reply::html(status, html);
-    if nonce.is_new {
-        reply.cookie(&gw.cookies.csrf_cookie(&nonce.value))
-    } else {
-        reply
-    }
+    gw.with_nonce(Reply::html(status, html), nonce)
+}
+
+/// The lockout message: when to come back, and nothing about the account.
+pub(super) fn locked_message(wait: std::time::Duration) -> String {
+    let minutes = wait.as_secs().div_ceil(60).max(1);
+    format!(
+        "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
+        if minutes == 1 { "" } else { "s" }
+    )
 }
 
 pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
     let nonce = gw.csrf_nonce(session);
-    let rd = query_param(session, "rd");
-    let rd = rd
-        .as_deref()
-        .and_then(return_path::validate)
-        .unwrap_or(return_path::DEFAULT);
+    let rd = rd_query(session);
     let notice = query_param(session, "logged_out").map(|_| "You have been signed out.");
-    page(gw, &nonce, 200, rd, "", None, notice)
+    page(gw, &nonce, 200, &rd, "", None, notice)
 }
 
 pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = match form::read(session).await {
-        Ok(f) => f,
-        Err(FormError::Read(e)) => return Err(e),
-        Err(e) => {
-            return Ok(Reply::error(
-                session.req_header(),
-                400,
-                "bad_request",
-                "Bad request",
-                &e.to_string(),
-            ));
-        }
-    };
+    let form = or_reply!(gw.checked_form(session).await?);
     let nonce = gw.csrf_nonce(session);
-    if nonce.is_new || !gw.csrf.verify(&nonce.value, form.get("csrf_token")) {
-        return Ok(csrf_failed(gw, session, &nonce));
-    }
     let rd = return_path::validate(form.get("rd")).unwrap_or(return_path::DEFAULT);
     let username = form.get("username").trim();
     let password = form.get("password");
@@ -89,13 +66,16 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
         Ok(Verdict::Allowed) => {}
         Ok(Verdict::Locked(wait)) => {
             METRICS.logins.with_label_values(&["locked"]).inc();
-            let minutes = wait.as_secs().div_ceil(60).max(1);
-            let message = format!(
-                "Too many failed sign-in attempts. Try again in {minutes} minute{}.",
-                if minutes == 1 { "" } else { "s" }
-            );
-            return Ok(page(gw, &nonce, 429, rd, username, Some(&message), None)
-                .header("retry-after", &wait.as_secs().max(1).to_string()));
+            return Ok(page(
+                gw,
+                &nonce,
+                429,
+                rd,
+                username,
+                Some(&locked_message(wait)),
+                None,
+            )
+            .header("retry-after", &wait.as_secs().max(1).to_string()));
         }
         Err(e) => {
             tracing::error!("rate limiter unavailable: {e}");
@@ -120,7 +100,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     };
     let Some(account) = account.filter(|_| verified) else {
         METRICS.logins.with_label_values(&["failure"]).inc();
-        tracing::info!(target: "audit", event = "login_failed", user = %username, %ip);
+        gw.mfa.audit("login", username, ip, "failed").await;
         if let Err(e) = gw
             .limiter
             .record_failure(Attempt::Password, username, ip)
@@ -141,7 +121,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     };
     if account.user.disabled {
         METRICS.logins.with_label_values(&["disabled"]).inc();
-        tracing::info!(target: "audit", event = "login_refused_disabled", user = %username, %ip);
+        gw.mfa.audit("login", username, ip, "disabled").await;
         return Ok(Reply::error(
             session.req_header(),
             403,
@@ -157,56 +137,76 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     {
         tracing::warn!("could not reset the failure counter: {e}");
     }
+    METRICS.logins.with_label_values(&["success"]).inc();
+    gw.mfa.audit("login", username, ip, "ok").await;
+    Ok(after_password(gw, session, account, rd).await)
+}
+
+/// The password is right: start a session and send the user to the step
+/// they owe, if any. A remembered browser skips the code; an enrolled user
+/// owes the code; with enforcement a user without MFA owes enrollment;
+/// otherwise they see a reminder they may postpone.
+async fn after_password(gw: &Gateway, session: &Session, account: &Account, rd: &str) -> Reply {
+    let user = &account.user.username;
+    let ip = client_ip(session);
+    let unavailable = |e: &dyn std::fmt::Display| {
+        tracing::error!("store unavailable during sign-in: {e}");
+        unavailable_reply(session.req_header())
+    };
+    let status = match gw.mfa.status(user).await {
+        Ok(s) => s,
+        Err(e) => return unavailable(&e),
+    };
+    let now = now_ms();
+    let mut next = UserSession::after_password(user, now);
+    let location = if status.enrolled_at.is_some() {
+        let remembered = match cookie_value(session.req_header(), &gw.cookies.device) {
+            Some(cookie) => match gw.mfa.device_remembered(user, cookie).await {
+                Ok(ok) => ok,
+                Err(e) => return unavailable(&e),
+            },
+            None => false,
+        };
+        if remembered {
+            next = next.with_mfa(now);
+            gw.mfa
+                .audit("mfa_challenge", user, ip, "skipped_remembered_device")
+                .await;
+            rd.to_owned()
+        } else {
+            next.owed = Owed::Challenge;
+            with_rd("/.gatehouse/mfa", rd)
+        }
+    } else if gw.settings.mfa.enforce {
+        next.owed = Owed::Enrollment;
+        with_rd("/.gatehouse/enroll", rd)
+    } else {
+        with_rd("/.gatehouse/remind", rd)
+    };
 
     // A new id at every step up: a session id seen before login is worthless after.
-    match gw.current_session(session).await {
-        Ok(Some((old, _))) => {
-            let _ = gw.sessions.delete(&old).await;
-        }
-        Ok(None) => {}
-        Err(e) => {
-            tracing::error!("session store unavailable: {e}");
-            return Ok(unavailable_reply(session.req_header()));
-        }
-    }
-    let new = UserSession::after_password(&account.user.username, now_ms());
-    let id = match gw.sessions.create(&new, gw.expiry).await {
-        Ok(id) => id,
-        Err(e) => {
-            tracing::error!("session store unavailable: {e}");
-            return Ok(unavailable_reply(session.req_header()));
-        }
+    let created = match gw.current_session(session).await {
+        Ok(Some((old, _))) => gw.sessions.rotate(&old, &next, gw.expiry).await,
+        Ok(None) => gw.sessions.create(&next, gw.expiry).await,
+        Err(e) => Err(e),
     };
-    METRICS.logins.with_label_values(&["success"]).inc();
-    tracing::info!(target: "audit", event = "login_ok", user = %account.user.username, %ip);
-    Ok(Reply::redirect(303, rd).cookie(&gw.cookies.session_cookie(id.as_str())))
+    match created {
+        Ok(id) => Reply::redirect(303, &location).cookie(&gw.cookies.session_cookie(id.as_str())),
+        Err(e) => unavailable(&e),
+    }
 }
 
 pub async fn logout(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = match form::read(session).await {
-        Ok(f) => f,
-        Err(FormError::Read(e)) => return Err(e),
-        Err(e) => {
-            return Ok(Reply::error(
-                session.req_header(),
-                400,
-                "bad_request",
-                "Bad request",
-                &e.to_string(),
-            ));
-        }
-    };
-    let nonce = gw.csrf_nonce(session);
-    if nonce.is_new || !gw.csrf.verify(&nonce.value, form.get("csrf_token")) {
-        return Ok(csrf_failed(gw, session, &nonce));
-    }
+    or_reply!(gw.checked_form(session).await?);
     match gw.current_session(session).await {
         Ok(Some((id, s))) => {
             if let Err(e) = gw.sessions.delete(&id).await {
                 tracing::error!("session store unavailable: {e}");
                 return Ok(unavailable_reply(session.req_header()));
             }
-            tracing::info!(target: "audit", event = "logout", user = %s.user, ip = %client_ip(session));
+            gw.mfa
+                .audit("logout", &s.user, client_ip(session), "ok")
+                .await;
         }
         Ok(None) => {}
         Err(e) => {
@@ -215,21 +215,4 @@ pub async fn logout(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
         }
     }
     Ok(Reply::redirect(303, "/.gatehouse/login?logged_out=1").cookie(&gw.cookies.clear_session()))
-}
-
-/// A form without a valid token: refuse, and hand out a fresh nonce so a
-/// reload works.
-fn csrf_failed(gw: &Gateway, session: &Session, nonce: &Nonce) -> Reply {
-    let reply = Reply::error(
-        session.req_header(),
-        403,
-        "csrf",
-        "This form has expired",
-        "For your security the form could not be accepted. Go back, reload the page and try again.",
-    );
-    if nonce.is_new {
-        reply.cookie(&gw.cookies.csrf_cookie(&nonce.value))
-    } else {
-        reply
-    }
 }

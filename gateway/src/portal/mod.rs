@@ -3,23 +3,29 @@
 //! Only these routes read request bodies; proxied traffic streams through
 //! untouched. State changes only on POST, and every POST carries a CSRF token.
 
+mod account;
+mod challenge;
 pub mod csrf;
+mod enroll;
 mod form;
 mod login;
 pub mod return_path;
 
 use std::net::{IpAddr, Ipv4Addr};
 
-use gatehouse_templates::{account_page, AccountView, CSS};
+use gatehouse_templates::CSS;
 use http::Method;
+use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use pingora::proxy::Session;
 
-use crate::gateway::Gateway;
+use crate::gateway::{Account, Gateway};
+use crate::proxy::access::unavailable_reply;
 use crate::proxy::headers::cookie_value;
 use crate::respond::Reply;
-use crate::session::{self, SessionId};
+use crate::session::{self, Owed, SessionId};
+use form::{Form, FormError};
 
-/// The client's IP, for rate limits; loopback if the socket has none.
+/// The client's IP, for rate limits and the audit log.
 pub(crate) fn client_ip(session: &Session) -> IpAddr {
     session
         .client_addr()
@@ -27,10 +33,44 @@ pub(crate) fn client_ip(session: &Session) -> IpAddr {
         .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |a| a.ip())
 }
 
+/// A portal path with `rd` carried along, percent-encoded.
+pub(crate) fn with_rd(path: &str, rd: &str) -> String {
+    format!("{path}?rd={}", utf8_percent_encode(rd, NON_ALPHANUMERIC))
+}
+
 /// The CSRF nonce from the request's cookie, or a fresh one to set.
 pub(crate) struct Nonce {
     pub value: String,
     pub is_new: bool,
+}
+
+/// A signed-in (or signing-in) user, as a portal page sees them.
+pub(crate) struct Current<'a> {
+    pub id: SessionId,
+    pub session: session::Session,
+    pub account: &'a Account,
+}
+
+impl Current<'_> {
+    pub fn user(&self) -> &str {
+        &self.account.user.username
+    }
+}
+
+/// The `rd` query parameter, if it is a safe return path.
+pub(crate) fn rd_query(session: &Session) -> String {
+    query_param(session, "rd")
+        .as_deref()
+        .and_then(return_path::validate)
+        .unwrap_or(return_path::DEFAULT)
+        .to_owned()
+}
+
+pub(crate) fn query_param(session: &Session, name: &str) -> Option<String> {
+    let query = session.req_header().uri.query()?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
 }
 
 impl Gateway {
@@ -47,6 +87,15 @@ impl Gateway {
         }
     }
 
+    /// A page reply that also sets the CSRF cookie if the browser had none.
+    pub(crate) fn with_nonce(&self, reply: Reply, nonce: &Nonce) -> Reply {
+        if nonce.is_new {
+            reply.cookie(&self.cookies.csrf_cookie(&nonce.value))
+        } else {
+            reply
+        }
+    }
+
     /// The current session, if the cookie names a live one.
     pub(crate) async fn current_session(
         &self,
@@ -59,12 +108,92 @@ impl Gateway {
         };
         Ok(self.sessions.get(&id, self.expiry).await?.map(|s| (id, s)))
     }
+
+    /// The signed-in user, or the reply that sends them to sign in. With
+    /// `allow_owed`, a session still owing a second step is accepted (the
+    /// pages that collect that step); otherwise it is sent to pay it.
+    pub(crate) async fn require_user(
+        &self,
+        session: &Session,
+        allow_owed: bool,
+        here: &str,
+    ) -> Result<Current<'_>, Reply> {
+        let found = match self.current_session(session).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!("session lookup failed: {e}");
+                return Err(unavailable_reply(session.req_header()));
+            }
+        };
+        let current = found.and_then(|(id, s)| {
+            let account = self.accounts.get(&s.user).filter(|a| !a.user.disabled)?;
+            Some(Current {
+                id,
+                session: s,
+                account,
+            })
+        });
+        let Some(current) = current else {
+            return Err(Reply::redirect(302, &with_rd("/.gatehouse/login", here)));
+        };
+        if !allow_owed {
+            match current.session.owed {
+                Owed::Nothing => {}
+                Owed::Challenge => {
+                    return Err(Reply::redirect(302, &with_rd("/.gatehouse/mfa", here)))
+                }
+                Owed::Enrollment => {
+                    return Err(Reply::redirect(302, &with_rd("/.gatehouse/enroll", here)))
+                }
+            }
+        }
+        Ok(current)
+    }
+
+    /// Reads a POSTed form and checks its CSRF token; the error is the reply.
+    pub(crate) async fn checked_form(
+        &self,
+        session: &mut Session,
+    ) -> pingora::Result<Result<Form, Reply>> {
+        let form = match form::read(session).await {
+            Ok(f) => f,
+            Err(FormError::Read(e)) => return Err(e),
+            Err(e) => {
+                return Ok(Err(Reply::error(
+                    session.req_header(),
+                    400,
+                    "bad_request",
+                    "Bad request",
+                    &e.to_string(),
+                )));
+            }
+        };
+        let nonce = self.csrf_nonce(session);
+        if nonce.is_new || !self.csrf.verify(&nonce.value, form.get("csrf_token")) {
+            let reply = Reply::error(session.req_header(), 403, "csrf", "This form has expired",
+                "For your security the form could not be accepted. Go back, reload the page and try again.");
+            return Ok(Err(self.with_nonce(reply, &nonce)));
+        }
+        Ok(Ok(form))
+    }
 }
+
+/// Unwraps a `Result<T, Reply>`, returning the reply from the handler.
+macro_rules! or_reply {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(reply) => return Ok(reply),
+        }
+    };
+}
+pub(crate) use or_reply;
 
 pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora::Result<()> {
     let method = session.req_header().method.clone();
-    let read = method == Method::GET || method == Method::HEAD;
-    let reply = match (path, read, method == Method::POST) {
+    let get = method == Method::GET || method == Method::HEAD;
+    let post = method == Method::POST;
+    let reply = match (path, get, post) {
         ("/.gatehouse/healthz", true, _) => healthz(gw).await,
         ("/.gatehouse/static/gatehouse.css", true, _) => {
             Reply::text(200, "text/css; charset=utf-8", CSS)
@@ -73,23 +202,54 @@ pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora:
         ("/.gatehouse/login", true, _) => login::show(gw, session).await,
         ("/.gatehouse/login", _, true) => login::submit(gw, session).await?,
         ("/.gatehouse/logout", _, true) => login::logout(gw, session).await?,
-        ("/.gatehouse/account", true, _) => account(gw, session).await,
+        ("/.gatehouse/mfa", true, _) => challenge::show(gw, session).await,
+        ("/.gatehouse/mfa", _, true) => challenge::submit(gw, session).await?,
+        ("/.gatehouse/recover", true, _) => challenge::show_recover(gw, session).await,
+        ("/.gatehouse/recover", _, true) => challenge::submit_recover(gw, session).await?,
+        ("/.gatehouse/remind", true, _) => challenge::reminder(gw, session).await,
+        ("/.gatehouse/enroll", true, _) => enroll::show(gw, session).await,
+        ("/.gatehouse/enroll", _, true) => enroll::submit(gw, session).await?,
+        ("/.gatehouse/enroll/reset", _, true) => enroll::reset(gw, session).await?,
+        ("/.gatehouse/recovery-codes/ack", _, true) => enroll::acknowledge(gw, session).await?,
+        ("/.gatehouse/recovery-codes/regenerate", _, true) => {
+            account::regenerate(gw, session).await?
+        }
+        ("/.gatehouse/mfa/disable", _, true) => account::disable_mfa(gw, session).await?,
+        ("/.gatehouse/devices/forget", _, true) => account::forget_devices(gw, session).await?,
+        ("/.gatehouse/account", true, _) => account::show(gw, session).await,
         ("/.gatehouse" | "/.gatehouse/", true, _) => Reply::redirect(302, "/.gatehouse/account"),
-        (
-            "/.gatehouse/healthz" | "/.gatehouse/static/gatehouse.css" | "/.gatehouse/account",
-            ..,
-        ) => method_not_allowed(session, "GET, HEAD"),
-        ("/.gatehouse/login", ..) => method_not_allowed(session, "GET, HEAD, POST"),
-        ("/.gatehouse/logout", ..) => method_not_allowed(session, "POST"),
-        _ => Reply::error(
-            session.req_header(),
-            404,
-            "not_found",
-            "Not found",
-            "There is no gateway page at this address.",
-        ),
+        _ => match allowed_methods(path) {
+            Some(allow) => method_not_allowed(session, allow),
+            None => Reply::error(
+                session.req_header(),
+                404,
+                "not_found",
+                "Not found",
+                "There is no gateway page at this address.",
+            ),
+        },
     };
     reply.send(session).await
+}
+
+/// The methods a known portal path takes, for 405 answers.
+fn allowed_methods(path: &str) -> Option<&'static str> {
+    Some(match path {
+        "/.gatehouse/healthz"
+        | "/.gatehouse/static/gatehouse.css"
+        | "/.gatehouse/account"
+        | "/.gatehouse/remind" => "GET, HEAD",
+        "/.gatehouse/login" | "/.gatehouse/mfa" | "/.gatehouse/recover" | "/.gatehouse/enroll" => {
+            "GET, HEAD, POST"
+        }
+        "/.gatehouse/logout"
+        | "/.gatehouse/enroll/reset"
+        | "/.gatehouse/recovery-codes/ack"
+        | "/.gatehouse/recovery-codes/regenerate"
+        | "/.gatehouse/mfa/disable"
+        | "/.gatehouse/devices/forget" => "POST",
+        _ => return None,
+    })
 }
 
 fn method_not_allowed(session: &Session, allow: &str) -> Reply {
@@ -116,40 +276,5 @@ async fn healthz(gw: &Gateway) -> Reply {
                 &serde_json::json!({ "status": "unavailable", "sessions": "unavailable" }),
             )
         }
-    }
-}
-
-async fn account(gw: &Gateway, session: &mut Session) -> Reply {
-    let current = match gw.current_session(session).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!("session lookup failed: {e}");
-            return crate::proxy::access::unavailable_reply(session.req_header());
-        }
-    };
-    let Some(account) = current.and_then(|(_, s)| Some((gw.accounts.get(&s.user)?, s))) else {
-        return Reply::redirect(302, "/.gatehouse/login?rd=%2F.gatehouse%2Faccount");
-    };
-    let (account, s) = account;
-    let nonce = gw.csrf_nonce(session);
-    let signed_in_at = humantime::format_rfc3339_seconds(
-        std::time::UNIX_EPOCH + std::time::Duration::from_millis(s.password_at_ms),
-    )
-    .to_string();
-    let user = &account.user;
-    let page = account_page(&AccountView {
-        username: &user.username,
-        display_name: user.display_name.as_deref().unwrap_or(&user.username),
-        email: user.email.as_deref(),
-        groups: &user.groups,
-        csrf_token: &gw.csrf.token(&nonce.value),
-        signed_in_at: &signed_in_at,
-        mfa_done: s.mfa_done(),
-    });
-    let reply = Reply::html(200, page);
-    if nonce.is_new {
-        reply.cookie(&gw.cookies.csrf_cookie(&nonce.value))
-    } else {
-        reply
     }
 }

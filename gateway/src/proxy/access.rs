@@ -14,7 +14,7 @@ use crate::metrics::Outcome;
 use crate::portal::return_path;
 use crate::proxy::headers::{cookie_value, IdentityHeaders};
 use crate::respond::{wants_html, Reply};
-use crate::session::SessionId;
+use crate::session::{Owed, SessionId};
 
 /// What to do with the request.
 pub enum Access {
@@ -125,16 +125,18 @@ impl Gateway {
             }
             return unauthenticated(req);
         };
-        if policy == Policy::TwoFactor && !s.mfa_done() {
-            return refuse(
-                req,
-                403,
-                "mfa_required",
-                Outcome::Forbidden,
-                "Two-factor sign-in required",
-                "This app needs a second sign-in step, and two-factor authentication \
-                 is not set up for your account yet. Ask your administrator.",
-            );
+        // A second step still owed blocks everything; two_factor routes
+        // also need it done on this session.
+        let step = match s.owed {
+            Owed::Challenge => Some("/.gatehouse/mfa"),
+            Owed::Enrollment => Some("/.gatehouse/enroll"),
+            Owed::Nothing if policy == Policy::TwoFactor && !s.mfa_done() => {
+                Some("/.gatehouse/mfa")
+            }
+            Owed::Nothing => None,
+        };
+        if let Some(page) = step {
+            return step_up(req, page);
         }
         Access::Allow {
             identity: Some(account.identity.clone()),
@@ -180,6 +182,28 @@ pub fn unavailable_reply(req: &pingora::http::RequestHeader) -> Reply {
          please try again in a minute.",
     )
     .header("retry-after", "5")
+}
+
+/// The request's own path and query, as a return path.
+fn return_here(req: &pingora::http::RequestHeader) -> String {
+    return_path::for_request(req.uri.path_and_query().map_or("/", |pq| pq.as_str()))
+}
+
+/// Browsers go to the page that collects the missing factor; API clients,
+/// which can't fill it in, get a 403 that says what is missing.
+fn step_up(req: &pingora::http::RequestHeader, page: &str) -> Access {
+    if wants_html(req) {
+        let location = crate::portal::with_rd(page, &return_here(req));
+        Access::Refuse(Reply::redirect(302, &location), Outcome::LoginRedirect)
+    } else {
+        Access::Refuse(
+            Reply::json(
+                403,
+                &serde_json::json!({ "error": "mfa_required", "mfa": page }),
+            ),
+            Outcome::Forbidden,
+        )
+    }
 }
 
 /// Browsers go to the login page with a way back; API clients get a 401.

@@ -46,6 +46,32 @@ pub struct Session {
     /// When the second factor was done (ms), if it was.
     #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
     pub mfa_at_ms: Option<u64>,
+    /// What the user still owes before reaching any app.
+    #[serde(rename = "o", default, skip_serializing_if = "Owed::is_nothing")]
+    pub owed: Owed,
+}
+
+/// A second step the session must complete before it counts as signed in.
+///
+/// An enrolled user who stops after the password must not get in on the
+/// password alone, or opting in to MFA would protect nothing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Owed {
+    #[default]
+    #[serde(rename = "")]
+    Nothing,
+    /// A code from the enrolled authenticator (or a recovery code).
+    #[serde(rename = "c")]
+    Challenge,
+    /// Enrollment, because the organisation requires MFA.
+    #[serde(rename = "e")]
+    Enrollment,
+}
+
+impl Owed {
+    pub fn is_nothing(&self) -> bool {
+        *self == Owed::Nothing
+    }
 }
 
 impl Session {
@@ -57,6 +83,17 @@ impl Session {
             last_seen_ms: now_ms,
             password_at_ms: now_ms,
             mfa_at_ms: None,
+            owed: Owed::Nothing,
+        }
+    }
+
+    /// The same sign-in with the second factor done now.
+    pub fn with_mfa(&self, now_ms: u64) -> Self {
+        Self {
+            mfa_at_ms: Some(now_ms),
+            owed: Owed::Nothing,
+            last_seen_ms: now_ms,
+            ..self.clone()
         }
     }
 
@@ -161,6 +198,19 @@ impl SessionStore {
             }
         }
         Ok(Some(session))
+    }
+
+    /// Replaces a session with a new id holding `next`: the id changes at
+    /// every step up, so an id seen before the step is worthless after it.
+    pub async fn rotate(
+        &self,
+        old: &SessionId,
+        next: &Session,
+        expiry: Expiry,
+    ) -> Result<SessionId, SessionError> {
+        let id = self.create(next, expiry).await?;
+        self.delete(old).await?;
+        Ok(id)
     }
 
     /// Deletes a session; deleting an absent one is not an error.

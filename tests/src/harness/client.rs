@@ -34,6 +34,20 @@ impl Response {
         self.header("location")
     }
 
+    /// Where a redirect finally leads: the `Location`, or for a stop at the
+    /// optional MFA reminder page (`/.gatehouse/remind?rd=…`, whose "remind
+    /// me later" link continues to `rd`) the decoded `rd`.
+    pub fn destination(&self) -> Option<String> {
+        let location = self.location()?;
+        match location.strip_prefix("/.gatehouse/remind?") {
+            Some(query) => query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("rd="))
+                .map(percent_decode),
+            None => Some(location.to_string()),
+        }
+    }
+
     /// The body as JSON; panics with the body if it is not JSON.
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| {
@@ -133,6 +147,11 @@ impl LoginResult {
 
     pub fn location(&self) -> Option<&str> {
         self.response.location()
+    }
+
+    /// See [`Response::destination`].
+    pub fn destination(&self) -> Option<String> {
+        self.response.destination()
     }
 }
 

@@ -1,0 +1,354 @@
+//! The second factor as the portal uses it: enrollment, challenges,
+//! recovery codes and remembered devices, over the durable store.
+//!
+//! Pages stay thin: they parse forms and pick what to render; every rule
+//! about factors lives here, once.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use rand::rngs::OsRng;
+use rand::TryRngCore;
+use sha2::Sha256;
+
+use super::recovery::{self, RecoveryHasher};
+use super::secret_box::SecretBox;
+use super::totp::{qr_svg, Totp, TotpSecret};
+use crate::config::MfaSettings;
+use crate::durable::LazyStore;
+use crate::limits::Limiter;
+use crate::redis_client::RedisError;
+use crate::store::{AuditEntry, Device, Store, StoreError};
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// Derives a purpose-specific key from the master key, so that the TOTP
+/// sealing key, the recovery-code key and the device-cookie key differ.
+pub fn derive_key(master: &[u8; 32], purpose: &str) -> [u8; 32] {
+    let mut mac = HmacSha256::new_from_slice(master).expect("HMAC takes any key length");
+    mac.update(b"gatehouse-key:");
+    mac.update(purpose.as_bytes());
+    mac.finalize().into_bytes().into()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MfaError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("one-time code markers unavailable: {0}")]
+    Markers(#[from] RedisError),
+    #[error("the stored authenticator secret for {user} cannot be read: {detail}")]
+    Secret { user: String, detail: String },
+}
+
+/// What a submitted authenticator code turned out to be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    Accepted,
+    Wrong,
+    /// Right code, but already used: one code opens one door.
+    Replayed,
+    NotEnrolled,
+}
+
+/// A pending enrollment, ready to show.
+pub struct Pending {
+    pub secret: TotpSecret,
+    pub uri: String,
+    pub qr_svg: String,
+}
+
+/// The user's second-factor status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    /// When the authenticator was confirmed, if it was (ms).
+    pub enrolled_at: Option<i64>,
+}
+
+pub struct Mfa {
+    store: LazyStore,
+    markers: Limiter,
+    sealer: SecretBox,
+    recovery: RecoveryHasher,
+    device_key: [u8; 32],
+    pub settings: MfaSettings,
+}
+
+fn now_ms() -> i64 {
+    crate::session::now_ms() as i64
+}
+
+fn now_secs() -> u64 {
+    crate::session::now_ms() / 1000
+}
+
+impl Mfa {
+    pub fn new(
+        store: LazyStore,
+        markers: Limiter,
+        master_key: &[u8; 32],
+        settings: MfaSettings,
+    ) -> Self {
+        Self {
+            store,
+            markers,
+            sealer: SecretBox::new(&derive_key(master_key, "totp-secret")),
+            recovery: RecoveryHasher::new(&derive_key(master_key, "recovery-code")),
+            device_key: derive_key(master_key, "remembered-device"),
+            settings,
+        }
+    }
+
+    async fn store(&self) -> Result<&Store, StoreError> {
+        self.store.get().await
+    }
+
+    pub async fn status(&self, user: &str) -> Result<Status, MfaError> {
+        let enrolled_at = self
+            .store()
+            .await?
+            .totp_get(user)
+            .await?
+            .and_then(|e| e.confirmed_at);
+        Ok(Status { enrolled_at })
+    }
+
+    fn totp(&self, user: &str, secret: &TotpSecret) -> Totp {
+        Totp::new(secret, &self.settings.issuer, user)
+    }
+
+    fn open(&self, user: &str, sealed: &str) -> Result<TotpSecret, MfaError> {
+        let bytes = self
+            .sealer
+            .open(sealed, user.as_bytes())
+            .map_err(|e| MfaError::Secret {
+                user: user.to_owned(),
+                detail: e.to_string(),
+            })?;
+        TotpSecret::from_bytes(bytes).map_err(|e| MfaError::Secret {
+            user: user.to_owned(),
+            detail: e.to_string(),
+        })
+    }
+
+    /// The pending enrollment for `user`, made if there is none, so that a
+    /// reload shows the same QR code the phone may already have scanned.
+    /// `None` if the user is already enrolled.
+    pub async fn begin_enrollment(&self, user: &str) -> Result<Option<Pending>, MfaError> {
+        let secret = match self.store().await?.totp_get(user).await? {
+            Some(e) if e.confirmed_at.is_some() => return Ok(None),
+            Some(e) => self.open(user, &e.secret_sealed)?,
+            None => {
+                let secret = TotpSecret::generate();
+                let sealed = self.sealer.seal(secret.as_bytes(), user.as_bytes());
+                self.store()
+                    .await?
+                    .totp_begin(user, &sealed, now_ms())
+                    .await?;
+                secret
+            }
+        };
+        let totp = self.totp(user, &secret);
+        let uri = totp.uri();
+        let qr_svg = qr_svg(&uri).map_err(|e| MfaError::Secret {
+            user: user.to_owned(),
+            detail: e.to_string(),
+        })?;
+        Ok(Some(Pending {
+            secret,
+            uri,
+            qr_svg,
+        }))
+    }
+
+    /// Confirms the pending enrollment with one code, or two consecutive
+    /// ones when configured. On success returns fresh recovery codes.
+    pub async fn confirm_enrollment(
+        &self,
+        user: &str,
+        code: &str,
+        next_code: Option<&str>,
+    ) -> Result<Result<Vec<String>, CodeCheck>, MfaError> {
+        let Some(enrollment) = self.store().await?.totp_get(user).await? else {
+            return Ok(Err(CodeCheck::NotEnrolled));
+        };
+        if enrollment.confirmed_at.is_some() {
+            return Ok(Err(CodeCheck::NotEnrolled));
+        }
+        let secret = self.open(user, &enrollment.secret_sealed)?;
+        let totp = self.totp(user, &secret);
+        let now = now_secs();
+        let Some(step) = totp.verify(code, now) else {
+            return Ok(Err(CodeCheck::Wrong));
+        };
+        let last_step = match (self.settings.enroll_two_codes, next_code) {
+            (false, _) => step,
+            (true, Some(next)) => match totp.verify(next, now) {
+                Some(s) if s == step + 1 => s,
+                _ => return Ok(Err(CodeCheck::Wrong)),
+            },
+            (true, None) => return Ok(Err(CodeCheck::Wrong)),
+        };
+        for s in step..=last_step {
+            if !self.claim_step(user, s).await? {
+                return Ok(Err(CodeCheck::Replayed));
+            }
+        }
+        self.store().await?.totp_confirm(user, now_ms()).await?;
+        let codes = self.regenerate_recovery_codes(user).await?;
+        Ok(Ok(codes))
+    }
+
+    /// Marks a time step used for the user; false if it already was.
+    async fn claim_step(&self, user: &str, step: u64) -> Result<bool, MfaError> {
+        // Three steps cover the ±1 window the code could still verify in.
+        Ok(self
+            .markers
+            .claim_once(&format!("totp:{user}:{step}"), Duration::from_secs(120))
+            .await?)
+    }
+
+    /// Checks a code from the user's confirmed authenticator.
+    pub async fn check_code(&self, user: &str, code: &str) -> Result<CodeCheck, MfaError> {
+        let Some(enrollment) = self.store().await?.totp_get(user).await? else {
+            return Ok(CodeCheck::NotEnrolled);
+        };
+        if enrollment.confirmed_at.is_none() {
+            return Ok(CodeCheck::NotEnrolled);
+        }
+        let secret = self.open(user, &enrollment.secret_sealed)?;
+        match self.totp(user, &secret).verify(code, now_secs()) {
+            None => Ok(CodeCheck::Wrong),
+            Some(step) if self.claim_step(user, step).await? => Ok(CodeCheck::Accepted),
+            Some(_) => Ok(CodeCheck::Replayed),
+        }
+    }
+
+    /// Uses a recovery code; true if it was valid and unused.
+    pub async fn use_recovery_code(&self, user: &str, input: &str) -> Result<bool, MfaError> {
+        let Some(code) = recovery::normalise(input) else {
+            return Ok(false);
+        };
+        let hash = self.recovery.hash(user, &code);
+        Ok(self
+            .store()
+            .await?
+            .recovery_consume(user, &hash, now_ms())
+            .await?)
+    }
+
+    pub async fn recovery_remaining(&self, user: &str) -> Result<i64, MfaError> {
+        Ok(self.store().await?.recovery_remaining(user).await?)
+    }
+
+    /// New recovery codes; the old ones stop working.
+    pub async fn regenerate_recovery_codes(&self, user: &str) -> Result<Vec<String>, MfaError> {
+        let codes = recovery::generate();
+        let hashes: Vec<String> = codes
+            .iter()
+            .filter_map(|c| recovery::normalise(c))
+            .map(|c| self.recovery.hash(user, &c))
+            .collect();
+        self.store()
+            .await?
+            .recovery_replace(user, &hashes, now_ms())
+            .await?;
+        Ok(codes)
+    }
+
+    /// Removes the authenticator, recovery codes and remembered devices:
+    /// turning MFA off, or resetting it after a lost phone.
+    pub async fn remove(&self, user: &str) -> Result<(), MfaError> {
+        self.store().await?.totp_delete(user).await?;
+        self.store().await?.recovery_delete_all(user).await?;
+        self.store().await?.devices_revoke_all(user).await?;
+        Ok(())
+    }
+
+    fn device_mac(&self, user: &str, id: &str) -> HmacSha256 {
+        let mut mac =
+            HmacSha256::new_from_slice(&self.device_key).expect("HMAC takes any key length");
+        mac.update(user.as_bytes());
+        mac.update(b"\0");
+        mac.update(id.as_bytes());
+        mac
+    }
+
+    /// Records a remembered device and returns the cookie value, bound to
+    /// the user by a MAC.
+    pub async fn remember_device(&self, user: &str, label: &str) -> Result<String, MfaError> {
+        let mut raw = [0u8; 18];
+        OsRng
+            .try_fill_bytes(&mut raw)
+            .expect("the OS random number generator is available");
+        let id = URL_SAFE_NO_PAD.encode(raw);
+        let now = now_ms();
+        let days = i64::from(self.settings.remember_device_days);
+        self.store()
+            .await?
+            .device_add(&Device {
+                id: id.clone(),
+                username: user.to_owned(),
+                label: label.chars().take(120).collect(),
+                created_at: now,
+                expires_at: now + days * 24 * 3600 * 1000,
+                last_used_at: None,
+            })
+            .await?;
+        let sig = URL_SAFE_NO_PAD.encode(self.device_mac(user, &id).finalize().into_bytes());
+        Ok(format!("{id}.{sig}"))
+    }
+
+    /// Whether the device cookie is this user's and its record is live.
+    pub async fn device_remembered(&self, user: &str, cookie: &str) -> Result<bool, MfaError> {
+        if self.settings.remember_device_days == 0 {
+            return Ok(false);
+        }
+        let Some((id, sig)) = cookie.split_once('.') else {
+            return Ok(false);
+        };
+        let Ok(sig) = URL_SAFE_NO_PAD.decode(sig) else {
+            return Ok(false);
+        };
+        if self.device_mac(user, id).verify_slice(&sig).is_err() {
+            return Ok(false);
+        }
+        Ok(self
+            .store()
+            .await?
+            .device_is_valid(user, id, now_ms())
+            .await?)
+    }
+
+    pub async fn devices(&self, user: &str) -> Result<Vec<Device>, MfaError> {
+        Ok(self.store().await?.devices_list(user, now_ms()).await?)
+    }
+
+    pub async fn forget_devices(&self, user: &str) -> Result<u64, MfaError> {
+        Ok(self.store().await?.devices_revoke_all(user).await?)
+    }
+
+    /// Writes an audit entry. A failure is logged, never fatal: the audit
+    /// log must not become a way to lock everyone out.
+    pub async fn audit(&self, event: &str, user: &str, ip: IpAddr, outcome: &str) {
+        tracing::info!(target: "audit", event, user, %ip, outcome);
+        let entry = AuditEntry {
+            at_ms: now_ms(),
+            username: Some(user.to_owned()),
+            ip: Some(ip.to_string()),
+            event: event.to_owned(),
+            outcome: outcome.to_owned(),
+            detail: None,
+        };
+        let written = match self.store().await {
+            Ok(store) => store.audit(&entry).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = written {
+            tracing::error!("audit log write failed: {e}");
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! The account page and what it can change: MFA off, new recovery codes,
+//! forgetting remembered devices.
+
+use gatehouse_templates::{account_page, AccountMfa, AccountView, DeviceRow};
+use pingora::proxy::Session;
+
+use super::enroll::codes_page;
+use super::{client_ip, or_reply, query_param, Current};
+use crate::auth::mfa::CodeCheck;
+use crate::gateway::Gateway;
+use crate::proxy::access::unavailable_reply;
+use crate::respond::Reply;
+
+const HERE: &str = "/.gatehouse/account";
+
+fn date(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_seconds(t)
+        .to_string()
+        .replacen('T', " ", 1)
+        .trim_end_matches('Z')
+        .to_owned()
+        + " UTC"
+}
+
+/// Notices come from a fixed list keyed by `done`, never echoed from the URL.
+fn notice(done: Option<String>) -> Option<&'static str> {
+    Some(match done?.as_str() {
+        "mfa_off" => "Two-factor authentication is off.",
+        "devices_forgotten" => "Every remembered browser will be asked for a code again.",
+        _ => return None,
+    })
+}
+
+async fn page(
+    gw: &Gateway,
+    session: &Session,
+    current: &Current<'_>,
+    status: u16,
+    error: Option<&str>,
+) -> Reply {
+    let user = current.user();
+    let loaded = async {
+        let status = gw.mfa.status(user).await?;
+        let remaining = gw.mfa.recovery_remaining(user).await?;
+        let devices = gw.mfa.devices(user).await?;
+        Ok::<_, crate::auth::mfa::MfaError>((status, remaining, devices))
+    };
+    let (mfa_status, remaining, devices) = match loaded.await {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!("store unavailable: {e}");
+            return unavailable_reply(session.req_header());
+        }
+    };
+    let dates: Vec<(String, Option<String>, String)> = devices
+        .iter()
+        .map(|d| {
+            (
+                date(d.created_at),
+                d.last_used_at.map(date),
+                date(d.expires_at),
+            )
+        })
+        .collect();
+    let rows: Vec<DeviceRow> = devices
+        .iter()
+        .zip(&dates)
+        .map(|(d, (created, last, expires))| DeviceRow {
+            label: &d.label,
+            created,
+            last_used: last.as_deref(),
+            expires,
+        })
+        .collect();
+    let enabled_since = mfa_status.enrolled_at.map(date);
+    let signed_in_at = date(current.session.password_at_ms as i64);
+    let nonce = gw.csrf_nonce(session);
+    let account = &current.account.user;
+    let html = account_page(&AccountView {
+        username: &account.username,
+        display_name: account.display_name.as_deref().unwrap_or(&account.username),
+        email: account.email.as_deref(),
+        groups: &account.groups,
+        csrf_token: &gw.csrf.token(&nonce.value),
+        signed_in_at: &signed_in_at,
+        mfa_done: current.session.mfa_done(),
+        mfa: AccountMfa {
+            enabled_since: enabled_since.as_deref(),
+            enforced: gw.settings.mfa.enforce,
+            recovery_remaining: remaining,
+            devices: &rows,
+            remember_days: gw.settings.mfa.remember_device_days,
+        },
+        notice: notice(query_param(session, "done")),
+        error,
+    });
+    gw.with_nonce(Reply::html(status, html), &nonce)
+}
+
+pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
+    match gw.require_user(session, false, HERE).await {
+        Ok(current) => page(gw, session, &current, 200, None).await,
+        Err(reply) => reply,
+    }
+}
+
+pub async fn disable_mfa(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    let form = or_reply!(gw.checked_form(session).await?);
+    let current = or_reply!(gw.require_user(session, false, HERE).await);
+    let user = current.user().to_owned();
+    let ip = client_ip(session);
+    if gw.settings.mfa.enforce {
+        gw.mfa
+            .audit("mfa_disabled", &user, ip, "refused_enforced")
+            .await;
+        let error =
+            "Your organisation requires two-factor authentication, so it can't be turned off.";
+        return Ok(page(gw, session, &current, 403, Some(error)).await);
+    }
+    let error = match gw.mfa.check_code(&user, form.get("code")).await {
+        Ok(CodeCheck::Accepted) => None,
+        Ok(CodeCheck::NotEnrolled) => return Ok(Reply::redirect(303, HERE)),
+        Ok(CodeCheck::Replayed) => Some("That code has already been used. Wait for a new one."),
+        Ok(CodeCheck::Wrong) => {
+            Some("That code didn't work, so two-factor authentication is still on.")
+        }
+        Err(e) => {
+            tracing::error!("MFA check failed: {e}");
+            return Ok(unavailable_reply(session.req_header()));
+        }
+    };
+    if let Some(error) = error {
+        gw.mfa.audit("mfa_disabled", &user, ip, "failed").await;
+        return Ok(page(gw, session, &current, 401, Some(error)).await);
+    }
+    if let Err(e) = gw.mfa.remove(&user).await {
+        tracing::error!("store unavailable: {e}");
+        return Ok(unavailable_reply(session.req_header()));
+    }
+    gw.mfa.audit("mfa_disabled", &user, ip, "ok").await;
+    Ok(Reply::redirect(303, "/.gatehouse/account?done=mfa_off").cookie(&gw.cookies.clear_device()))
+}
+
+pub async fn regenerate(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    or_reply!(gw.checked_form(session).await?);
+    let current = or_reply!(gw.require_user(session, false, HERE).await);
+    let user = current.user().to_owned();
+    let enrolled = matches!(gw.mfa.status(&user).await, Ok(s) if s.enrolled_at.is_some());
+    if !enrolled || !current.session.mfa_done() {
+        let error = "Recovery codes come with two-factor authentication; set it up first.";
+        return Ok(page(gw, session, &current, 400, Some(error)).await);
+    }
+    let codes = match gw.mfa.regenerate_recovery_codes(&user).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("store unavailable: {e}");
+            return Ok(unavailable_reply(session.req_header()));
+        }
+    };
+    gw.mfa
+        .audit(
+            "recovery_codes_regenerated",
+            &user,
+            client_ip(session),
+            "ok",
+        )
+        .await;
+    Ok(codes_page(gw, session, &codes, HERE))
+}
+
+pub async fn forget_devices(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    or_reply!(gw.checked_form(session).await?);
+    let current = or_reply!(gw.require_user(session, false, HERE).await);
+    let user = current.user().to_owned();
+    if let Err(e) = gw.mfa.forget_devices(&user).await {
+        tracing::error!("store unavailable: {e}");
+        return Ok(unavailable_reply(session.req_header()));
+    }
+    gw.mfa
+        .audit("devices_forgotten", &user, client_ip(session), "ok")
+        .await;
+    Ok(
+        Reply::redirect(303, "/.gatehouse/account?done=devices_forgotten")
+            .cookie(&gw.cookies.clear_device()),
+    )
+}

@@ -1,0 +1,42 @@
+//! Settings: small values Gatehouse generates once and must keep, such as a
+//! secret created on first start when the config names none.
+
+use sqlx::Row;
+
+use super::{Store, StoreError};
+
+impl Store {
+    /// The value stored under `key`, if any.
+    pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT value FROM settings WHERE key = $1")
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await
+            .map_err(StoreError::query("read a setting"))?;
+        row.map(|r| r.try_get::<String, _>(0))
+            .transpose()
+            .map_err(StoreError::query("read a setting"))
+    }
+
+    /// Stores `value` under `key` unless a value is already there, and returns
+    /// the stored value. Two replicas starting at once therefore agree on
+    /// whichever value was written first.
+    pub async fn setting_insert_if_absent(
+        &self,
+        key: &str,
+        value: &str,
+    ) -> Result<String, StoreError> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(self.pool())
+        .await
+        .map_err(StoreError::query("insert a setting"))?;
+        self.setting(key).await?.ok_or(StoreError::Corrupt {
+            what: "insert a setting",
+            detail: format!("setting {key:?} is missing right after it was inserted"),
+        })
+    }
+}

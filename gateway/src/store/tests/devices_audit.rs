@@ -1,0 +1,143 @@
+//! Remembered devices and the audit log.
+
+use super::{connect, T0};
+use crate::store::{AuditEntry, Device};
+
+on_both_backends!(
+    device_is_valid_until_it_expires,
+    devices_are_listed_newest_first_without_expired_ones,
+    revoke_all_forgets_every_device_of_one_user,
+    audit_round_trip_newest_first,
+);
+
+const DAY: i64 = 86_400_000;
+
+fn device(id: &str, user: &str, created_at: i64) -> Device {
+    Device {
+        id: id.into(),
+        username: user.into(),
+        label: format!("browser {id}"),
+        created_at,
+        expires_at: created_at + 30 * DAY,
+        last_used_at: None,
+    }
+}
+
+async fn device_is_valid_until_it_expires(url: String) {
+    let store = connect(&url).await;
+    let d = device("d1", "ivy", T0);
+    store.device_add(&d).await.unwrap();
+    assert!(store.device_is_valid("ivy", "d1", T0 + DAY).await.unwrap());
+    assert!(store
+        .device_is_valid("ivy", "d1", d.expires_at - 1)
+        .await
+        .unwrap());
+    assert!(!store
+        .device_is_valid("ivy", "d1", d.expires_at)
+        .await
+        .unwrap());
+    // Bound to its user, and unknown ids are refused.
+    assert!(!store.device_is_valid("jack", "d1", T0 + 1).await.unwrap());
+    assert!(!store.device_is_valid("ivy", "d2", T0 + 1).await.unwrap());
+    // The last successful check is recorded.
+    let listed = store.devices_list("ivy", T0).await.unwrap();
+    assert_eq!(listed[0].last_used_at, Some(d.expires_at - 1));
+    assert_eq!(store.devices_purge_expired(d.expires_at).await.unwrap(), 1);
+    assert!(store.devices_list("ivy", T0).await.unwrap().is_empty());
+    store.close().await;
+}
+
+async fn devices_are_listed_newest_first_without_expired_ones(url: String) {
+    let store = connect(&url).await;
+    let mut old = device("old", "kim", T0);
+    old.expires_at = T0 + DAY;
+    for d in [
+        &old,
+        &device("mid", "kim", T0 + 10),
+        &device("new", "kim", T0 + 20),
+    ] {
+        store.device_add(d).await.unwrap();
+    }
+    store
+        .device_add(&device("other", "lee", T0 + 30))
+        .await
+        .unwrap();
+    let ids = |list: Vec<Device>| list.into_iter().map(|d| d.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.devices_list("kim", T0 + 100).await.unwrap()),
+        ["new", "mid", "old"]
+    );
+    assert_eq!(
+        ids(store.devices_list("kim", T0 + 2 * DAY).await.unwrap()),
+        ["new", "mid"]
+    );
+    let listed = store.devices_list("kim", T0 + 100).await.unwrap();
+    assert_eq!(listed[0], device("new", "kim", T0 + 20));
+    store.close().await;
+}
+
+async fn revoke_all_forgets_every_device_of_one_user(url: String) {
+    let store = connect(&url).await;
+    for d in [
+        device("a", "mia", T0),
+        device("b", "mia", T0 + 1),
+        device("c", "ned", T0),
+    ] {
+        store.device_add(&d).await.unwrap();
+    }
+    assert_eq!(store.devices_revoke_all("mia").await.unwrap(), 2);
+    assert!(!store.device_is_valid("mia", "a", T0 + 5).await.unwrap());
+    assert!(!store.device_is_valid("mia", "b", T0 + 5).await.unwrap());
+    assert!(store.devices_list("mia", T0).await.unwrap().is_empty());
+    assert!(store.device_is_valid("ned", "c", T0 + 5).await.unwrap());
+    assert_eq!(store.devices_revoke_all("mia").await.unwrap(), 0);
+    store.close().await;
+}
+
+fn entry(at_ms: i64, user: Option<&str>, event: &str) -> AuditEntry {
+    AuditEntry {
+        at_ms,
+        username: user.map(str::to_owned),
+        ip: Some("2001:db8::1".into()),
+        event: event.into(),
+        outcome: "ok".into(),
+        detail: Some(format!("detail of {event}")),
+    }
+}
+
+async fn audit_round_trip_newest_first(url: String) {
+    let store = connect(&url).await;
+    assert!(store.audit_recent(None, 10).await.unwrap().is_empty());
+    let anonymous = AuditEntry {
+        at_ms: T0 + 2,
+        username: None,
+        ip: None,
+        event: "login".into(),
+        outcome: "failed".into(),
+        detail: None,
+    };
+    let written = [
+        entry(T0, Some("olga"), "first"),
+        entry(T0 + 5, Some("olga"), "same_ms_a"),
+        entry(T0 + 5, Some("olga"), "same_ms_b"),
+        entry(T0 + 1, Some("pete"), "pete"),
+        anonymous.clone(),
+    ];
+    for e in &written {
+        store.audit(e).await.unwrap();
+    }
+    let events = |list: Vec<AuditEntry>| list.into_iter().map(|e| e.event).collect::<Vec<_>>();
+    assert_eq!(
+        events(store.audit_recent(None, 10).await.unwrap()),
+        ["same_ms_b", "same_ms_a", "login", "pete", "first"]
+    );
+    assert_eq!(
+        events(store.audit_recent(Some("olga"), 2).await.unwrap()),
+        ["same_ms_b", "same_ms_a"]
+    );
+    let all = store.audit_recent(None, 10).await.unwrap();
+    assert_eq!(all[2], anonymous);
+    assert_eq!(all[4], written[0]);
+    assert_eq!(store.audit_recent(Some("nobody"), 10).await.unwrap(), []);
+    store.close().await;
+}
