@@ -25,4 +25,4 @@ ensure_packages() {
 BUILD_PACKAGES=(build-essential cmake pkg-config ca-certificates)
 
 # What the test suite talks to: real Redis, real TOTP codes, a real browser.
-TEST_PACKAGES=(redis-server oathtool chromium chromium-driver python3 curl procps)
+TEST_PACKAGES=(redis-server postgresql oathtool chromium chromium-driver python3 curl procps util-linux)

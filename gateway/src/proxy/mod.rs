@@ -212,6 +212,10 @@ impl ProxyHttp for Gateway {
                 ),
             };
             let status = reply.status;
+            // The connection is not reused after a failure, so say so
+            // (Pingora writes `Connection` from this): otherwise a
+            // keep-alive client's next request meets a closed socket.
+            session.set_keepalive(None);
             if let Err(e) = reply.send(session).await {
                 tracing::debug!("could not send the error page: {e}");
             }
