@@ -64,6 +64,7 @@ pub fn prepare(listen: SocketAddr) -> Result<Demo, DemoError> {
     );
     std::fs::write(dir.join("users.yaml"), users).map_err(io)?;
     let config = CONFIG_TEMPLATE
+        .replace("{dir}", &dir.display().to_string())
         .replace("{listen}", &listen.to_string())
         .replace("{app}", &app_addr.to_string())
         .replace(
