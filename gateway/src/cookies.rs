@@ -95,6 +95,7 @@ mod tests {
             cookie_secure: secure,
             lifetime: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(60),
+            cache_ttl: Duration::ZERO,
         }
     }
 

@@ -92,7 +92,10 @@ impl Gateway {
             SessionBackend::Redis { url } => {
                 let client = Arc::new(RedisClient::new(url)?);
                 (
-                    SessionStore::Redis(Arc::new(RedisStore::new(client.clone()))),
+                    SessionStore::Redis(Arc::new(RedisStore::new(
+                        client.clone(),
+                        settings.sessions.cache_ttl,
+                    ))),
                     Limiter::redis(client, settings.limits.clone()),
                 )
             }

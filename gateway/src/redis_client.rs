@@ -61,6 +61,19 @@ impl RedisClient {
         Ok(conn.clone())
     }
 
+    /// A dedicated connection for subscriptions.
+    pub async fn pubsub(&self) -> Result<redis::aio::PubSub, RedisError> {
+        tokio::time::timeout(Duration::from_secs(2), self.client.get_async_pubsub())
+            .await
+            .map_err(|_| {
+                self.error(redis::RedisError::from((
+                    redis::ErrorKind::IoError,
+                    "connect timed out",
+                )))
+            })?
+            .map_err(|e| self.error(e))
+    }
+
     /// Wraps a command error with this client's (password-free) URL.
     pub fn error(&self, source: redis::RedisError) -> RedisError {
         RedisError {

@@ -48,6 +48,7 @@ pub(crate) struct RawSessions {
     pub cookie_secure: Option<bool>,
     pub lifetime: Option<String>,
     pub idle_timeout: Option<String>,
+    pub cache_ttl: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -57,6 +57,9 @@ pub struct SessionSettings {
     pub cookie_secure: bool,
     pub lifetime: Duration,
     pub idle_timeout: Duration,
+    /// How long a replica may answer from its in-process copy of a Redis
+    /// session; zero turns the cache off. At most one second.
+    pub cache_ttl: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -312,14 +312,33 @@ fn check_sessions(raw: RawSessions, p: &mut Problems) -> SessionSettings {
             ),
         );
     }
+    // The cache bounds how late a sign-out reaches other replicas, which
+    // must stay under a second.
+    let cache_ttl = match raw.cache_ttl.as_deref().map(str::trim) {
+        None => DEFAULT_CACHE_TTL,
+        Some("0" | "0s") => Duration::ZERO,
+        Some(text) => duration(p, "sessions.cache_ttl", Some(text.to_owned()), 0),
+    };
+    if cache_ttl > Duration::from_secs(1) {
+        p.push(
+            "sessions.cache_ttl",
+            format!(
+                "{} is too long: at most 1s, so a sign-out reaches every replica within a second (0 turns the cache off)",
+                humantime::format_duration(cache_ttl)
+            ),
+        );
+    }
     SessionSettings {
         backend,
         cookie_name,
         cookie_secure: raw.cookie_secure.unwrap_or(false),
         lifetime,
         idle_timeout,
+        cache_ttl,
     }
 }
+
+const DEFAULT_CACHE_TTL: Duration = Duration::from_millis(500);
 
 /// A duration at `key`, `default_secs` when absent (or invalid: the problem
 /// is recorded and the value never used).

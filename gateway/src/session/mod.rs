@@ -4,6 +4,7 @@
 //! browser's cookie holds. The store keys it by a hash of the id, so a leaked
 //! store dump does not hand out live cookies.
 
+mod cache;
 mod id;
 mod memory;
 mod redis;

@@ -1,24 +1,61 @@
 //! Sessions in Redis: they survive a gateway restart and are shared by
 //! every replica that points at the same Redis.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use redis::AsyncCommands;
 
+use super::cache::SessionCache;
 use super::{Session, SessionError, StoreKey};
 use crate::redis_client::{RedisClient, RedisError};
 
+/// Where deletions are announced to the other replicas.
+const INVALIDATION_CHANNEL: &str = "gh:inv";
+
 pub struct RedisStore {
     client: Arc<RedisClient>,
+    cache: Arc<SessionCache>,
+    listening: AtomicBool,
 }
 
 impl RedisStore {
-    pub fn new(client: Arc<RedisClient>) -> Self {
-        Self { client }
+    pub fn new(client: Arc<RedisClient>, cache_ttl: Duration) -> Self {
+        Self {
+            client,
+            cache: Arc::new(SessionCache::new(cache_ttl)),
+            listening: AtomicBool::new(false),
+        }
+    }
+
+    /// Starts the invalidation listener on first use, from inside the
+    /// runtime that serves requests.
+    fn listen_for_invalidations(&self) {
+        if !self.cache.enabled() || self.listening.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let client = self.client.clone();
+        let cache = self.cache.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = listen(&client, &cache).await {
+                    tracing::warn!("session invalidation listener: {e}; retrying");
+                }
+                // Whatever is published from now on is missed: stop serving
+                // copies, and drop them.
+                cache.set_live(false);
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        });
     }
 
     pub async fn get(&self, key: &StoreKey) -> Result<Option<Session>, SessionError> {
+        self.listen_for_invalidations();
+        if let Some(session) = self.cache.get(key) {
+            return Ok(Some(session));
+        }
         let mut conn = self.client.connection().await?;
         let raw: Option<Vec<u8>> = conn
             .get(key.redis_key())
@@ -26,7 +63,11 @@ impl RedisStore {
             .map_err(|e| self.client.error(e))?;
         match raw {
             None => Ok(None),
-            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            Some(bytes) => {
+                let session: Session = serde_json::from_slice(&bytes)?;
+                self.cache.put(key, &session);
+                Ok(Some(session))
+            }
         }
     }
 
@@ -44,13 +85,20 @@ impl RedisStore {
             .pset_ex(key.redis_key(), bytes, ms)
             .await
             .map_err(|e| self.client.error(e))?;
+        self.cache.put(key, s);
         Ok(())
     }
 
+    /// Deletes the session here and in Redis, and tells the other replicas.
     pub async fn remove(&self, key: &StoreKey) -> Result<(), RedisError> {
+        self.cache.evict(key);
         let mut conn = self.client.connection().await?;
-        let _: () = conn
+        let _: () = redis::pipe()
             .del(key.redis_key())
+            .ignore()
+            .publish(INVALIDATION_CHANNEL, &key.0[..])
+            .ignore()
+            .query_async(&mut conn)
             .await
             .map_err(|e| self.client.error(e))?;
         Ok(())
@@ -64,4 +112,22 @@ impl RedisStore {
             .map_err(|e| self.client.error(e))?;
         Ok(())
     }
+}
+
+/// Evicts every session another replica announces as deleted, until the
+/// subscription breaks.
+async fn listen(client: &RedisClient, cache: &SessionCache) -> Result<(), RedisError> {
+    let mut pubsub = client.pubsub().await?;
+    pubsub
+        .subscribe(INVALIDATION_CHANNEL)
+        .await
+        .map_err(|e| client.error(e))?;
+    cache.set_live(true);
+    let mut messages = pubsub.on_message();
+    while let Some(message) = messages.next().await {
+        if let Ok(key) = <[u8; 32]>::try_from(message.get_payload_bytes()) {
+            cache.evict(&StoreKey(key));
+        }
+    }
+    Ok(())
 }
