@@ -109,7 +109,9 @@ impl Gateway {
                 .expect("the OS random number generator is available");
             key
         });
-        let passwords = PasswordHasherPool::new(settings.server.threads)?;
+        // argon2 gets at most half the cores, so a storm of sign-ins
+        // queues instead of starving signed-in traffic.
+        let passwords = PasswordHasherPool::new((settings.server.threads / 2).max(1))?;
         let gateway = Gateway {
             router: Router::new(&settings.apps),
             pools: Vec::new(),
