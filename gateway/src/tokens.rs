@@ -4,6 +4,8 @@
 //! and compared with every configured hash in constant time, without
 //! stopping at a match, so timing says nothing about which hash was close.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -14,6 +16,26 @@ pub struct TokenEntry {
     pub name: String,
     sha256: [u8; 32],
     pub identity: IdentityHeaders,
+    /// When this token's use was last audited (ms since the epoch).
+    last_audit_ms: AtomicU64,
+}
+
+/// A token's use is audited at most this often per replica: integrations
+/// make many requests, and a store write per request would cost more than
+/// the request.
+const AUDIT_EVERY_MS: u64 = 60_000;
+
+impl TokenEntry {
+    /// True at most once per audit interval, for whichever request gets
+    /// there first.
+    pub fn audit_due(&self, now_ms: u64) -> bool {
+        let last = self.last_audit_ms.load(Ordering::Relaxed);
+        now_ms.saturating_sub(last) >= AUDIT_EVERY_MS
+            && self
+                .last_audit_ms
+                .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
+                .is_ok()
+    }
 }
 
 #[derive(Default)]
@@ -31,6 +53,7 @@ impl TokenSet {
                         name: t.name.clone(),
                         sha256: t.sha256,
                         identity: IdentityHeaders::for_service(&t.name)?,
+                        last_audit_ms: AtomicU64::new(0),
                     })
                 })
                 .collect(),
@@ -67,5 +90,17 @@ mod tests {
         assert_eq!(set.find("s3cret").map(|e| e.name.as_str()), Some("ci"));
         assert!(set.find("s3cret ").is_none());
         assert!(set.find("").is_none());
+    }
+
+    #[test]
+    fn token_use_is_audited_once_per_interval() {
+        let set = TokenSet::new(&[ServiceToken {
+            name: "ci".into(),
+            sha256: Sha256::digest(b"t").into(),
+        }]);
+        let entry = set.find("t").unwrap();
+        assert!(entry.audit_due(1_000_000));
+        assert!(!entry.audit_due(1_000_001));
+        assert!(entry.audit_due(1_000_000 + AUDIT_EVERY_MS));
     }
 }

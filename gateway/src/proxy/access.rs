@@ -80,6 +80,11 @@ impl Gateway {
             None => bearer_match.map(|entry| (entry, true)),
         };
         if let Some((entry, from_bearer)) = token {
+            if entry.audit_due(crate::session::now_ms()) {
+                let who = format!("service:{}", entry.name);
+                let ip = crate::portal::client_ip(session);
+                self.mfa.audit("token_used", &who, ip, "ok").await;
+            }
             let allowed = self.settings.apps[app]
                 .service_tokens
                 .as_ref()
