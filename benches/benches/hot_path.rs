@@ -1,4 +1,7 @@
-//! Micro-benchmarks of the per-request hot path.
+//! Micro-benchmarks of the per-request hot path: path normalisation,
+//! routing, header hygiene, return-path validation, and rendering the login
+//! and MFA challenge pages. Sessions, the access decision and the second
+//! factor have their own targets (`session_lookup`, `policy`, `totp`).
 //!
 //! Run with `cargo bench -p gatehouse-benches`. Timing goals live here and in
 //! the load benchmark, never in the test suite.
@@ -10,7 +13,7 @@ use gatehouse::config::{AppSettings, Policy, Rule};
 use gatehouse::portal::return_path;
 use gatehouse::proxy::headers::strip_identity;
 use gatehouse::proxy::route::{normalise, Router};
-use gatehouse_templates::{login_page, LoginView};
+use gatehouse_templates::{login_page, mfa_challenge_page, LoginView, MfaChallengeView};
 use pingora::http::RequestHeader;
 
 fn apps() -> Vec<AppSettings> {
@@ -86,6 +89,16 @@ fn pages(c: &mut Criterion) {
                 username: "alice",
                 error: Some("Incorrect username or password."),
                 notice: None,
+            }))
+        })
+    });
+    c.bench_function("render the MFA challenge page", |b| {
+        b.iter(|| {
+            mfa_challenge_page(black_box(&MfaChallengeView {
+                csrf_token: "tQK96PNdSSOJecg-WFH46vpYzJ-OBwjYzjxKIFCjrFA",
+                rd: "/wiki/Some_Page?action=edit",
+                error: Some("That code didn't work. Check the time on your phone and try again."),
+                remember_days: 30,
             }))
         })
     });
