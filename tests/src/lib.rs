@@ -8,7 +8,12 @@
 //! `--test security` etc. for one file). The first test in each test binary
 //! runs `cargo build -p gatehouse --bin gatehouse` so the binary is fresh;
 //! set `GATEHOUSE_BIN=/path/to/gatehouse` to test a prebuilt binary instead.
-//! `redis-server` must be on `PATH`.
+//!
+//! Programs the tests run (`scripts/test` and CI install them): `redis-server`
+//! and `oathtool` on `PATH` (the MFA tests' "phone"), PostgreSQL's server
+//! binaries (`/usr/lib/postgresql/*/bin` or `PATH`; a private cluster per
+//! test), and `chromium` with `chromedriver` for `tests/browser.rs`, which
+//! saves its screenshots under `target/artifacts/browser/`.
 
 pub mod harness;
 

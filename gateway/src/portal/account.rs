@@ -5,9 +5,11 @@ use gatehouse_templates::{account_page, AccountMfa, AccountView, DeviceRow};
 use pingora::proxy::Session;
 
 use super::enroll::codes_page;
+use super::login::locked_message;
 use super::{client_ip, or_reply, query_param, Current};
 use crate::auth::mfa::CodeCheck;
 use crate::gateway::Gateway;
+use crate::limits::{Attempt, Verdict};
 use crate::proxy::access::unavailable_reply;
 use crate::respond::Reply;
 
@@ -118,6 +120,18 @@ pub async fn disable_mfa(gw: &Gateway, session: &mut Session) -> pingora::Result
             "Your organisation requires two-factor authentication, so it can't be turned off.";
         return Ok(page(gw, session, &current, 403, Some(error)).await);
     }
+    // Guessing codes here must cost what it costs on the challenge.
+    match gw.limiter.check(Attempt::Totp, &user, ip).await {
+        Ok(Verdict::Allowed) => {}
+        Ok(Verdict::Locked(wait)) => {
+            let error = locked_message(wait);
+            return Ok(page(gw, session, &current, 429, Some(&error)).await);
+        }
+        Err(e) => {
+            tracing::error!("rate limiter unavailable: {e}");
+            return Ok(unavailable_reply(session.req_header()));
+        }
+    }
     let error = match gw.mfa.check_code(&user, form.get("code")).await {
         Ok(CodeCheck::Accepted) => None,
         Ok(CodeCheck::NotEnrolled) => return Ok(Reply::redirect(303, HERE)),
@@ -132,6 +146,9 @@ pub async fn disable_mfa(gw: &Gateway, session: &mut Session) -> pingora::Result
     };
     if let Some(error) = error {
         gw.mfa.audit("mfa_disabled", &user, ip, "failed").await;
+        if let Err(e) = gw.limiter.record_failure(Attempt::Totp, &user, ip).await {
+            tracing::error!("rate limiter unavailable: {e}");
+        }
         return Ok(page(gw, session, &current, 401, Some(error)).await);
     }
     if let Err(e) = gw.mfa.remove(&user).await {

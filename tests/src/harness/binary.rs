@@ -17,7 +17,8 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-fn target_dir() -> PathBuf {
+/// Where cargo builds: `$CARGO_TARGET_DIR`, or `target/` in the workspace.
+pub fn target_dir() -> PathBuf {
     match std::env::var_os("CARGO_TARGET_DIR") {
         Some(dir) => {
             let dir = PathBuf::from(dir);
@@ -41,9 +42,31 @@ pub fn gatehouse_bin() -> &'static Path {
             return PathBuf::from(bin);
         }
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let output = Command::new(cargo)
+        let mut build = Command::new(cargo);
+        build
             .args(["build", "-p", "gatehouse", "--bin", "gatehouse"])
-            .current_dir(workspace_root())
+            .current_dir(workspace_root());
+        // Cargo gives a test process this crate's package variables; a build
+        // that inherits them sees e.g. CARGO_MANIFEST_DIR "changed" and
+        // recompiles crates that track it (ring, and all of pingora after
+        // it), costing every test binary a minute.
+        for (name, _) in std::env::vars_os() {
+            let name = name.to_string_lossy();
+            let set_for_tests = [
+                "CARGO_PKG_",
+                "CARGO_MANIFEST_",
+                "CARGO_CRATE_",
+                "CARGO_BIN_",
+            ]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+                || name == "CARGO_PRIMARY_PACKAGE"
+                || name == "CARGO_TARGET_TMPDIR";
+            if set_for_tests {
+                build.env_remove(name.as_ref());
+            }
+        }
+        let output = build
             .output()
             .expect("run cargo build for the gatehouse binary");
         assert!(

@@ -395,7 +395,7 @@ pub fn hidden_input(html: &str, name: &str) -> Option<String> {
 }
 
 /// One attribute of an HTML tag, quoted with `"` or `'` or unquoted.
-fn attribute(tag: &str, attr: &str) -> Option<String> {
+pub(crate) fn attribute(tag: &str, attr: &str) -> Option<String> {
     let bytes = tag.as_bytes();
     let needle = format!("{attr}=");
     let mut from = 0;
@@ -419,7 +419,7 @@ fn attribute(tag: &str, attr: &str) -> Option<String> {
     None
 }
 
-fn unescape_html(text: &str) -> String {
+pub(crate) fn unescape_html(text: &str) -> String {
     text.replace("&quot;", "\"")
         .replace("&#39;", "'")
         .replace("&#x27;", "'")

@@ -164,6 +164,19 @@ pub struct GatewayConfig {
     pub secret_key: Option<String>,
     /// Start with `gatehouse --config FILE` instead of `gatehouse run …`.
     pub omit_run_subcommand: bool,
+    /// `store.url`; `None` means a SQLite file in the gateway's temp dir,
+    /// which a restart keeps.
+    pub store_url: Option<String>,
+    /// `mfa.enforce`.
+    pub mfa_enforce: bool,
+    /// `mfa.issuer`; the gateway's default when `None`.
+    pub mfa_issuer: Option<String>,
+    /// `mfa.enroll_two_codes`.
+    pub enroll_two_codes: bool,
+    /// `mfa.remember_device_days`; the gateway's default when `None`.
+    pub remember_device_days: Option<u32>,
+    /// `GATEHOUSE_LOG` for the process (e.g. `debug`); `info` when `None`.
+    pub log_filter: Option<String>,
 }
 
 impl Default for GatewayConfig {
@@ -200,6 +213,12 @@ impl GatewayConfig {
             metrics: false,
             secret_key: Some("6a".repeat(32)),
             omit_run_subcommand: false,
+            store_url: None,
+            mfa_enforce: false,
+            mfa_issuer: None,
+            enroll_two_codes: false,
+            remember_device_days: None,
+            log_filter: None,
         }
     }
 
@@ -257,6 +276,37 @@ impl GatewayConfig {
 
     pub fn omit_run_subcommand(mut self) -> Self {
         self.omit_run_subcommand = true;
+        self
+    }
+
+    pub fn store_url(mut self, url: &str) -> Self {
+        self.store_url = Some(url.to_string());
+        self
+    }
+
+    pub fn mfa_enforce(mut self, enforce: bool) -> Self {
+        self.mfa_enforce = enforce;
+        self
+    }
+
+    pub fn mfa_issuer(mut self, issuer: &str) -> Self {
+        self.mfa_issuer = Some(issuer.to_string());
+        self
+    }
+
+    pub fn enroll_two_codes(mut self, two: bool) -> Self {
+        self.enroll_two_codes = two;
+        self
+    }
+
+    pub fn remember_device_days(mut self, days: u32) -> Self {
+        self.remember_device_days = Some(days);
+        self
+    }
+
+    /// Sets `GATEHOUSE_LOG`, e.g. `debug` to see everything it could leak.
+    pub fn log_filter(mut self, filter: &str) -> Self {
+        self.log_filter = Some(filter.to_string());
         self
     }
 
@@ -331,6 +381,19 @@ impl GatewayConfig {
                 }),
             );
         }
+        if let Some(url) = &self.store_url {
+            root.insert("store".into(), json!({ "url": url }));
+        }
+        let mut mfa = Map::new();
+        mfa.insert("enforce".into(), json!(self.mfa_enforce));
+        mfa.insert("enroll_two_codes".into(), json!(self.enroll_two_codes));
+        if let Some(issuer) = &self.mfa_issuer {
+            mfa.insert("issuer".into(), json!(issuer));
+        }
+        if let Some(days) = self.remember_device_days {
+            mfa.insert("remember_device_days".into(), json!(days));
+        }
+        root.insert("mfa".into(), Value::Object(mfa));
         let apps: Vec<Value> = self.apps.iter().map(AppConfig::render).collect();
         root.insert("apps".into(), json!(apps));
         if !self.service_tokens.is_empty() {

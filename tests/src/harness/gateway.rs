@@ -38,7 +38,10 @@ impl Gateway {
         let dir = tempfile::tempdir().expect("temp dir for the gateway");
         let port = free_port();
         let metrics_port = config.metrics.then(free_port);
-        let rendered = config.render(port, metrics_port);
+        let mut rendered = config.render(port, metrics_port);
+        if config.store_url.is_none() {
+            rendered["store"] = serde_json::json!({ "url": default_store_url(dir.path()) });
+        }
         std::fs::write(
             dir.path().join("gatehouse.yaml"),
             serde_json::to_string_pretty(&rendered).expect("config JSON"),
@@ -73,6 +76,9 @@ impl Gateway {
             .stdin(Stdio::null())
             .stdout(log_file(&self.dir.path().join("stdout.log")))
             .stderr(log_file(&self.dir.path().join("stderr.log")));
+        if let Some(filter) = &self.config.log_filter {
+            command.env("GATEHOUSE_LOG", filter);
+        }
         self.child = Some(command.spawn().expect("spawn gatehouse run"));
     }
 
@@ -130,6 +136,22 @@ impl Gateway {
 
     pub fn dir(&self) -> &Path {
         self.dir.path()
+    }
+
+    /// The durable store's URL: the configured one, or the SQLite file in
+    /// this gateway's dir (kept across restarts).
+    pub fn store_url(&self) -> String {
+        self.config
+            .store_url
+            .clone()
+            .unwrap_or_else(|| default_store_url(self.dir.path()))
+    }
+
+    /// Everything the process wrote to stdout and stderr, untruncated.
+    pub fn full_logs(&self) -> String {
+        let read =
+            |name: &str| std::fs::read_to_string(self.dir.path().join(name)).unwrap_or_default();
+        format!("{}\n{}", read("stdout.log"), read("stderr.log"))
     }
 
     pub fn pid(&self) -> Option<u32> {
@@ -234,6 +256,11 @@ impl Drop for Gateway {
             );
         }
     }
+}
+
+/// A SQLite file in the gateway's own dir.
+fn default_store_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("gatehouse.db").display())
 }
 
 fn log_file(path: &Path) -> File {

@@ -1,25 +1,39 @@
-//! Building blocks: processes, ports, an echo upstream and an HTTP client.
+//! Building blocks: processes (gateway, Redis, PostgreSQL, chromedriver),
+//! ports, an echo upstream, an HTTP client, and the MFA flows with an
+//! `oathtool` authenticator.
 
 pub mod binary;
+pub mod chromedriver;
 pub mod client;
 pub mod config;
 pub mod gateway;
+pub mod mfa;
 pub mod ports;
+pub mod postgres;
 pub mod raw;
 pub mod redis;
 pub mod stack;
+pub mod store;
+pub mod totp;
 pub mod upstream;
 
 use std::time::{Duration, Instant};
 
-pub use binary::{gatehouse_bin, gatehouse_command, hash_password, password_hash, PASSWORD};
+pub use binary::{
+    gatehouse_bin, gatehouse_command, hash_password, password_hash, target_dir, workspace_root,
+    PASSWORD,
+};
+pub use chromedriver::ChromeDriver;
 pub use client::{hidden_input, percent_decode, Client, LoginResult, Response, SetCookie};
 pub use config::{AppConfig, Backend, GatewayConfig, UserSpec};
 pub use gateway::Gateway;
+pub use mfa::{link_href, recovery_codes, with_rd, Enrollment};
 pub use ports::free_port;
+pub use postgres::Postgres;
 pub use raw::{raw_get, raw_keep_alive};
 pub use redis::Redis;
 pub use stack::Stack;
+pub use totp::{otpauth_uri, totp_secret, Authenticator};
 pub use upstream::{Recorded, Upstream};
 
 /// How often the polling helpers look again: tight, so tests stay fast.

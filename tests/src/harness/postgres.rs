@@ -1,0 +1,225 @@
+//! A private PostgreSQL cluster for one test: `initdb` into a temp dir, a
+//! free port, its socket in that dir, stopped (immediately) on drop.
+//!
+//! PostgreSQL refuses to run as root, so under root the dir is handed to
+//! the `postgres` user and every tool runs through `runuser -u postgres`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+use crate::harness::{free_port, wait_until};
+
+/// How long a fresh cluster gets to accept connections.
+const READY_DEADLINE: Duration = Duration::from_secs(60);
+
+/// A running PostgreSQL server with trust authentication for `postgres`.
+pub struct Postgres {
+    dir: TempDir,
+    bin: PathBuf,
+    port: u16,
+    as_postgres_user: bool,
+}
+
+impl Postgres {
+    /// Creates and starts a cluster; panics with a clear message if the
+    /// server binaries are missing or it does not come up.
+    pub fn start() -> Postgres {
+        let bin = find_bin().unwrap_or_else(|| {
+            panic!(
+                "PostgreSQL server binaries (initdb, pg_ctl) not found under \
+                 /usr/lib/postgresql/*/bin or on PATH: install PostgreSQL \
+                 (Debian: apt-get install postgresql; scripts/test and CI do)"
+            )
+        });
+        let dir = tempfile::Builder::new()
+            .prefix("gatehouse-pg-")
+            .tempdir()
+            .expect("a temp dir for PostgreSQL");
+        let as_postgres_user = running_as_root();
+        if as_postgres_user {
+            run(
+                Command::new("chown").arg("postgres:").arg(dir.path()),
+                "chown the cluster dir to postgres",
+            );
+        }
+        let server = Postgres {
+            dir,
+            bin,
+            port: free_port(),
+            as_postgres_user,
+        };
+        run(
+            server
+                .tool("initdb")
+                .arg("-D")
+                .arg(server.data_dir())
+                .args(["-U", "postgres", "--auth=trust", "-E", "UTF8"])
+                .args(["--locale=C", "--no-sync"]),
+            "initdb",
+        );
+        let options = format!(
+            "-h 127.0.0.1 -p {} -k {} -c fsync=off -c full_page_writes=off",
+            server.port,
+            server.dir.path().display()
+        );
+        let started = server
+            .tool("pg_ctl")
+            .arg("-D")
+            .arg(server.data_dir())
+            .arg("-l")
+            .arg(server.log_file())
+            .args(["-o", &options, "-w", "start"])
+            .output()
+            .expect("run pg_ctl start");
+        assert!(
+            started.status.success(),
+            "pg_ctl start failed: {}\n{}",
+            describe(&started),
+            server.log()
+        );
+        let ready = wait_until(READY_DEADLINE, || {
+            server
+                .tool("pg_isready")
+                .args(["-h", "127.0.0.1", "-p", &server.port.to_string()])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+        assert!(
+            ready,
+            "PostgreSQL on port {} was not ready within {READY_DEADLINE:?}\n{}",
+            server.port,
+            server.log()
+        );
+        server
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Creates database `name` and returns its URL.
+    pub fn create_database(&self, name: &str) -> String {
+        run(
+            self.tool("createdb")
+                .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+                .args(["-U", "postgres", name]),
+            "createdb",
+        );
+        self.url(name)
+    }
+
+    /// `postgres://postgres@127.0.0.1:PORT/name`.
+    pub fn url(&self, name: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// The server's log so far.
+    pub fn log(&self) -> String {
+        format!(
+            "--- postgres log ---\n{}",
+            std::fs::read_to_string(self.log_file()).unwrap_or_default()
+        )
+    }
+
+    fn data_dir(&self) -> PathBuf {
+        self.dir.path().join("data")
+    }
+
+    fn log_file(&self) -> PathBuf {
+        self.dir.path().join("postgres.log")
+    }
+
+    fn tool(&self, name: &str) -> Command {
+        let tool = self.bin.join(name);
+        if self.as_postgres_user {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(tool);
+            command
+        } else {
+            Command::new(tool)
+        }
+    }
+}
+
+impl Drop for Postgres {
+    fn drop(&mut self) {
+        let _ = self
+            .tool("pg_ctl")
+            .arg("-D")
+            .arg(self.data_dir())
+            .args(["-m", "immediate", "stop"])
+            .output();
+    }
+}
+
+fn run(command: &mut Command, what: &str) {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("test PostgreSQL: cannot run {what}: {e}"));
+    assert!(
+        output.status.success(),
+        "test PostgreSQL: {what} failed: {}",
+        describe(&output)
+    );
+}
+
+fn describe(output: &Output) -> String {
+    format!(
+        "{}\n{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+}
+
+/// The newest `/usr/lib/postgresql/<version>/bin` with initdb, else `PATH`.
+fn find_bin() -> Option<PathBuf> {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            let bin = entry.path().join("bin");
+            has_server_tools(&bin).then_some((version, bin))
+        })
+        .collect();
+    versions.sort();
+    if let Some((_, bin)) = versions.pop() {
+        return Some(bin);
+    }
+    std::env::split_paths(&std::env::var_os("PATH")?).find(|dir| has_server_tools(dir))
+}
+
+fn has_server_tools(dir: &Path) -> bool {
+    ["initdb", "pg_ctl", "pg_isready", "createdb"]
+        .iter()
+        .all(|tool| dir.join(tool).is_file())
+}
+
+fn running_as_root() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    // /proc/self belongs to the user the process runs as.
+    std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_private_cluster_starts_serves_a_new_database_and_stops() {
+        let server = Postgres::start();
+        let url = server.create_database("harness_check");
+        assert!(url.ends_with(&format!(":{}/harness_check", server.port())));
+        let port = server.port();
+        drop(server);
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),
+            "PostgreSQL still listens after drop"
+        );
+    }
+}

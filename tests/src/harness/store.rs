@@ -1,0 +1,64 @@
+//! Reading the gateway's durable store from a test, through the gateway's
+//! own `Store` (the same SQL, SQLite or PostgreSQL). SQLite runs in WAL
+//! mode, so reading while the gateway runs is fine.
+
+use std::future::Future;
+
+pub use gatehouse::store::{AuditEntry, Device, TotpEnrollment};
+use gatehouse::store::{Store, StoreError};
+
+/// Runs `work` against the store at `url` on a runtime of its own.
+fn with_store<T, F, Fut>(url: &str, work: F) -> T
+where
+    F: FnOnce(Store) -> Fut,
+    Fut: Future<Output = Result<T, StoreError>>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime to read the store");
+    runtime.block_on(async {
+        let store = Store::connect(url)
+            .await
+            .unwrap_or_else(|e| panic!("open the gateway's store {url}: {e}"));
+        let result = work(store.clone()).await;
+        store.close().await;
+        result.unwrap_or_else(|e| panic!("read the gateway's store {url}: {e}"))
+    })
+}
+
+/// The user's audit entries, oldest first (at most 500).
+pub fn audit_log(url: &str, user: &str) -> Vec<AuditEntry> {
+    let mut entries = with_store(url, |store| async move {
+        store.audit_recent(Some(user), 500).await
+    });
+    entries.reverse();
+    entries
+}
+
+/// Every audit entry, oldest first (at most 5000).
+pub fn audit_log_all(url: &str) -> Vec<AuditEntry> {
+    let mut entries = with_store(
+        url,
+        |store| async move { store.audit_recent(None, 5000).await },
+    );
+    entries.reverse();
+    entries
+}
+
+/// The user's authenticator record, if any.
+pub fn totp_enrollment(url: &str, user: &str) -> Option<TotpEnrollment> {
+    with_store(url, |store| async move { store.totp_get(user).await })
+}
+
+/// The user's unexpired remembered devices.
+pub fn remembered_devices(url: &str, user: &str) -> Vec<Device> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64;
+    with_store(
+        url,
+        |store| async move { store.devices_list(user, now).await },
+    )
+}
