@@ -9,6 +9,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use gatehouse::config::Settings;
 
+/// A proxy allocates and frees small buffers on every request; mimalloc's
+/// thread-local free lists cost a fraction of glibc malloc's locking and
+/// consolidation, which the profile showed at a fifth of all CPU time.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// An MFA gateway: a reverse proxy with its own sign-in pages, sessions and
 /// service tokens, in front of apps with weak or no login.
 #[derive(Parser)]
