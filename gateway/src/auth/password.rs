@@ -1,28 +1,40 @@
-//! argon2id password hashing on a bounded pool.
+//! argon2id password hashing on a bounded, low-priority pool.
 //!
 //! An argon2 verification costs tens of milliseconds of CPU and 19 MiB of
-//! memory. Running it on the proxy's event loop would stall every request on
-//! that thread, so each one runs on tokio's blocking pool, and a semaphore
-//! bounds how many run at once: a login storm queues instead of eating every
-//! core and all the memory.
+//! memory. On the proxy's event loop it would stall every request on that
+//! thread. So it runs on a few threads of its own, which lower their
+//! scheduling priority: when a storm of sign-ins meets signed-in traffic on
+//! the same cores, the kernel runs the proxy first and sign-ins queue. The
+//! queue is bounded too, so a flood gets "busy" answers rather than memory
+//! growth.
 
-use std::sync::Arc;
+use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
+use std::sync::{Arc, Mutex};
 
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, SaltString};
 use argon2::{Algorithm, Argon2, Params, PasswordVerifier, Version};
-use tokio::sync::Semaphore;
+use tokio::sync::oneshot;
 
 /// OWASP's minimum for argon2id: 19 MiB, 2 passes, 1 lane.
 pub const MEMORY_KIB: u32 = 19 * 1024;
 pub const ITERATIONS: u32 = 2;
 pub const PARALLELISM: u32 = 1;
 
+/// How much lower than the proxy's the pool threads' priority is (nice).
+const NICENESS: i32 = 19;
+/// Jobs waiting per pool thread before new ones are turned away.
+const QUEUE_PER_THREAD: usize = 64;
+
 #[derive(Debug, thiserror::Error)]
 pub enum PasswordError {
     #[error("password hashing failed: {0}")]
     Hash(String),
-    #[error("password hashing task did not finish: {0}")]
-    Task(String),
+    #[error("too many sign-ins are waiting for a password check")]
+    Busy,
+    #[error("the password hashing pool has stopped")]
+    Stopped,
+    #[error("cannot start the password hashing pool: {0}")]
+    Spawn(std::io::Error),
 }
 
 fn argon2() -> Argon2<'static> {
@@ -54,23 +66,78 @@ pub fn verify_blocking(phc: &str, password: &str) -> bool {
     }
 }
 
-/// Runs argon2 off the event loop, at most `limit` at a time.
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Runs argon2 off the event loop on `limit` low-priority threads.
 #[derive(Clone)]
 pub struct PasswordHasherPool {
-    permits: Arc<Semaphore>,
+    jobs: SyncSender<Job>,
     /// Verified against when the username is unknown, so that an unknown user
     /// costs the same time as a wrong password.
     dummy_hash: Arc<str>,
 }
 
+fn worker(jobs: Arc<Mutex<Receiver<Job>>>) {
+    // Best effort: without the permission to renice, argon2 still runs, at
+    // the same priority as the proxy.
+    if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICENESS) {
+        tracing::debug!("argon2 pool thread keeps normal priority: {e}");
+    }
+    loop {
+        let job = match jobs.lock() {
+            Ok(rx) => rx.recv(),
+            Err(poisoned) => poisoned.into_inner().recv(),
+        };
+        match job {
+            Ok(job) => job(),
+            Err(_) => return, // every sender is gone
+        }
+    }
+}
+
 impl PasswordHasherPool {
-    /// Creates the pool; computes the dummy hash, which takes one argon2 run.
+    /// Starts the pool; computes the dummy hash, which takes one argon2 run.
     pub fn new(limit: usize) -> Result<Self, PasswordError> {
+        let limit = limit.max(1);
+        let (tx, rx) = sync_channel::<Job>(limit * QUEUE_PER_THREAD);
+        let rx = Arc::new(Mutex::new(rx));
+        for i in 0..limit {
+            let rx = rx.clone();
+            std::thread::Builder::new()
+                .name(format!("gatehouse-argon2-{i}"))
+                .spawn(move || worker(rx))
+                .map_err(PasswordError::Spawn)?;
+        }
         let dummy = hash_blocking("gatehouse-dummy-password-for-unknown-users")?;
         Ok(Self {
-            permits: Arc::new(Semaphore::new(limit.max(1))),
+            jobs: tx,
             dummy_hash: dummy.into(),
         })
+    }
+
+    /// Queues `f` on the pool; the receiver yields its result.
+    fn submit<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<oneshot::Receiver<T>, PasswordError> {
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(f());
+        });
+        self.jobs.try_send(job).map_err(|e| match e {
+            TrySendError::Full(_) => PasswordError::Busy,
+            TrySendError::Disconnected(_) => PasswordError::Stopped,
+        })?;
+        Ok(result)
+    }
+
+    /// Runs `f` on the pool and waits for its result without blocking the
+    /// caller's thread.
+    async fn run<T: Send + 'static>(
+        &self,
+        f: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, PasswordError> {
+        self.submit(f)?.await.map_err(|_| PasswordError::Stopped)
     }
 
     /// Verifies `password` against `phc`, or against the dummy hash when the
@@ -81,28 +148,14 @@ impl PasswordHasherPool {
             .map(Arc::from)
             .unwrap_or_else(|| self.dummy_hash.clone());
         let password = password.to_owned();
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| PasswordError::Task(e.to_string()))?;
-        let ok = tokio::task::spawn_blocking(move || verify_blocking(&phc, &password))
-            .await
-            .map_err(|e| PasswordError::Task(e.to_string()))?;
+        let ok = self.run(move || verify_blocking(&phc, &password)).await?;
         Ok(known && ok)
     }
 
     /// Hashes a password on the pool.
     pub async fn hash(&self, password: &str) -> Result<String, PasswordError> {
         let password = password.to_owned();
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|e| PasswordError::Task(e.to_string()))?;
-        tokio::task::spawn_blocking(move || hash_blocking(&password))
-            .await
-            .map_err(|e| PasswordError::Task(e.to_string()))?
+        self.run(move || hash_blocking(&password)).await?
     }
 }
 
@@ -130,5 +183,36 @@ mod tests {
         assert!(!pool.verify(None, dummy).await.unwrap());
         let phc = pool.hash("pw").await.unwrap();
         assert!(pool.verify(Some(&phc), "pw").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_pool_runs_on_its_own_threads() {
+        let pool = PasswordHasherPool::new(1).unwrap();
+        let name = pool
+            .run(|| std::thread::current().name().map(str::to_owned))
+            .await
+            .unwrap();
+        assert_eq!(name.as_deref(), Some("gatehouse-argon2-0"));
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_says_busy_instead_of_growing() {
+        let pool = PasswordHasherPool::new(1).unwrap();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        // Occupy the only thread, then fill the queue behind it.
+        let blocker = pool.submit(move || wait.recv().is_ok()).unwrap();
+        let mut queued = Vec::new();
+        let outcome = loop {
+            match pool.submit(|| ()) {
+                Ok(job) if queued.len() <= QUEUE_PER_THREAD + 1 => queued.push(job),
+                other => break other.map(|_| ()),
+            }
+        };
+        assert!(matches!(outcome, Err(PasswordError::Busy)), "{outcome:?}");
+        release.send(()).unwrap();
+        assert!(blocker.await.unwrap());
+        for job in queued {
+            job.await.unwrap();
+        }
     }
 }

@@ -9,6 +9,7 @@ use gatehouse_templates::{login_page, LoginView};
 use pingora::proxy::Session;
 
 use super::{client_ip, or_reply, query_param, rd_query, return_path, with_rd, Nonce};
+use crate::auth::PasswordError;
 use crate::gateway::{Account, Gateway};
 use crate::limits::{Attempt, Verdict};
 use crate::metrics::METRICS;
@@ -87,6 +88,11 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     let phc = account.map(|a| a.user.password_hash.as_str());
     let verified = match gw.passwords.verify(phc, password).await {
         Ok(ok) => ok,
+        Err(PasswordError::Busy) => {
+            return Ok(Reply::error(session.req_header(), 503, "busy", "Too many sign-ins right now",
+                "The gateway is checking many passwords at once. Please try again in a few seconds.")
+                .header("retry-after", "5"));
+        }
         Err(e) => {
             tracing::error!("password verification failed to run: {e}");
             return Ok(Reply::error(
