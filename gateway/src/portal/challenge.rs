@@ -9,7 +9,7 @@ use gatehouse_templates::{
 use pingora::proxy::Session;
 
 use super::login::locked_message;
-use super::{client_ip, or_reply, rd_query, return_path, with_rd, Current};
+use super::{client_ip, or_reply, rd_query, with_rd, Current};
 use crate::auth::mfa::CodeCheck;
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
@@ -103,9 +103,7 @@ pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
 
 pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
-    let rd = return_path::validate(form.get("rd"))
-        .unwrap_or(return_path::DEFAULT)
-        .to_owned();
+    let rd = form.rd();
     let current = or_reply!(
         gw.require_user(session, true, &with_rd("/.gatehouse/mfa", &rd))
             .await
@@ -189,9 +187,7 @@ pub async fn show_recover(gw: &Gateway, session: &mut Session) -> Reply {
 
 pub async fn submit_recover(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
-    let rd = return_path::validate(form.get("rd"))
-        .unwrap_or(return_path::DEFAULT)
-        .to_owned();
+    let rd = form.rd();
     let current = or_reply!(
         gw.require_user(session, true, &with_rd("/.gatehouse/recover", &rd))
             .await

@@ -3,7 +3,7 @@
 use gatehouse_templates::{enroll_page, recovery_codes_page, EnrollView, RecoveryCodesView};
 use pingora::proxy::Session;
 
-use super::{client_ip, or_reply, rd_query, return_path, with_rd, Current};
+use super::{client_ip, or_reply, rd_query, with_rd, Current};
 use crate::auth::mfa::CodeCheck;
 use crate::gateway::Gateway;
 use crate::proxy::access::unavailable_reply;
@@ -77,9 +77,7 @@ pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
 
 pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
-    let rd = return_path::validate(form.get("rd"))
-        .unwrap_or(return_path::DEFAULT)
-        .to_owned();
+    let rd = form.rd();
     let current = or_reply!(
         gw.require_user(session, true, &with_rd("/.gatehouse/enroll", &rd))
             .await
@@ -118,16 +116,13 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
 /// "I have saved these": on to where the user was going.
 pub async fn acknowledge(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
-    let rd = return_path::validate(form.get("rd")).unwrap_or(return_path::DEFAULT);
-    Ok(Reply::redirect(303, rd))
+    Ok(Reply::redirect(303, &form.rd()))
 }
 
 /// After a recovery code: drop the lost authenticator and enroll anew.
 pub async fn reset(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
-    let rd = return_path::validate(form.get("rd"))
-        .unwrap_or(return_path::DEFAULT)
-        .to_owned();
+    let rd = form.rd();
     let current = or_reply!(gw.require_user(session, false, "/.gatehouse/account").await);
     if !current.session.mfa_done() {
         return Ok(Reply::redirect(303, &with_rd("/.gatehouse/mfa", &rd)));

@@ -18,6 +18,13 @@ pub enum FormError {
 pub struct Form(Vec<(String, String)>);
 
 impl Form {
+    /// The `rd` field if it is a safe return path, else the default.
+    pub fn rd(&self) -> String {
+        super::return_path::validate(self.get("rd"))
+            .unwrap_or(super::return_path::DEFAULT)
+            .to_owned()
+    }
+
     /// The first value of a field; a missing field reads as empty.
     pub fn get(&self, name: &str) -> &str {
         self.0

@@ -8,7 +8,7 @@
 use gatehouse_templates::{login_page, LoginView};
 use pingora::proxy::Session;
 
-use super::{client_ip, or_reply, query_param, rd_query, return_path, with_rd, Nonce};
+use super::{client_ip, or_reply, query_param, rd_query, with_rd, Nonce};
 use crate::auth::PasswordError;
 use crate::gateway::{Account, Gateway};
 use crate::limits::{Attempt, Verdict};
@@ -58,7 +58,7 @@ pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
 pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
     let nonce = gw.csrf_nonce(session);
-    let rd = return_path::validate(form.get("rd")).unwrap_or(return_path::DEFAULT);
+    let rd = &form.rd();
     let username = form.get("username").trim();
     let password = form.get("password");
     let ip = client_ip(session);
