@@ -12,9 +12,9 @@ use crate::config::Policy;
 use crate::gateway::Gateway;
 use crate::metrics::Outcome;
 use crate::portal::return_path;
-use crate::proxy::headers::{cookie_value, IdentityHeaders};
+use crate::proxy::headers::IdentityHeaders;
 use crate::respond::{wants_html, Reply};
-use crate::session::{Owed, SessionId};
+use crate::session::Owed;
 
 /// What to do with the request.
 pub enum Access {
@@ -62,7 +62,6 @@ impl Gateway {
             .map(|v| v.to_str().unwrap_or("\u{0}").trim().to_owned());
         let bearer_token = bearer(session).map(str::to_owned);
         session.req_header_mut().remove_header(TOKEN_HEADER);
-        let req = session.req_header();
 
         let bearer_match = bearer_token.as_deref().and_then(|t| self.tokens.find(t));
         if policy == Policy::Bypass {
@@ -103,16 +102,12 @@ impl Gateway {
         }
 
         // Sessions.
-        let id = cookie_value(req, &self.cookies.session).and_then(SessionId::parse);
-        let found = match id {
-            None => None,
-            Some(id) => match self.sessions.get(&id, self.expiry).await {
-                Ok(found) => found.map(|s| (id, s)),
-                Err(e) => {
-                    tracing::error!("session lookup failed: {e}");
-                    return unavailable(session.req_header());
-                }
-            },
+        let found = match self.current_session(session).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::error!("session lookup failed: {e}");
+                return unavailable(session.req_header());
+            }
         };
         let req = session.req_header();
         let account = found.and_then(|(id, s)| match self.accounts.get(&s.user) {

@@ -2,6 +2,8 @@
 //! checks running as a background service so dead ones are skipped.
 
 use std::net::ToSocketAddrs;
+
+use futures_util::FutureExt;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -60,8 +62,8 @@ pub fn pool(index: usize, app: &AppSettings) -> Result<Pool, UpstreamError> {
         }
     }
     let mut pool = LoadBalancer::from_backends(Backends::new(Static::new(backends)));
-    // Static discovery resolves immediately; this fills the selector.
-    pool.update_sync();
+    // Static discovery is ready at once; this fills the selector.
+    let _ = pool.update().now_or_never();
     let mut hc = TcpHealthCheck::new();
     hc.consecutive_failure = 1;
     hc.consecutive_success = 1;
@@ -86,33 +88,4 @@ pub fn select(pool: &Arc<Pool>) -> Option<Box<HttpPeer>> {
     peer.options.total_connection_timeout = Some(Duration::from_secs(4));
     peer.options.idle_timeout = Some(Duration::from_secs(60));
     Some(Box::new(peer))
-}
-
-trait UpdateSync {
-    fn update_sync(&mut self);
-}
-
-impl UpdateSync for Pool {
-    fn update_sync(&mut self) {
-        use futures_lite_now::NowOrNever;
-        let _ = self.update().now_or_never();
-    }
-}
-
-mod futures_lite_now {
-    //! `now_or_never` for a future that is known to be ready at once.
-    use std::future::Future;
-    use std::pin::pin;
-    use std::task::{Context, Poll, Waker};
-
-    pub trait NowOrNever: Future + Sized {
-        fn now_or_never(self) -> Option<Self::Output> {
-            let mut fut = pin!(self);
-            match fut.as_mut().poll(&mut Context::from_waker(Waker::noop())) {
-                Poll::Ready(v) => Some(v),
-                Poll::Pending => None,
-            }
-        }
-    }
-    impl<F: Future> NowOrNever for F {}
 }
