@@ -13,10 +13,11 @@ use crate::config::{SessionBackend, Settings, User};
 use crate::cookies::CookieJar;
 use crate::durable::LazyStore;
 use crate::limits::Limiter;
+use crate::metrics::AppMetrics;
 use crate::portal::csrf::Csrf;
 use crate::proxy::headers::IdentityHeaders;
 use crate::proxy::route::Router;
-use crate::proxy::upstream::{self, Pool, UpstreamError};
+use crate::proxy::upstream::{self, Unstarted, UpstreamError, Upstreams};
 use crate::redis_client::{RedisClient, RedisError};
 use crate::session::{Expiry, MemoryStore, RedisStore, SessionStore};
 use crate::tokens::TokenSet;
@@ -47,7 +48,7 @@ pub struct Gateway {
     pub settings: Arc<Settings>,
     pub router: Router,
     /// One pool per app, in the same order as `settings.apps`.
-    pub pools: Vec<Arc<Pool>>,
+    pub pools: Vec<Upstreams>,
     pub accounts: HashMap<String, Account>,
     pub tokens: TokenSet,
     pub sessions: SessionStore,
@@ -57,12 +58,15 @@ pub struct Gateway {
     pub csrf: Csrf,
     pub cookies: CookieJar,
     pub mfa: Mfa,
+    /// One per app, in the same order as `settings.apps`, then one for
+    /// requests no app took.
+    pub metrics: Vec<AppMetrics>,
 }
 
 impl Gateway {
     /// Builds the state. Upstream pools are returned alongside so the server
     /// can run their health checks as background services.
-    pub fn new(settings: Settings) -> Result<(Self, Vec<Pool>), BuildError> {
+    pub fn new(settings: Settings) -> Result<(Self, Vec<Unstarted>), BuildError> {
         let pools = settings
             .apps
             .iter()
@@ -132,15 +136,20 @@ impl Gateway {
                 settings.mfa.clone(),
             ),
             cookies: CookieJar::new(&settings.sessions),
+            metrics: settings
+                .apps
+                .iter()
+                .map(|a| AppMetrics::new(&a.name))
+                .chain([AppMetrics::new("-")])
+                .collect(),
             settings: Arc::new(settings),
         };
         Ok((gateway, pools))
     }
 
-    /// The app's name, for metrics labels.
-    pub fn app_name(&self, index: Option<usize>) -> &str {
-        index
-            .and_then(|i| self.settings.apps.get(i))
-            .map_or("-", |a| a.name.as_str())
+    /// The metrics of the app a request went to, or of no app.
+    pub fn metrics(&self, app: Option<usize>) -> &AppMetrics {
+        let last = self.metrics.len() - 1;
+        &self.metrics[app.map_or(last, |i| i.min(last))]
     }
 }

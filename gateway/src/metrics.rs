@@ -4,7 +4,8 @@
 use std::sync::LazyLock;
 
 use pingora_prometheus::prometheus::{
-    register_histogram_vec, register_int_counter_vec, HistogramVec, IntCounterVec,
+    register_histogram_vec, register_int_counter_vec, Histogram, HistogramVec, IntCounter,
+    IntCounterVec,
 };
 
 pub struct Metrics {
@@ -71,6 +72,19 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    pub const ALL: [Outcome; 10] = [
+        Outcome::Allowed,
+        Outcome::Bypassed,
+        Outcome::LoginRedirect,
+        Outcome::Unauthenticated,
+        Outcome::InvalidToken,
+        Outcome::Forbidden,
+        Outcome::Unavailable,
+        Outcome::NotFound,
+        Outcome::BadRequest,
+        Outcome::Portal,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Allowed => "allowed",
@@ -84,6 +98,39 @@ impl Outcome {
             Outcome::BadRequest => "bad_request",
             Outcome::Portal => "portal",
         }
+    }
+}
+
+/// One app's request metrics, resolved once: looking a label set up in a
+/// metric vector hashes the labels and takes a lock, on every request.
+pub struct AppMetrics {
+    /// Indexed by `Outcome as usize`.
+    requests: Vec<IntCounter>,
+    latency: Histogram,
+    upstream_errors: IntCounter,
+}
+
+impl AppMetrics {
+    /// The handles for `app` (`-` for requests no app took).
+    pub fn new(app: &str) -> Self {
+        let m = &*METRICS;
+        AppMetrics {
+            requests: Outcome::ALL
+                .iter()
+                .map(|o| m.requests.with_label_values(&[app, o.as_str()]))
+                .collect(),
+            latency: m.latency.with_label_values(&[app]),
+            upstream_errors: m.upstream_errors.with_label_values(&[app]),
+        }
+    }
+
+    pub fn request(&self, outcome: Outcome, seconds: f64) {
+        self.requests[outcome as usize].inc();
+        self.latency.observe(seconds);
+    }
+
+    pub fn upstream_error(&self) {
+        self.upstream_errors.inc();
     }
 }
 

@@ -10,6 +10,7 @@ use rand::TryRngCore;
 use crate::config::Settings;
 use crate::gateway::{BuildError, Gateway};
 use crate::metrics;
+use crate::proxy::upstream::{Unstarted, Upstreams};
 use crate::store::Store;
 
 /// Builds a ready-to-run server: the proxy, one health-check service per
@@ -34,9 +35,9 @@ pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
     let app_names: Vec<String> = settings.apps.iter().map(|a| a.name.clone()).collect();
 
     let (mut gateway, pools) = Gateway::new(settings)?;
-    for (pool, name) in pools.into_iter().zip(app_names) {
+    for (Unstarted { pool, members }, name) in pools.into_iter().zip(app_names) {
         let service = background_service(&format!("health check: {name}"), pool);
-        gateway.pools.push(service.task());
+        gateway.pools.push(Upstreams::new(service.task(), members));
         server.add_service(service);
     }
     let mut proxy =

@@ -1,11 +1,12 @@
 //! Upstream pools: round-robin over each app's upstreams, with TCP health
 //! checks running as a background service so dead ones are skipped.
 
-use std::net::ToSocketAddrs;
-
-use futures_util::FutureExt;
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+use futures_util::FutureExt;
 
 use pingora::lb::discovery::Static;
 use pingora::lb::health_check::TcpHealthCheck;
@@ -17,11 +18,27 @@ use crate::config::{AppSettings, Upstream};
 
 pub type Pool = LoadBalancer<RoundRobin>;
 
-/// Stored on each backend: how to talk to it.
-#[derive(Debug, Clone)]
-struct Transport {
-    tls: bool,
-    sni: String,
+/// An app's upstreams: the load balancer (whose health checks run as a
+/// background service) and, for each backend, the peer to connect to,
+/// built once so a request clones a ready peer instead of selecting
+/// through a hash set and rebuilding it.
+pub struct Upstreams {
+    lb: Arc<Pool>,
+    members: Vec<Member>,
+    next: AtomicUsize,
+}
+
+/// An app's pool and members as built, before the server starts the pool's
+/// health checks and shares it with [`Upstreams`].
+pub struct Unstarted {
+    pub pool: Pool,
+    pub members: Vec<Member>,
+}
+
+/// One upstream address and how to talk to it.
+pub struct Member {
+    backend: Backend,
+    peer: HttpPeer,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -34,9 +51,11 @@ pub enum UpstreamError {
     },
 }
 
-/// Builds an app's pool, resolving host names once, at start-up.
-pub fn pool(index: usize, app: &AppSettings) -> Result<Pool, UpstreamError> {
+/// Builds an app's pool and its members, resolving host names once, at
+/// start-up.
+pub fn pool(index: usize, app: &AppSettings) -> Result<Unstarted, UpstreamError> {
     let mut backends = std::collections::BTreeSet::new();
+    let mut members = Vec::new();
     for Upstream { address, tls, sni } in &app.upstreams {
         let resolve_err = |reason: String| UpstreamError::Resolve {
             app: index,
@@ -48,13 +67,14 @@ pub fn pool(index: usize, app: &AppSettings) -> Result<Pool, UpstreamError> {
             .map_err(|e| resolve_err(e.to_string()))?;
         let mut any = false;
         for addr in addrs {
-            let mut backend =
+            let backend =
                 Backend::new(&addr.to_string()).map_err(|e| resolve_err(e.to_string()))?;
-            backend.ext.insert(Transport {
-                tls: *tls,
-                sni: sni.clone(),
-            });
-            backends.insert(backend);
+            if backends.insert(backend.clone()) {
+                members.push(Member {
+                    backend,
+                    peer: peer(addr, *tls, sni),
+                });
+            }
             any = true;
         }
         if !any {
@@ -62,7 +82,7 @@ pub fn pool(index: usize, app: &AppSettings) -> Result<Pool, UpstreamError> {
         }
     }
     let mut pool = LoadBalancer::from_backends(Backends::new(Static::new(backends)));
-    // Static discovery is ready at once; this fills the selector.
+    // Static discovery is ready at once; this fills the health table.
     let _ = pool.update().now_or_never();
     let mut hc = TcpHealthCheck::new();
     hc.consecutive_failure = 1;
@@ -70,22 +90,101 @@ pub fn pool(index: usize, app: &AppSettings) -> Result<Pool, UpstreamError> {
     pool.set_health_check(hc);
     pool.health_check_frequency = Some(app.health_check_interval);
     pool.parallel_health_check = true;
-    Ok(pool)
+    Ok(Unstarted { pool, members })
 }
 
-/// Picks the next healthy upstream and describes how to connect to it.
-pub fn select(pool: &Arc<Pool>) -> Option<Box<HttpPeer>> {
-    let backend = pool.select(b"", 256)?;
-    let (tls, sni) = backend
-        .ext
-        .get::<Transport>()
-        .map(|t| (t.tls, t.sni.clone()))
-        .unwrap_or_default();
-    let addr = *backend.addr.as_inet()?;
-    let mut peer = HttpPeer::new(addr, tls, sni);
+fn peer(addr: SocketAddr, tls: bool, sni: &str) -> HttpPeer {
+    let mut peer = HttpPeer::new(addr, tls, sni.to_owned());
     // A dead upstream must fail fast with a 502, not hang the client.
     peer.options.connection_timeout = Some(Duration::from_secs(2));
     peer.options.total_connection_timeout = Some(Duration::from_secs(4));
     peer.options.idle_timeout = Some(Duration::from_secs(60));
-    Some(Box::new(peer))
+    peer
+}
+
+impl Upstreams {
+    /// `lb` is the pool `pool` built, as the health-check service shares it.
+    pub fn new(lb: Arc<Pool>, members: Vec<Member>) -> Self {
+        Upstreams {
+            lb,
+            members,
+            next: AtomicUsize::new(0),
+        }
+    }
+
+    /// The next healthy upstream, round-robin; `None` when all are down.
+    pub fn select(&self) -> Option<Box<HttpPeer>> {
+        let n = self.members.len();
+        let start = self.next.fetch_add(1, Ordering::Relaxed);
+        (0..n)
+            .map(|i| &self.members[start.wrapping_add(i) % n])
+            .find(|m| self.lb.backends().ready(&m.backend))
+            .map(|m| Box::new(m.peer.clone()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Policy;
+
+    fn app(upstreams: &[&str]) -> AppSettings {
+        AppSettings {
+            name: "app".into(),
+            host: None,
+            upstreams: upstreams
+                .iter()
+                .map(|a| Upstream {
+                    address: (*a).into(),
+                    tls: false,
+                    sni: String::new(),
+                })
+                .collect(),
+            policy: Policy::OneFactor,
+            rules: Vec::new(),
+            service_tokens: None,
+            health_check_interval: Duration::from_secs(5),
+        }
+    }
+
+    fn started(app: &AppSettings) -> (Upstreams, Vec<Backend>) {
+        let Unstarted { pool, members } = pool(0, app).expect("the pool builds");
+        let backends = members.iter().map(|m| m.backend.clone()).collect();
+        (Upstreams::new(Arc::new(pool), members), backends)
+    }
+
+    fn port(peer: &HttpPeer) -> u16 {
+        peer._address.as_inet().expect("an inet address").port()
+    }
+
+    #[test]
+    fn selection_takes_turns_between_upstreams() {
+        let (ups, _) = started(&app(&["127.0.0.1:1001", "127.0.0.1:1002"]));
+        let ports: Vec<u16> = (0..4).map(|_| port(&ups.select().unwrap())).collect();
+        assert_eq!(ports, [1001, 1002, 1001, 1002]);
+    }
+
+    #[test]
+    fn selection_skips_an_upstream_that_is_down() {
+        let (ups, backends) = started(&app(&["127.0.0.1:1001", "127.0.0.1:1002"]));
+        ups.lb.backends().set_enable(&backends[0], false);
+        for _ in 0..3 {
+            assert_eq!(port(&ups.select().unwrap()), 1002);
+        }
+    }
+
+    #[test]
+    fn selection_finds_nothing_when_every_upstream_is_down() {
+        let (ups, backends) = started(&app(&["127.0.0.1:1001"]));
+        ups.lb.backends().set_enable(&backends[0], false);
+        assert!(ups.select().is_none());
+    }
+
+    #[test]
+    fn peers_carry_the_timeouts_that_turn_a_dead_upstream_into_a_502() {
+        let (ups, _) = started(&app(&["127.0.0.1:1001"]));
+        let peer = ups.select().unwrap();
+        assert_eq!(peer.options.connection_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(peer.options.idle_timeout, Some(Duration::from_secs(60)));
+    }
 }
