@@ -164,8 +164,7 @@ impl ProxyHttp for Gateway {
                 Some(prior) => format!("{prior}, {ip}"),
                 None => ip.to_string(),
             };
-            // A static name keeps the conventional spelling upstream and
-            // costs no allocation.
+            // Pingora keeps the spelling it is given; send the usual one.
             upstream.insert_header("X-Forwarded-For", forwarded)?;
         }
         Ok(())

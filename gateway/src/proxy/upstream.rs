@@ -184,7 +184,10 @@ mod tests {
     fn peers_carry_the_timeouts_that_turn_a_dead_upstream_into_a_502() {
         let (ups, _) = started(&app(&["127.0.0.1:1001"]));
         let peer = ups.select().unwrap();
-        assert_eq!(peer.options.connection_timeout, Some(Duration::from_secs(2)));
+        assert_eq!(
+            peer.options.connection_timeout,
+            Some(Duration::from_secs(2))
+        );
         assert_eq!(peer.options.idle_timeout, Some(Duration::from_secs(60)));
     }
 }
