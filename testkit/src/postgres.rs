@@ -1,19 +1,20 @@
-//! A private PostgreSQL cluster for one test: `initdb` into a temp dir, a
-//! free port, its socket in that dir, stopped (immediately) on drop.
+//! A private PostgreSQL cluster: `initdb` into a temp dir, a free port, its
+//! socket in that dir, stopped (immediately) on drop.
 //!
 //! PostgreSQL refuses to run as root, so under root the dir is handed to
 //! the `postgres` user and every tool runs through `runuser -u postgres`.
 
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use crate::harness::{free_port, wait_until};
-
 /// How long a fresh cluster gets to accept connections.
 const READY_DEADLINE: Duration = Duration::from_secs(60);
+/// How often readiness is checked again.
+const POLL: Duration = Duration::from_millis(50);
 
 /// A running PostgreSQL server with trust authentication for `postgres`.
 pub struct Postgres {
@@ -80,13 +81,18 @@ impl Postgres {
             describe(&started),
             server.log()
         );
-        let ready = wait_until(READY_DEADLINE, || {
-            server
+        let deadline = Instant::now() + READY_DEADLINE;
+        let ready = loop {
+            let up = server
                 .tool("pg_isready")
                 .args(["-h", "127.0.0.1", "-p", &server.port.to_string()])
                 .output()
-                .is_ok_and(|o| o.status.success())
-        });
+                .is_ok_and(|o| o.status.success());
+            if up || Instant::now() >= deadline {
+                break up;
+            }
+            std::thread::sleep(POLL);
+        };
         assert!(
             ready,
             "PostgreSQL on port {} was not ready within {READY_DEADLINE:?}\n{}",
@@ -94,6 +100,11 @@ impl Postgres {
             server.log()
         );
         server
+    }
+
+    /// Whether the server binaries [`Postgres::start`] needs are installed.
+    pub fn installed() -> bool {
+        find_bin().is_some()
     }
 
     pub fn port(&self) -> u16 {
@@ -114,6 +125,11 @@ impl Postgres {
     /// `postgres://postgres@127.0.0.1:PORT/name`.
     pub fn url(&self, name: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
+    }
+
+    /// The URL of the `postgres` database, for creating and dropping others.
+    pub fn admin_url(&self) -> String {
+        self.url("postgres")
     }
 
     /// The server's log so far.
@@ -198,6 +214,12 @@ fn has_server_tools(dir: &Path) -> bool {
     ["initdb", "pg_ctl", "pg_isready", "createdb"]
         .iter()
         .all(|tool| dir.join(tool).is_file())
+}
+
+/// Binds 127.0.0.1:0, reads the port the kernel chose and releases it.
+fn free_port() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local address").port()
 }
 
 fn running_as_root() -> bool {
