@@ -54,6 +54,26 @@ fn routing(c: &mut Criterion) {
             )
         })
     });
+    // What the proxy calls: the case-blind reading too, and the
+    // segment-wise one when an encoded separator is present.
+    c.bench_function("route a request, every reading (typical path)", |b| {
+        b.iter(|| {
+            router.route_request(
+                black_box(Some("app4.example.com:8080")),
+                black_box("/app4/admin/users/42"),
+                black_box("/app4/admin/users/42"),
+            )
+        })
+    });
+    c.bench_function("route a request, every reading (encoded slash)", |b| {
+        b.iter(|| {
+            router.route_request(
+                black_box(Some("app4.example.com:8080")),
+                black_box("/app4/Admin%2F..%2Fpublic"),
+                black_box("/app4/public"),
+            )
+        })
+    });
 }
 
 fn headers(c: &mut Criterion) {

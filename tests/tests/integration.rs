@@ -374,6 +374,38 @@ fn disguised_protected_paths_stay_protected() {
 }
 
 #[test]
+fn paths_an_upstream_may_read_another_way_get_the_strictest_rule() {
+    let upstream = Upstream::start();
+    let gateway = Gateway::start(
+        GatewayConfig::new().app(
+            AppConfig::new("app", &[upstream.url()])
+                .policy("one_factor")
+                .rule("/public", "bypass")
+                .rule("/admin", "deny"),
+        ),
+    );
+    // Each normalises to `/public`, or is `/admin` to a case-blind upstream,
+    // or to one that keeps an encoded `/` inside its segment.
+    for path in [
+        "/admin%2F..%2Fpublic",
+        "/admin%2f..%2fpublic/page",
+        "/admin%5C..%5Cpublic",
+        "/ADMIN",
+        "/Admin/users",
+        "/%41dmin",
+    ] {
+        let response = raw_get(gateway.port(), path, &[]);
+        assert_eq!(response.status, 403, "GET {path} was not denied");
+    }
+    // A bypass rule in another case does not open a path either.
+    assert_eq!(raw_get(gateway.port(), "/PUBLIC/x", &[]).status, 401);
+    assert_eq!(upstream.count(), 0);
+    // Where every reading agrees, an encoded slash passes as sent.
+    assert_eq!(raw_get(gateway.port(), "/public%2Fdocs", &[]).status, 200);
+    assert_eq!(upstream.last().path, "/public%2Fdocs");
+}
+
+#[test]
 fn requests_are_spread_across_all_upstreams() {
     let first = Upstream::start_named("first");
     let second = Upstream::start_named("second");

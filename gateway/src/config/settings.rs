@@ -110,7 +110,8 @@ pub struct LimitSettings {
     pub window: Duration,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Declared from the loosest to the strictest: `Ord` ranks them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Policy {
     Bypass,
     OneFactor,

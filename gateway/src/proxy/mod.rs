@@ -87,7 +87,8 @@ impl ProxyHttp for Gateway {
             portal::handle(self, session, &path).await?;
             return Ok(true);
         }
-        let Some(m) = self.router.route(host(session.req_header()), &path) else {
+        let req = session.req_header();
+        let Some(m) = self.router.route_request(host(req), req.uri.path(), &path) else {
             ctx.outcome = Outcome::NotFound;
             Reply::error(
                 session.req_header(),

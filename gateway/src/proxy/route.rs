@@ -4,6 +4,15 @@
 //! resolved and repeated or back- slashes folded. Otherwise
 //! `/public/..%2Fadmin` would match a `/public` bypass rule and reach
 //! `/admin` upstream. The query never takes part.
+//!
+//! The request still goes upstream as it came, and upstreams do not all
+//! read a path alike: some keep an encoded `/` inside its segment, so
+//! `/admin%2F..%2Fpublic` is under `/admin` for them while it normalises to
+//! `/public`; some ignore case, so `/ADMIN` is `/admin`. [`Router::route_request`]
+//! therefore matches every such reading and applies the strictest policy
+//! found. The normalised reading alone picks the app.
+
+use std::borrow::Cow;
 
 use percent_encoding::percent_decode_str;
 
@@ -45,6 +54,49 @@ pub fn normalise(target: &str) -> Result<String, PathError> {
         out.push('/');
     }
     Ok(out)
+}
+
+/// The path as an upstream that keeps an encoded `/` or `\\` inside its
+/// segment reads it: split on the raw separators first, `.`/`..` segments
+/// resolved, and only then decoded, so `..%2F` climbs nothing. Differs from
+/// [`normalise`] only when an encoded separator is present; `None` when
+/// none is.
+fn segment_wise(target: &str) -> Option<String> {
+    let raw = target.split(['?', '#']).next().unwrap_or("");
+    let has_encoded_separator = raw.as_bytes().windows(3).any(|w| {
+        w[0] == b'%' && (w[1..].eq_ignore_ascii_case(b"2f") || w[1..].eq_ignore_ascii_case(b"5c"))
+    });
+    if !has_encoded_separator {
+        return None;
+    }
+    let mut segments: Vec<String> = Vec::new();
+    for segment in raw.split(['/', '\\']) {
+        // `normalise` has accepted the whole path, so each piece decodes.
+        let segment = percent_decode_str(segment).decode_utf8_lossy();
+        match segment.as_ref() {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            // Once decoded, the upstream may split here after all: a
+            // prefix ends at either separator.
+            _ => segments.push(segment.replace('\\', "/")),
+        }
+    }
+    Some(segments.iter().fold(String::new(), |mut out, s| {
+        out.push('/');
+        out.push_str(s);
+        out
+    }))
+}
+
+/// `s` in lower case, without allocating for the usual lower-case path.
+fn lower_case(s: &str) -> Cow<'_, str> {
+    if s.bytes().any(|b| b.is_ascii_uppercase() || !b.is_ascii()) {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
 }
 
 /// Whether `path` lies under `prefix`, by whole segments.
@@ -110,8 +162,49 @@ impl Table {
 /// Host first, then the longest path prefix among that host's apps.
 #[derive(Debug, Default)]
 pub struct Router {
-    by_host: Vec<(String, Table)>,
-    any_host: Table,
+    by_host: Vec<(String, Tables)>,
+    any_host: Tables,
+}
+
+/// One host's rules as written, and lower-cased for case-blind upstreams.
+#[derive(Debug, Default)]
+struct Tables {
+    exact: Table,
+    folded: Table,
+}
+
+impl Tables {
+    fn add(&mut self, index: usize, app: &AppSettings) {
+        self.exact.add(index, app);
+        self.folded.add(index, app);
+        for entry in &mut self.folded.0 {
+            entry.prefix = entry.prefix.to_lowercase();
+        }
+    }
+
+    fn finish(&mut self) {
+        self.exact.finish();
+        self.folded.finish();
+    }
+
+    /// The app from the normalised path, with the strictest policy any
+    /// reading of the path meets.
+    fn find(&self, raw: &str, path: &str) -> Option<RouteMatch> {
+        let mut found = self.exact.find(path)?;
+        let mut stricter = |m: Option<RouteMatch>| {
+            if let Some(m) = m {
+                found.policy = found.policy.max(m.policy);
+            }
+        };
+        let other = segment_wise(raw);
+        if let Some(other) = &other {
+            stricter(self.exact.find(other));
+        }
+        for reading in std::iter::once(path).chain(other.as_deref()) {
+            stricter(self.folded.find(&lower_case(reading)));
+        }
+        Some(found)
+    }
 }
 
 impl Router {
@@ -121,11 +214,11 @@ impl Router {
             match &app.host {
                 None => router.any_host.add(index, app),
                 Some(host) => match router.by_host.iter_mut().find(|(h, _)| h == host) {
-                    Some((_, table)) => table.add(index, app),
+                    Some((_, tables)) => tables.add(index, app),
                     None => {
-                        let mut table = Table::default();
-                        table.add(index, app);
-                        router.by_host.push((host.clone(), table));
+                        let mut tables = Tables::default();
+                        tables.add(index, app);
+                        router.by_host.push((host.clone(), tables));
                     }
                 },
             }
@@ -137,19 +230,33 @@ impl Router {
         router
     }
 
-    /// Matches a request. `host` is the Host header as sent (any case, any
-    /// port); `path` is already normalised.
+    /// Matches a normalised path as written. `host` is the Host header as
+    /// sent (any case, any port).
     pub fn route(&self, host: Option<&str>, path: &str) -> Option<RouteMatch> {
-        let host = host.map(host_name);
-        let table = host
+        self.tables(host).exact.find(path)
+    }
+
+    /// Matches a request on every reading of its path an upstream may take
+    /// (see the module notes): the app from `path`, the normalised
+    /// `raw_path`, and the strictest policy of them all.
+    pub fn route_request(
+        &self,
+        host: Option<&str>,
+        raw_path: &str,
+        path: &str,
+    ) -> Option<RouteMatch> {
+        self.tables(host).find(raw_path, path)
+    }
+
+    fn tables(&self, host: Option<&str>) -> &Tables {
+        host.map(host_name)
             .and_then(|h| {
                 self.by_host
                     .iter()
                     .find(|(name, _)| name.eq_ignore_ascii_case(h))
             })
             .map(|(_, t)| t)
-            .unwrap_or(&self.any_host);
-        table.find(path)
+            .unwrap_or(&self.any_host)
     }
 }
 
@@ -275,6 +382,69 @@ mod tests {
             })
         );
         assert_eq!(r.route(None, "/c").unwrap().policy, Policy::Deny);
+    }
+
+    /// The policy the proxy applies to a request for `raw`.
+    fn policy_for(router: &Router, raw: &str) -> Policy {
+        let path = normalise(raw).unwrap();
+        router.route_request(None, raw, &path).unwrap().policy
+    }
+
+    #[test]
+    fn an_encoded_separator_cannot_climb_out_of_a_stricter_rule() {
+        let apps = [app(
+            "wiki",
+            None,
+            Policy::OneFactor,
+            &[("/public", Policy::Bypass), ("/admin", Policy::TwoFactor)],
+        )];
+        let r = Router::new(&apps);
+        let policy = |raw: &str| policy_for(&r, raw);
+        // Normalised, these are `/public`; an upstream that keeps `%2F` in
+        // the segment serves them from under `/admin`.
+        assert_eq!(policy("/admin%2F..%2Fpublic"), Policy::TwoFactor);
+        assert_eq!(policy("/admin%2f..%2fpublic/x"), Policy::TwoFactor);
+        assert_eq!(policy("/admin%5C..%5Cpublic"), Policy::TwoFactor);
+        // Both readings agree here, so nothing changes.
+        assert_eq!(policy("/public%2Fdocs"), Policy::Bypass);
+        assert_eq!(policy("/public/..%2Fadmin"), Policy::TwoFactor);
+        assert_eq!(policy("/public/x"), Policy::Bypass);
+        assert_eq!(policy("/other"), Policy::OneFactor);
+    }
+
+    #[test]
+    fn case_only_ever_makes_a_path_stricter() {
+        let apps = [app(
+            "wiki",
+            None,
+            Policy::OneFactor,
+            &[
+                ("/public", Policy::Bypass),
+                ("/admin", Policy::Deny),
+                ("/Reports", Policy::TwoFactor),
+            ],
+        )];
+        let r = Router::new(&apps);
+        let policy = |raw: &str| policy_for(&r, raw);
+        // A case-blind upstream serves these from the stricter rule.
+        assert_eq!(policy("/ADMIN"), Policy::Deny);
+        assert_eq!(policy("/Admin/users"), Policy::Deny);
+        assert_eq!(policy("/reports/q3"), Policy::TwoFactor);
+        assert_eq!(policy("/%41DMIN"), Policy::Deny);
+        // A looser rule in another case never loosens the path.
+        assert_eq!(policy("/PUBLIC"), Policy::OneFactor);
+        assert_eq!(policy("/public"), Policy::Bypass);
+    }
+
+    #[test]
+    fn the_normalised_path_alone_picks_the_app() {
+        let apps = [
+            app("a", None, Policy::Bypass, &[]),
+            app("b", None, Policy::TwoFactor, &[("/b", Policy::TwoFactor)]),
+        ];
+        let r = Router::new(&apps);
+        let m = r.route_request(None, "/B/x", "/B/x").unwrap();
+        assert_eq!((m.app, m.policy), (0, Policy::TwoFactor));
     }
 
     #[test]
