@@ -171,6 +171,9 @@ pub struct Router {
 struct Tables {
     exact: Table,
     folded: Table,
+    /// Some rule has upper case: the folded table then differs even for a
+    /// lower-case path.
+    mixed_case_rules: bool,
 }
 
 impl Tables {
@@ -178,7 +181,9 @@ impl Tables {
         self.exact.add(index, app);
         self.folded.add(index, app);
         for entry in &mut self.folded.0 {
-            entry.prefix = entry.prefix.to_lowercase();
+            let folded = entry.prefix.to_lowercase();
+            self.mixed_case_rules |= folded != entry.prefix;
+            entry.prefix = folded;
         }
     }
 
@@ -201,7 +206,11 @@ impl Tables {
             stricter(self.exact.find(other));
         }
         for reading in std::iter::once(path).chain(other.as_deref()) {
-            stricter(self.folded.find(&lower_case(reading)));
+            let folded = lower_case(reading);
+            // Otherwise the exact lookup above has already said it.
+            if self.mixed_case_rules || matches!(folded, Cow::Owned(_)) {
+                stricter(self.folded.find(&folded));
+            }
         }
         Some(found)
     }
