@@ -63,9 +63,11 @@ pub fn normalise(target: &str) -> Result<String, PathError> {
 /// none is.
 fn segment_wise(target: &str) -> Option<String> {
     let raw = target.split(['?', '#']).next().unwrap_or("");
-    let has_encoded_separator = raw.as_bytes().windows(3).any(|w| {
-        w[0] == b'%' && (w[1..].eq_ignore_ascii_case(b"2f") || w[1..].eq_ignore_ascii_case(b"5c"))
-    });
+    let has_encoded_separator = raw.contains('%')
+        && raw.as_bytes().windows(3).any(|w| {
+            w[0] == b'%'
+                && (w[1..].eq_ignore_ascii_case(b"2f") || w[1..].eq_ignore_ascii_case(b"5c"))
+        });
     if !has_encoded_separator {
         return None;
     }
