@@ -2,13 +2,11 @@
 //!
 //! An argon2 verification costs tens of milliseconds of CPU and 19 MiB of
 //! memory. On the proxy's event loop it would stall every request on that
-//! thread. So it runs on a few threads of its own, which put themselves in
-//! Linux's `SCHED_IDLE` class: when a storm of sign-ins meets signed-in
-//! traffic on the same cores, a proxy thread that wakes takes the CPU from
-//! argon2 at once, and sign-ins get what the proxy leaves. (Nice 19, the
-//! fallback, only lowers argon2's share: the kernel may still let it finish
-//! its slice before the proxy runs.) The queue is bounded too, so a flood
-//! gets "busy" answers rather than memory growth.
+//! thread. So it runs on a few threads of its own, which lower their
+//! scheduling priority: when a storm of sign-ins meets signed-in traffic on
+//! the same cores, the kernel runs the proxy first and sign-ins queue. The
+//! queue is bounded too, so a flood gets "busy" answers rather than memory
+//! growth.
 
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
@@ -22,7 +20,7 @@ pub const MEMORY_KIB: u32 = 19 * 1024;
 pub const ITERATIONS: u32 = 2;
 pub const PARALLELISM: u32 = 1;
 
-/// The pool threads' niceness where `SCHED_IDLE` is refused.
+/// How much lower than the proxy's the pool threads' priority is (nice).
 const NICENESS: i32 = 19;
 /// Jobs waiting per pool thread before new ones are turned away.
 const QUEUE_PER_THREAD: usize = 64;
@@ -79,28 +77,12 @@ pub struct PasswordHasherPool {
     dummy_hash: Arc<str>,
 }
 
-/// Lowers the calling thread below the proxy's threads, as far as allowed.
-///
-/// Best effort: where neither is permitted (a seccomp profile, say), argon2
-/// still runs, at the same priority as the proxy.
-fn yield_to_the_proxy() {
-    use thread_priority::{
-        set_thread_priority_and_policy, thread_native_id, NormalThreadSchedulePolicy,
-        ThreadPriority, ThreadSchedulePolicy,
-    };
-    let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
-    let Err(e) = set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle)
-    else {
-        return;
-    };
-    tracing::debug!("argon2 pool thread not SCHED_IDLE ({e:?}); trying nice {NICENESS}");
+fn worker(jobs: Arc<Mutex<Receiver<Job>>>) {
+    // Best effort: without the permission to renice, argon2 still runs, at
+    // the same priority as the proxy.
     if let Err(e) = rustix::process::setpriority_process(Some(rustix::thread::gettid()), NICENESS) {
         tracing::debug!("argon2 pool thread keeps normal priority: {e}");
     }
-}
-
-fn worker(jobs: Arc<Mutex<Receiver<Job>>>) {
-    yield_to_the_proxy();
     loop {
         let job = match jobs.lock() {
             Ok(rx) => rx.recv(),
@@ -214,20 +196,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_pool_threads_run_in_the_idle_scheduling_class() {
-        use thread_priority::{NormalThreadSchedulePolicy, ThreadSchedulePolicy};
+    async fn the_pool_threads_run_at_the_lowest_priority() {
+        let niceness = || rustix::process::getpriority_process(Some(rustix::thread::gettid()));
+        let before = niceness().unwrap();
         let pool = PasswordHasherPool::new(1).unwrap();
-        let policy = pool
-            .run(thread_priority::thread_schedule_policy)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            policy,
-            ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle)
-        );
-        // The caller's own class is untouched.
-        assert_ne!(thread_priority::thread_schedule_policy().unwrap(), policy);
+        assert_eq!(pool.run(niceness).await.unwrap().unwrap(), NICENESS);
+        // The caller's own priority is untouched.
+        assert_eq!(niceness().unwrap(), before);
     }
 
     #[tokio::test]
