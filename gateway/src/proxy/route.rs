@@ -182,14 +182,14 @@ impl Tables {
     fn add(&mut self, index: usize, app: &AppSettings) {
         self.exact.add(index, app);
         self.folded.add(index, app);
+    }
+
+    fn finish(&mut self) {
         for entry in &mut self.folded.0 {
             let folded = entry.prefix.to_lowercase();
             self.mixed_case_rules |= folded != entry.prefix;
             entry.prefix = folded;
         }
-    }
-
-    fn finish(&mut self) {
         self.exact.finish();
         self.folded.finish();
     }
@@ -248,8 +248,9 @@ impl Router {
     }
 
     /// Matches a request on every reading of its path an upstream may take
-    /// (see the module notes): the app from `path`, the normalised
-    /// `raw_path`, and the strictest policy of them all.
+    /// (see the module notes). `raw_path` is the path as sent and `path` its
+    /// normalised form: the app comes from `path`, the policy is the
+    /// strictest any reading meets.
     pub fn route_request(
         &self,
         host: Option<&str>,
