@@ -4,12 +4,13 @@
 //! PostgreSQL refuses to run as root, so under root the dir is handed to
 //! the `postgres` user and every tool runs through `runuser -u postgres`.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
+
+use crate::free_port;
 
 /// How long a fresh cluster gets to accept connections.
 const READY_DEADLINE: Duration = Duration::from_secs(60);
@@ -214,12 +215,6 @@ fn has_server_tools(dir: &Path) -> bool {
     ["initdb", "pg_ctl", "pg_isready", "createdb"]
         .iter()
         .all(|tool| dir.join(tool).is_file())
-}
-
-/// Binds 127.0.0.1:0, reads the port the kernel chose and releases it.
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local address").port()
 }
 
 fn running_as_root() -> bool {
