@@ -57,8 +57,9 @@ pub fn normalise(target: &str) -> Result<String, PathError> {
 }
 
 /// The path as an upstream that keeps an encoded `/` or `\\` inside its
-/// segment reads it: split on the raw separators first, `.`/`..` segments
-/// resolved, and only then decoded, so `..%2F` climbs nothing. Differs from
+/// segment reads it: split on the raw separators first, then each segment
+/// decoded (`%2e%2e` is still `..`) and `.`/`..` resolved. An encoded
+/// separator never splits, so `..%2F` climbs nothing. Differs from
 /// [`normalise`] only when an encoded separator is present; `None` when
 /// none is.
 fn segment_wise(target: &str) -> Option<String> {
