@@ -211,6 +211,25 @@ fn dead_upstream_gives_a_bad_gateway_page_quickly() {
 }
 
 #[test]
+fn an_upstream_that_starts_after_the_gateway_is_served_as_soon_as_it_listens() {
+    // The health check runs at start, finds nothing, and with this interval
+    // would not look again during the test.
+    let address = Upstream::dead_address();
+    let gateway = Gateway::start(
+        GatewayConfig::new().app(
+            AppConfig::new("app", std::slice::from_ref(&address))
+                .policy("bypass")
+                .health_check_interval("1h"),
+        ),
+    );
+    let client = gateway.client();
+    assert_eq!(client.get("/early").status, 502);
+    let upstream = Upstream::start_at(&address, "late");
+    assert_eq!(client.get("/late").status, 200);
+    assert_eq!(upstream.last().path, "/late");
+}
+
+#[test]
 fn connection_stays_usable_after_a_bad_gateway_answer() {
     let gateway = Gateway::start(
         GatewayConfig::new()

@@ -133,7 +133,7 @@ impl ProxyHttp for Gateway {
             )
         })?;
         pool.select().ok_or_else(|| {
-            let mut e = Error::explain(ErrorType::ConnectNoRoute, "no healthy upstream");
+            let mut e = Error::explain(ErrorType::ConnectNoRoute, "the app has no upstream");
             e.esource = ErrorSource::Upstream;
             e
         })

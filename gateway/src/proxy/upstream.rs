@@ -112,13 +112,21 @@ impl Upstreams {
         }
     }
 
-    /// The next healthy upstream, round-robin; `None` when all are down.
+    /// The next healthy upstream, round-robin; `None` only without members.
+    ///
+    /// When the health checks have every upstream down, it takes turns over
+    /// all of them anyway, as nginx does with a lone server: the connection
+    /// attempt decides. A dead upstream still gets a quick 502, and one that
+    /// was only starting (the demo's app, a container beside the gateway)
+    /// is served the moment it listens, not a health-check interval later.
     pub fn select(&self) -> Option<Box<HttpPeer>> {
         let n = self.members.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed);
+        let nth = |i: usize| &self.members[start.wrapping_add(i) % n];
         (0..n)
-            .map(|i| &self.members[start.wrapping_add(i) % n])
+            .map(nth)
             .find(|m| self.lb.backends().ready(&m.backend))
+            .or_else(|| (n > 0).then(|| nth(0)))
             .map(|m| Box::new(m.peer.clone()))
     }
 }
@@ -174,10 +182,13 @@ mod tests {
     }
 
     #[test]
-    fn selection_finds_nothing_when_every_upstream_is_down() {
-        let (ups, backends) = started(&app(&["127.0.0.1:1001"]));
-        ups.lb.backends().set_enable(&backends[0], false);
-        assert!(ups.select().is_none());
+    fn selection_takes_turns_over_all_when_every_upstream_is_down() {
+        let (ups, backends) = started(&app(&["127.0.0.1:1001", "127.0.0.1:1002"]));
+        for backend in &backends {
+            ups.lb.backends().set_enable(backend, false);
+        }
+        let ports: Vec<u16> = (0..4).map(|_| port(&ups.select().unwrap())).collect();
+        assert_eq!(ports, [1001, 1002, 1001, 1002]);
     }
 
     #[test]

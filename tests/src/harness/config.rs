@@ -64,6 +64,8 @@ pub struct AppConfig {
     pub policy: Option<String>,
     pub rules: Vec<(String, String)>,
     pub service_tokens: Option<Vec<String>>,
+    /// `health_check_interval`; 1s unless set.
+    pub health_check_interval: Option<String>,
 }
 
 impl AppConfig {
@@ -75,6 +77,7 @@ impl AppConfig {
             policy: None,
             rules: Vec::new(),
             service_tokens: None,
+            health_check_interval: None,
         }
     }
 
@@ -92,6 +95,11 @@ impl AppConfig {
 
     pub fn host(mut self, host: &str) -> Self {
         self.host = Some(host.to_string());
+        self
+    }
+
+    pub fn health_check_interval(mut self, interval: &str) -> Self {
+        self.health_check_interval = Some(interval.to_string());
         self
     }
 
@@ -128,7 +136,8 @@ impl AppConfig {
             app.insert("service_tokens".into(), json!(tokens));
         }
         // Short, so a dead upstream is noticed quickly in tests.
-        app.insert("health_check_interval".into(), json!("1s"));
+        let interval = self.health_check_interval.as_deref().unwrap_or("1s");
+        app.insert("health_check_interval".into(), json!(interval));
         if !self.rules.is_empty() {
             let rules: Vec<Value> = self
                 .rules

@@ -61,7 +61,12 @@ impl Upstream {
     /// Starts an echo upstream whose replies carry `"upstream": name`, so a
     /// test can tell several apart.
     pub fn start_named(name: &str) -> Upstream {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the echo upstream");
+        Self::start_at("127.0.0.1:0", name)
+    }
+
+    /// Starts an echo upstream on `address`: one that was dead until now.
+    pub fn start_at(address: &str, name: &str) -> Upstream {
+        let listener = TcpListener::bind(address).expect("bind the echo upstream");
         let addr = listener.local_addr().expect("upstream address");
         let shared = Arc::new(Shared {
             name: name.to_string(),
