@@ -37,7 +37,7 @@ where
     }
     let server = shared_server();
     create_database(&server.admin_url(), &name).await;
-    test(with_database(&server.admin_url(), &name)).await;
+    test(server.url(&name)).await;
     drop(server);
 }
 
