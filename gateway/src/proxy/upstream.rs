@@ -1,5 +1,6 @@
 //! Upstream pools: round-robin over each app's upstreams, with TCP health
-//! checks running as a background service so dead ones are skipped.
+//! checks running as a background service so dead ones are skipped (unless
+//! all are down: see [`Upstreams::select`]).
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
