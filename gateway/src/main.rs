@@ -172,11 +172,15 @@ fn demo(listen: SocketAddr) -> anyhow::Result<()> {
     );
     println!(
         "  Config used  {}",
-        demo.dir.join("gatehouse.yaml").display()
+        demo.dir.path().join("gatehouse.yaml").display()
     );
     println!();
     println!("  Press Ctrl-C to stop.");
     println!();
     std::io::stdout().flush().ok();
-    server.run_forever()
+    // `run` (unlike `run_forever`) returns once the server has stopped, so
+    // the demo's folder can be removed before the process exits.
+    server.run(pingora::server::RunArgs::default());
+    demo.dir.close().context("cannot remove the demo folder")?;
+    Ok(())
 }

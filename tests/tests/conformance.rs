@@ -1,8 +1,8 @@
 //! The public contract ops rely on: the CLI, `check-config`'s error lines,
 //! password hashing, health and metrics endpoints, the demo.
 
-use std::path::Path;
-use std::process::{Child, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use gatehouse_tests::{
@@ -381,41 +381,94 @@ fn demo_password(banner: &str) -> Option<String> {
     })
 }
 
+/// A running `gatehouse demo`, its output going to a file.
+struct RunningDemo {
+    process: KillOnDrop,
+    client: Client,
+    stdout_path: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl RunningDemo {
+    fn start() -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let stdout_path = dir.path().join("demo.out");
+        let stdout = std::fs::File::create(&stdout_path).expect("demo stdout file");
+        let child = gatehouse_command()
+            .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
+            .current_dir(dir.path())
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn gatehouse demo");
+        let demo = Self {
+            process: KillOnDrop(child),
+            client: Client::new(port, "gatehouse_session", "gatehouse_csrf"),
+            stdout_path,
+            _dir: dir,
+        };
+        eventually(
+            Duration::from_secs(30),
+            "the demo to become healthy",
+            || {
+                let healthy = reqwest::blocking::get(demo.client.url("/.gatehouse/healthz"))
+                    .is_ok_and(|r| r.status().is_success());
+                healthy.then_some(())
+            },
+        );
+        demo
+    }
+
+    fn banner(&self) -> String {
+        std::fs::read_to_string(&self.stdout_path).unwrap_or_default()
+    }
+}
+
 #[test]
 fn demo_prints_credentials_that_work() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
-    let stdout_path = dir.path().join("demo.out");
-    let stdout = std::fs::File::create(&stdout_path).expect("demo stdout file");
-    let child = gatehouse_command()
-        .args(["demo", "--listen", &format!("127.0.0.1:{port}")])
-        .current_dir(dir.path())
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn gatehouse demo");
-    let _guard = KillOnDrop(child);
-    let client = Client::new(port, "gatehouse_session", "gatehouse_csrf");
-    let read = |path: &Path| std::fs::read_to_string(path).unwrap_or_default();
-    eventually(
-        Duration::from_secs(30),
-        "the demo to become healthy",
-        || {
-            let healthy = reqwest::blocking::get(client.url("/.gatehouse/healthz"))
-                .is_ok_and(|r| r.status().is_success());
-            healthy.then_some(())
-        },
-    );
+    let demo = RunningDemo::start();
     let password = eventually(Duration::from_secs(5), "the demo password", || {
-        demo_password(&read(&stdout_path))
+        demo_password(&demo.banner())
     });
-    let login = client.login("demo", &password, None);
+    let login = demo.client.login("demo", &password, None);
     assert!(
         login.succeeded(),
         "demo login with {password:?} failed ({}); banner:\n{}",
         login.status(),
-        read(&stdout_path)
+        demo.banner()
     );
-    assert_eq!(client.get_html("/").status, 200);
+    assert_eq!(demo.client.get_html("/").status, 200);
+}
+
+#[test]
+fn stopping_the_demo_with_ctrl_c_removes_its_folder() {
+    let mut demo = RunningDemo::start();
+    let config = eventually(Duration::from_secs(5), "the demo's config path", || {
+        demo.banner()
+            .lines()
+            .find_map(|line| line.trim().strip_prefix("Config used"))
+            .map(|path| PathBuf::from(path.trim()))
+    });
+    let folder = config
+        .parent()
+        .expect("the config is in a folder")
+        .to_owned();
+    assert!(
+        config.is_file(),
+        "{} is not there while the demo runs",
+        config.display()
+    );
+
+    let interrupted = Command::new("kill")
+        .args(["-INT", &demo.process.0.id().to_string()])
+        .status()
+        .expect("run kill");
+    assert!(interrupted.success());
+    let status = eventually(Duration::from_secs(20), "the demo to exit", || {
+        demo.process.0.try_wait().expect("wait for the demo")
+    });
+    assert!(status.success(), "the demo exited with {status}");
+    assert!(!folder.exists(), "{} is left behind", folder.display());
 }

@@ -3,12 +3,15 @@
 //!
 //! The demo writes a real config and users file (from the embedded
 //! `demo.yaml`) into a temporary folder and loads them through the same
-//! validation as any deployment, so what you see is what you'd get.
+//! validation as any deployment, so what you see is what you'd get. The
+//! folder goes away when the demo stops.
 
 mod app;
 
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
+
+use tempfile::TempDir;
 
 use sha2::{Digest, Sha256};
 
@@ -40,7 +43,8 @@ pub enum DemoError {
 pub struct Demo {
     pub settings: Settings,
     pub app_addr: SocketAddr,
-    pub dir: PathBuf,
+    /// Holds the config, users file and database; removed when dropped.
+    pub dir: TempDir,
 }
 
 /// A free loopback port for the demo app.
@@ -50,12 +54,18 @@ fn free_port() -> std::io::Result<SocketAddr> {
 
 /// Writes the demo's config into a fresh folder and loads it.
 pub fn prepare(listen: SocketAddr) -> Result<Demo, DemoError> {
-    let dir = std::env::temp_dir().join(format!("gatehouse-demo-{}", std::process::id()));
+    let temp = tempfile::Builder::new()
+        .prefix("gatehouse-demo-")
+        .tempdir()
+        .map_err(|source| DemoError::Io {
+            path: std::env::temp_dir(),
+            source,
+        })?;
+    let dir = temp.path().to_path_buf();
     let io = |source| DemoError::Io {
         path: dir.clone(),
         source,
     };
-    std::fs::create_dir_all(&dir).map_err(io)?;
     let app_addr = free_port().map_err(io)?;
     let users = format!(
         "users:\n  {USERNAME}:\n    password: \"{}\"\n    email: demo@example.com\n    \
@@ -77,6 +87,6 @@ pub fn prepare(listen: SocketAddr) -> Result<Demo, DemoError> {
     Ok(Demo {
         settings,
         app_addr,
-        dir,
+        dir: temp,
     })
 }
