@@ -2,7 +2,10 @@
 //! from the validated settings.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
+
+use pingora::proxy::Session;
 
 use rand::rngs::OsRng;
 use rand::TryRngCore;
@@ -64,6 +67,19 @@ pub struct Gateway {
 }
 
 impl Gateway {
+    /// The client's IP, for rate limits and the audit log: the TCP peer, or
+    /// behind a trusted proxy the address it forwarded (see [`crate::client_ip`]).
+    pub fn client_ip(&self, session: &Session) -> IpAddr {
+        let peer = session
+            .client_addr()
+            .and_then(|a| a.as_inet())
+            .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |a| a.ip());
+        self.settings
+            .server
+            .trusted_proxies
+            .client_ip(peer, &session.req_header().headers)
+    }
+
     /// Builds the state. Upstream pools are returned alongside so the server
     /// can run their health checks as background services.
     pub fn new(settings: Settings) -> Result<(Self, Vec<Unstarted>), BuildError> {

@@ -6,6 +6,7 @@
 //! README for a guided tour of the request phases.
 
 pub mod auth;
+pub mod client_ip;
 pub mod config;
 pub mod cookies;
 pub mod demo;

@@ -297,6 +297,50 @@ fn failures_from_one_address_lock_out_every_username() {
 }
 
 #[test]
+fn a_forged_x_forwarded_for_does_not_dodge_the_address_lockout() {
+    // No trusted proxies (the default): the header is the client's word.
+    let stack = Stack::start_with(Backend::Memory, |c| c.limits(100, 3, "15m"));
+    for (i, username) in ["alice", "nobody", "someone"].iter().enumerate() {
+        let forged = stack
+            .client()
+            .with_header("X-Forwarded-For", &format!("203.0.113.{i}"));
+        assert_eq!(forged.login(username, "wrong", None).status(), 401);
+    }
+    let fresh = stack
+        .client()
+        .with_header("X-Forwarded-For", "198.51.100.9");
+    let locked = fresh.login("bob", PASSWORD, None);
+    assert_eq!(
+        locked.status(),
+        429,
+        "a new forged address escaped the lockout"
+    );
+    assert!(locked.session.is_none());
+}
+
+#[test]
+fn behind_a_trusted_proxy_lockouts_follow_the_forwarded_address() {
+    // The test client connects from 127.0.0.1, standing in for the proxy.
+    let stack = Stack::start_with(Backend::Memory, |c| {
+        c.limits(100, 3, "15m").trusted_proxies(&["127.0.0.1"])
+    });
+    let attacker = stack.client().with_header("X-Forwarded-For", "203.0.113.7");
+    for username in ["alice", "nobody", "someone"] {
+        assert_eq!(attacker.login(username, "wrong", None).status(), 401);
+    }
+    assert_eq!(attacker.login("bob", PASSWORD, None).status(), 429);
+    // What the attacker's own client wrote, left of the proxy's entry, is
+    // not believed: still locked.
+    let disguised = stack
+        .client()
+        .with_header("X-Forwarded-For", "198.51.100.9, 203.0.113.7");
+    assert_eq!(disguised.login("bob", PASSWORD, None).status(), 429);
+    // Someone else behind the same proxy signs in.
+    let colleague = stack.client().with_header("X-Forwarded-For", "203.0.113.8");
+    assert!(colleague.login("bob", PASSWORD, None).succeeded());
+}
+
+#[test]
 fn logout_needs_a_valid_csrf_token() {
     let stack = Stack::start(Backend::Memory);
     let client = stack.client();

@@ -31,6 +31,7 @@ pub(crate) struct RawServer {
     pub threads: Option<usize>,
     pub grace_period: Option<String>,
     pub shutdown_timeout: Option<String>,
+    pub trusted_proxies: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

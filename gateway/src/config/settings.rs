@@ -9,6 +9,8 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::client_ip::TrustedProxies;
+
 /// The whole, validated configuration.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -35,6 +37,8 @@ pub struct ServerSettings {
     pub grace_period: Duration,
     /// How long the runtimes get to finish in-flight requests.
     pub shutdown_timeout: Duration,
+    /// Proxies in front of Gatehouse whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: TrustedProxies,
 }
 
 #[derive(Debug, Clone)]

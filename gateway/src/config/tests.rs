@@ -73,6 +73,7 @@ fn minimal_config_gets_the_documented_defaults() {
     assert!(s.server.threads >= 1);
     assert_eq!(s.server.grace_period, Duration::from_secs(1));
     assert_eq!(s.server.shutdown_timeout, Duration::from_secs(3));
+    assert!(s.server.trusted_proxies.is_empty());
     assert_eq!(s.store.url, "sqlite://gatehouse.db");
     assert_eq!(s.sessions.backend, SessionBackend::Memory);
     assert_eq!(s.sessions.cookie_name, "gatehouse_session");

@@ -160,6 +160,51 @@ fn cookie_name_charset_is_enforced() {
 }
 
 #[test]
+fn trusted_proxies_take_addresses_and_ranges() {
+    let s = build(&minimal_plus(
+        "server:\n  trusted_proxies: [10.0.0.0/8, 192.0.2.7, \"fd00::/8\", 10.1.2.3/16]\n",
+    ));
+    let proxies = &s.server.trusted_proxies;
+    for trusted in ["10.200.0.1", "192.0.2.7", "fd00::1", "::ffff:10.0.0.1"] {
+        assert!(proxies.trusts(trusted.parse().unwrap()), "{trusted}");
+    }
+    for untrusted in ["192.0.2.8", "11.0.0.1", "2001:db8::1"] {
+        assert!(!proxies.trusts(untrusted.parse().unwrap()), "{untrusted}");
+    }
+}
+
+#[test]
+fn a_trusted_proxy_that_is_not_an_address_is_named() {
+    let lines = error_lines(&minimal_plus(
+        "server:\n  trusted_proxies: [10.0.0.1, 10.0.0/8, lb.internal]\n",
+    ));
+    assert_line(
+        &lines,
+        "server.trusted_proxies[1]",
+        "\"10.0.0/8\" is not an IP address or CIDR range",
+    );
+    assert_line(
+        &lines,
+        "server.trusted_proxies[2]",
+        "\"lb.internal\" is not an IP address",
+    );
+}
+
+#[test]
+fn trusting_every_address_is_refused() {
+    for everyone in ["0.0.0.0/0", "::/0"] {
+        let lines = error_lines(&minimal_plus(&format!(
+            "server:\n  trusted_proxies: [\"{everyone}\"]\n"
+        )));
+        assert_line(
+            &lines,
+            "server.trusted_proxies[0]",
+            "any client could choose its own",
+        );
+    }
+}
+
+#[test]
 fn zero_threads_means_one_per_core() {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     assert_eq!(

@@ -12,6 +12,7 @@ use super::error::{describe_yaml_error, io_message, quote, ConfigError, Problems
 use super::raw::{RawConfig, RawSessions};
 use super::settings::*;
 use super::users::{check_group_name, parse_users};
+use crate::client_ip::{parse_proxy, TrustedProxies};
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8080);
 const DEFAULT_STORE_URL: &str = "sqlite://gatehouse.db";
@@ -22,6 +23,35 @@ const MAX_THREADS: usize = 1024;
 
 /// Reads a file named by the config (the users file); injectable for tests.
 pub(crate) type ReadFile<'a> = &'a dyn Fn(&Path) -> io::Result<String>;
+
+/// `server.trusted_proxies`: addresses or CIDR ranges. A range holding
+/// every address is refused: it would let any client pick its own address.
+fn trusted_proxies(p: &mut Problems, entries: Vec<String>) -> TrustedProxies {
+    let mut nets = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        let key = format!("server.trusted_proxies[{i}]");
+        match parse_proxy(entry) {
+            Some(net) if net.prefix_len() == 0 => p.push(
+                &key,
+                format!(
+                    "{} trusts every address, so any client could choose its own; \
+                     list the addresses of your proxies",
+                    quote(entry)
+                ),
+            ),
+            Some(net) => nets.push(net),
+            None => p.push(
+                &key,
+                format!(
+                    "{} is not an IP address or CIDR range (like 10.0.0.1, 10.0.0.0/8 \
+                     or fd00::/8)",
+                    quote(entry)
+                ),
+            ),
+        }
+    }
+    TrustedProxies::new(nets)
+}
 
 /// Parses `yaml` and validates it. `root` names the document in errors about
 /// the document as a whole; relative paths are resolved against `base_dir`.
@@ -89,6 +119,7 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
             raw_server.shutdown_timeout,
             3,
         ),
+        trusted_proxies: trusted_proxies(&mut p, raw_server.trusted_proxies.unwrap_or_default()),
     };
 
     let url = raw

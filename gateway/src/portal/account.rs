@@ -6,7 +6,7 @@ use pingora::proxy::Session;
 
 use super::enroll::codes_page;
 use super::login::locked_message;
-use super::{client_ip, or_reply, query_param, Current};
+use super::{or_reply, query_param, Current};
 use crate::auth::mfa::CodeCheck;
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
@@ -111,7 +111,7 @@ pub async fn disable_mfa(gw: &Gateway, session: &mut Session) -> pingora::Result
     let form = or_reply!(gw.checked_form(session).await?);
     let current = or_reply!(gw.require_user(session, false, HERE).await);
     let user = current.user().to_owned();
-    let ip = client_ip(session);
+    let ip = gw.client_ip(session);
     if gw.settings.mfa.enforce {
         gw.mfa
             .audit("mfa_disabled", &user, ip, "refused_enforced")
@@ -179,7 +179,7 @@ pub async fn regenerate(gw: &Gateway, session: &mut Session) -> pingora::Result<
         .audit(
             "recovery_codes_regenerated",
             &user,
-            client_ip(session),
+            gw.client_ip(session),
             "ok",
         )
         .await;
@@ -195,7 +195,7 @@ pub async fn forget_devices(gw: &Gateway, session: &mut Session) -> pingora::Res
         return Ok(unavailable_reply(session.req_header()));
     }
     gw.mfa
-        .audit("devices_forgotten", &user, client_ip(session), "ok")
+        .audit("devices_forgotten", &user, gw.client_ip(session), "ok")
         .await;
     Ok(
         Reply::redirect(303, "/.gatehouse/account?done=devices_forgotten")

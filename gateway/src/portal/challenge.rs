@@ -9,7 +9,7 @@ use gatehouse_templates::{
 use pingora::proxy::Session;
 
 use super::login::locked_message;
-use super::{client_ip, or_reply, rd_query, with_rd, Current};
+use super::{or_reply, rd_query, with_rd, Current};
 use crate::auth::mfa::CodeCheck;
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
@@ -54,7 +54,7 @@ async fn locked(
     user: &str,
     page: impl Fn(&str) -> Reply,
 ) -> Option<Reply> {
-    match gw.limiter.check(kind, user, client_ip(session)).await {
+    match gw.limiter.check(kind, user, gw.client_ip(session)).await {
         Ok(Verdict::Allowed) => None,
         Ok(Verdict::Locked(wait)) => Some(
             page(&locked_message(wait)).header("retry-after", &wait.as_secs().max(1).to_string()),
@@ -112,7 +112,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
         return Ok(Reply::redirect(303, &rd));
     }
     let user = current.user().to_owned();
-    let ip = client_ip(session);
+    let ip = gw.client_ip(session);
     if let Some(reply) = locked(gw, session, Attempt::Totp, &user, |m| {
         challenge(gw, session, 429, &rd, Some(m))
     })
@@ -196,7 +196,7 @@ pub async fn submit_recover(gw: &Gateway, session: &mut Session) -> pingora::Res
         return Ok(Reply::redirect(303, &rd));
     }
     let user = current.user().to_owned();
-    let ip = client_ip(session);
+    let ip = gw.client_ip(session);
     if let Some(reply) = locked(gw, session, Attempt::Recovery, &user, |m| {
         recover(gw, session, 429, &rd, Some(m))
     })

@@ -3,7 +3,7 @@
 use gatehouse_templates::{enroll_page, recovery_codes_page, EnrollView, RecoveryCodesView};
 use pingora::proxy::Session;
 
-use super::{client_ip, or_reply, rd_query, with_rd, Current};
+use super::{or_reply, rd_query, with_rd, Current};
 use crate::auth::mfa::CodeCheck;
 use crate::gateway::Gateway;
 use crate::proxy::access::unavailable_reply;
@@ -83,7 +83,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
             .await
     );
     let user = current.user().to_owned();
-    let ip = client_ip(session);
+    let ip = gw.client_ip(session);
     let next_code = gw.settings.mfa.enroll_two_codes.then(|| form.get("code2"));
     let codes = match gw
         .mfa
@@ -132,7 +132,7 @@ pub async fn reset(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply
         return Ok(store_down(session, e));
     }
     gw.mfa
-        .audit("mfa_reset", &user, client_ip(session), "ok")
+        .audit("mfa_reset", &user, gw.client_ip(session), "ok")
         .await;
     Ok(
         Reply::redirect(303, &with_rd("/.gatehouse/enroll", &rd))

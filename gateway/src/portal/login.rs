@@ -8,7 +8,7 @@
 use gatehouse_templates::{login_page, LoginView};
 use pingora::proxy::Session;
 
-use super::{client_ip, or_reply, query_param, rd_query, with_rd, Nonce};
+use super::{or_reply, query_param, rd_query, with_rd, Nonce};
 use crate::auth::PasswordError;
 use crate::gateway::{Account, Gateway};
 use crate::limits::{Attempt, Verdict};
@@ -61,7 +61,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     let rd = &form.rd();
     let username = form.get("username").trim();
     let password = form.get("password");
-    let ip = client_ip(session);
+    let ip = gw.client_ip(session);
 
     match gw.limiter.check(Attempt::Password, username, ip).await {
         Ok(Verdict::Allowed) => {}
@@ -154,7 +154,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
 /// otherwise they see a reminder they may postpone.
 async fn after_password(gw: &Gateway, session: &Session, account: &Account, rd: &str) -> Reply {
     let user = &account.user.username;
-    let ip = client_ip(session);
+    let ip = gw.client_ip(session);
     let unavailable = |e: &dyn std::fmt::Display| {
         tracing::error!("store unavailable during sign-in: {e}");
         unavailable_reply(session.req_header())
@@ -211,7 +211,7 @@ pub async fn logout(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
                 return Ok(unavailable_reply(session.req_header()));
             }
             gw.mfa
-                .audit("logout", &s.user, client_ip(session), "ok")
+                .audit("logout", &s.user, gw.client_ip(session), "ok")
                 .await;
         }
         Ok(None) => {}

@@ -11,8 +11,6 @@ mod form;
 mod login;
 pub mod return_path;
 
-use std::net::{IpAddr, Ipv4Addr};
-
 use gatehouse_templates::CSS;
 use http::Method;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
@@ -24,14 +22,6 @@ use crate::proxy::headers::cookie_value;
 use crate::respond::Reply;
 use crate::session::{self, Owed, SessionId};
 use form::{Form, FormError};
-
-/// The client's IP, for rate limits and the audit log.
-pub(crate) fn client_ip(session: &Session) -> IpAddr {
-    session
-        .client_addr()
-        .and_then(|a| a.as_inet())
-        .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |a| a.ip())
-}
 
 /// A portal path with `rd` carried along, percent-encoded.
 pub(crate) fn with_rd(path: &str, rd: &str) -> String {

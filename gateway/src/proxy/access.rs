@@ -81,7 +81,7 @@ impl Gateway {
         if let Some((entry, from_bearer)) = token {
             if entry.audit_due(crate::session::now_ms()) {
                 let who = format!("service:{}", entry.name);
-                let ip = crate::portal::client_ip(session);
+                let ip = self.client_ip(session);
                 self.mfa.audit("token_used", &who, ip, "ok").await;
             }
             let allowed = self.settings.apps[app]

@@ -162,6 +162,8 @@ pub struct Client {
     session_cookie_name: String,
     csrf_cookie_name: String,
     jar: Mutex<BTreeMap<String, String>>,
+    /// Sent with every request, before the per-request headers.
+    default_headers: Vec<(String, String)>,
 }
 
 impl Client {
@@ -177,7 +179,16 @@ impl Client {
             session_cookie_name: session_cookie_name.to_string(),
             csrf_cookie_name: csrf_cookie_name.to_string(),
             jar: Mutex::new(BTreeMap::new()),
+            default_headers: Vec::new(),
         }
+    }
+
+    /// This client, sending `name: value` with every request (as a proxy in
+    /// front of the gateway would add `X-Forwarded-For`).
+    pub fn with_header(mut self, name: &str, value: &str) -> Client {
+        self.default_headers
+            .push((name.to_string(), value.to_string()));
+        self
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -209,6 +220,9 @@ impl Client {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("HTTP method");
         let mut request = self.http.request(method, self.url(path));
         let mut cookies: Vec<String> = Vec::new();
+        for (name, value) in &self.default_headers {
+            request = request.header(name, value);
+        }
         for (name, value) in headers {
             if name.eq_ignore_ascii_case("cookie") {
                 cookies.push(value.to_string());

@@ -186,6 +186,8 @@ pub struct GatewayConfig {
     pub remember_device_days: Option<u32>,
     /// `GATEHOUSE_LOG` for the process (e.g. `debug`); `info` when `None`.
     pub log_filter: Option<String>,
+    /// `server.trusted_proxies`.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for GatewayConfig {
@@ -228,7 +230,13 @@ impl GatewayConfig {
             enroll_two_codes: false,
             remember_device_days: None,
             log_filter: None,
+            trusted_proxies: Vec::new(),
         }
+    }
+
+    pub fn trusted_proxies(mut self, proxies: &[&str]) -> Self {
+        self.trusted_proxies = proxies.iter().map(|p| p.to_string()).collect();
+        self
     }
 
     pub fn app(mut self, app: AppConfig) -> Self {
@@ -349,7 +357,12 @@ impl GatewayConfig {
         // keeps many parallel gateways light on a small machine.
         root.insert(
             "server".into(),
-            json!({"threads": 1, "grace_period": "1s", "shutdown_timeout": "2s"}),
+            json!({
+                "threads": 1,
+                "grace_period": "1s",
+                "shutdown_timeout": "2s",
+                "trusted_proxies": self.trusted_proxies,
+            }),
         );
         let mut sessions = Map::new();
         match self.backend {
