@@ -47,15 +47,17 @@ impl TrustedProxies {
         if !self.trusts(client) {
             return client;
         }
-        // Several X-Forwarded-For lines read as one list, in order.
-        let entries: Vec<&str> = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|line| line.to_str().ok())
-            .flat_map(|line| line.split(','))
-            .collect();
+        // Several X-Forwarded-For lines read as one list, in order; a line
+        // that is not text is one malformed entry.
+        let mut entries: Vec<Option<&str>> = Vec::new();
+        for line in headers.get_all("x-forwarded-for") {
+            match line.to_str() {
+                Ok(text) => entries.extend(text.split(',').map(Some)),
+                Err(_) => entries.push(None),
+            }
+        }
         for entry in entries.iter().rev() {
-            let Some(ip) = parse_entry(entry.trim()) else {
+            let Some(ip) = entry.and_then(|e| parse_entry(e.trim())) else {
                 break;
             };
             client = ip;
@@ -177,6 +179,12 @@ mod tests {
         assert_eq!(proxies.client_ip(ip("10.0.0.1"), &chain), ip("10.0.0.9"));
         let empty = headers(&["203.0.113.7,,"]);
         assert_eq!(proxies.client_ip(ip("10.0.0.1"), &empty), ip("10.0.0.1"));
+        let mut binary = headers(&["203.0.113.7"]);
+        binary.append(
+            "x-forwarded-for",
+            http::HeaderValue::from_bytes(b"10.0.0.9\xff").unwrap(),
+        );
+        assert_eq!(proxies.client_ip(ip("10.0.0.1"), &binary), ip("10.0.0.1"));
     }
 
     #[test]
