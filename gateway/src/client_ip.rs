@@ -15,6 +15,15 @@ use std::net::{IpAddr, SocketAddr};
 
 use http::HeaderMap;
 use ipnet::IpNet;
+use pingora::proxy::Session;
+
+/// The TCP peer's address; `None` for a Unix-socket peer.
+pub fn peer_ip(session: &Session) -> Option<IpAddr> {
+    session
+        .client_addr()
+        .and_then(|a| a.as_inet())
+        .map(|a| a.ip())
+}
 
 /// The proxies whose `X-Forwarded-For` entries are believed; empty (the
 /// default) believes none, and the TCP peer is the client.

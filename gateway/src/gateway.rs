@@ -70,10 +70,7 @@ impl Gateway {
     /// The client's IP, for rate limits and the audit log: the TCP peer, or
     /// behind a trusted proxy the address it forwarded (see [`crate::client_ip`]).
     pub fn client_ip(&self, session: &Session) -> IpAddr {
-        let peer = session
-            .client_addr()
-            .and_then(|a| a.as_inet())
-            .map_or(IpAddr::V4(Ipv4Addr::LOCALHOST), |a| a.ip());
+        let peer = crate::client_ip::peer_ip(session).unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
         self.settings
             .server
             .trusted_proxies

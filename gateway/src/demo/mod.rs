@@ -11,9 +11,8 @@ mod app;
 use std::net::{SocketAddr, TcpListener};
 use std::path::PathBuf;
 
-use tempfile::TempDir;
-
 use sha2::{Digest, Sha256};
+use tempfile::TempDir;
 
 use crate::auth::password::hash_blocking;
 use crate::config::{ConfigError, Settings};

@@ -152,11 +152,7 @@ impl ProxyHttp for Gateway {
             upstream.remove_header(&http::header::AUTHORIZATION);
         }
         headers::strip_cookies(upstream, &self.cookies.names())?;
-        if let Some(ip) = session
-            .client_addr()
-            .and_then(|a| a.as_inet())
-            .map(|a| a.ip())
-        {
+        if let Some(ip) = crate::client_ip::peer_ip(session) {
             let forwarded = match upstream
                 .headers
                 .get("x-forwarded-for")
