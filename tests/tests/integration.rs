@@ -170,6 +170,22 @@ fn bypass_route_reaches_the_app_without_signing_in() {
 }
 
 #[test]
+fn the_upstream_sees_the_client_address_appended_to_x_forwarded_for() {
+    let stack = Stack::start(Backend::Memory);
+    stack.client().get("/public/a");
+    assert_eq!(
+        stack.upstream.last().header("x-forwarded-for").as_deref(),
+        Some("127.0.0.1")
+    );
+    let behind_a_proxy = stack.client().with_header("X-Forwarded-For", "203.0.113.7");
+    behind_a_proxy.get("/public/b");
+    assert_eq!(
+        stack.upstream.last().header_values("x-forwarded-for"),
+        vec!["203.0.113.7, 127.0.0.1".to_string()]
+    );
+}
+
+#[test]
 fn deny_route_is_forbidden_even_when_signed_in() {
     let stack = Stack::start(Backend::Memory);
     let client = stack.client();
