@@ -39,6 +39,8 @@ pub enum BuildError {
     StoredKey(String),
     #[error("cannot start a runtime to prepare the store: {0}")]
     Runtime(std::io::Error),
+    #[error("tls: {0}")]
+    Tls(String),
 }
 
 /// A user as the request path needs them: the record and prebuilt headers.

@@ -1,13 +1,17 @@
 //! Assembling the Pingora server from validated settings.
 
+use std::sync::Arc;
+
+use pingora::listeners::tls::TlsSettings;
 use pingora::server::configuration::ServerConf;
 use pingora::server::Server;
 use pingora::services::background::background_service;
+use pingora::tls::sign::SingleCertAndKey;
 
 use rand::rngs::OsRng;
 use rand::TryRngCore;
 
-use crate::config::Settings;
+use crate::config::{Settings, TlsListener};
 use crate::gateway::{BuildError, Gateway};
 use crate::metrics;
 use crate::proxy::upstream::{Unstarted, Upstreams};
@@ -31,6 +35,7 @@ pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
     metrics::init();
 
     let listen = settings.listen.to_string();
+    let tls = settings.tls.clone();
     let metrics_listen = settings.metrics_listen.map(|a| a.to_string());
     let app_names: Vec<String> = settings.apps.iter().map(|a| a.name.clone()).collect();
 
@@ -42,7 +47,10 @@ pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
     }
     let mut proxy =
         pingora::proxy::http_proxy_service_with_name(&server.configuration, gateway, "gatehouse");
-    proxy.add_tcp(&listen);
+    match tls {
+        Some(tls) => proxy.add_tls_with_settings(&listen, None, tls_settings(&tls)?),
+        None => proxy.add_tcp(&listen),
+    }
     server.add_service(proxy);
 
     if let Some(addr) = metrics_listen {
@@ -51,6 +59,17 @@ pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
         server.add_service(prometheus);
     }
     Ok(server)
+}
+
+/// The listener's TLS settings. The certificate and key were loaded and
+/// matched during validation; a resolver hands them to rustls as they are,
+/// so nothing is read from disk again (where Pingora's path-based loading
+/// would panic on a bad file).
+fn tls_settings(tls: &TlsListener) -> Result<TlsSettings, BuildError> {
+    let mut settings =
+        TlsSettings::intermediate("", "").map_err(|e| BuildError::Tls(e.to_string()))?;
+    settings.set_cert_resolver(Arc::new(SingleCertAndKey::from(tls.certified.clone())));
+    Ok(settings)
 }
 
 /// The store key under which a generated master key is kept.

@@ -2,11 +2,13 @@
 //! suites in `tests/`, so each real server is started one way only, on a
 //! port the kernel chose.
 //!
-//! Std and `tempfile` only: it is a dev-dependency of the gateway, and must
-//! not pull a runtime or a driver into it.
+//! Std, `tempfile` and `rcgen` only: it is a dev-dependency of the gateway,
+//! and must not pull a runtime or a driver into it.
 
 pub mod ports;
 pub mod postgres;
+pub mod tls;
 
 pub use ports::free_port;
 pub use postgres::Postgres;
+pub use tls::{self_signed, SelfSigned};

@@ -152,6 +152,35 @@ fn session_cookie_is_httponly_lax_and_site_wide() {
 #[test]
 fn secure_cookies_are_secure_and_host_prefixed() {
     let stack = Stack::start_with(Backend::Memory, |c| c.cookie_secure(true));
+    assert_secure_host_cookies(&stack);
+}
+
+#[test]
+fn over_tls_cookies_are_secure_and_host_prefixed_without_configuring_it() {
+    let pair = gatehouse_testkit::self_signed();
+    let stack = Stack::start_with(Backend::Memory, |c| c.tls(&pair));
+    assert!(stack.gateway.url("/").starts_with("https://"));
+    assert_secure_host_cookies(&stack);
+
+    // The listener speaks TLS only: plain HTTP gets no page.
+    let plain = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .expect("plain client")
+        .get(format!(
+            "http://127.0.0.1:{}/.gatehouse/login",
+            stack.gateway.port()
+        ))
+        .send();
+    assert!(
+        plain.as_ref().map_or(true, |r| r.status() != 200),
+        "plain HTTP was served: {plain:?}"
+    );
+}
+
+/// Sign-in over `stack`'s client sets `__Host-` cookies that are Secure,
+/// HttpOnly, Path=/ with no Domain, and the session then reaches the app.
+fn assert_secure_host_cookies(stack: &Stack) {
     let client = stack.client();
     let page = client.get_html("/.gatehouse/login");
     let csrf = page

@@ -11,6 +11,7 @@ mod apps;
 mod duration;
 mod error;
 mod raw;
+mod tls;
 mod users;
 mod validate;
 
@@ -26,7 +27,7 @@ pub use settings::*;
 
 impl Settings {
     /// Reads and validates the config file at `path`. Relative paths inside it
-    /// (`users.file`) are resolved against the file's folder.
+    /// (`users.file`, `tls.cert`, `tls.key`) are resolved against the file's folder.
     pub fn load(path: &Path) -> Result<Settings, ConfigError> {
         let yaml = read(path)?;
         let base_dir = match path.parent() {

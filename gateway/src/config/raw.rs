@@ -14,6 +14,7 @@ use serde::Deserialize;
 pub(crate) struct RawConfig {
     pub listen: Option<String>,
     pub metrics_listen: Option<String>,
+    pub tls: Option<RawTls>,
     pub server: Option<RawServer>,
     pub store: Option<RawStore>,
     pub sessions: Option<RawSessions>,
@@ -32,6 +33,13 @@ pub(crate) struct RawServer {
     pub grace_period: Option<String>,
     pub shutdown_timeout: Option<String>,
     pub trusted_proxies: Option<Vec<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping with cert and key")]
+pub(crate) struct RawTls {
+    pub cert: Option<String>,
+    pub key: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,7 +7,10 @@
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
+
+use pingora::tls::sign::CertifiedKey;
 
 use crate::client_ip::TrustedProxies;
 
@@ -18,6 +21,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Where Prometheus metrics are served; `None` turns the listener off.
     pub metrics_listen: Option<SocketAddr>,
+    /// With a certificate, `listen` serves HTTPS only.
+    pub tls: Option<TlsListener>,
     pub server: ServerSettings,
     pub store: StoreSettings,
     pub sessions: SessionSettings,
@@ -27,6 +32,14 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub apps: Vec<AppSettings>,
     pub service_tokens: Vec<ServiceToken>,
+}
+
+/// The certificate `listen` serves, loaded and checked against its key.
+#[derive(Debug, Clone)]
+pub struct TlsListener {
+    pub cert: PathBuf,
+    pub key: PathBuf,
+    pub certified: Arc<CertifiedKey>,
 }
 
 #[derive(Debug, Clone)]
@@ -58,6 +71,7 @@ pub struct SessionSettings {
     pub backend: SessionBackend,
     /// The configured name, without any `__Host-` prefix.
     pub cookie_name: String,
+    /// `Secure` cookies with the `__Host-` prefix: on by default with `tls`.
     pub cookie_secure: bool,
     pub lifetime: Duration,
     pub idle_timeout: Duration,

@@ -329,3 +329,6 @@ mod apps;
 
 #[path = "tests_files.rs"]
 mod files;
+
+#[path = "tests_tls.rs"]
+mod tls;

@@ -11,6 +11,7 @@ use super::duration::parse_duration;
 use super::error::{describe_yaml_error, io_message, quote, ConfigError, Problems};
 use super::raw::{RawConfig, RawSessions};
 use super::settings::*;
+use super::tls::check_tls;
 use super::users::{check_group_name, parse_users};
 use crate::client_ip::{parse_proxy, TrustedProxies};
 
@@ -98,6 +99,11 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
         }
     }
 
+    let serves_tls = raw.tls.is_some();
+    let tls = raw
+        .tls
+        .and_then(|raw_tls| check_tls(raw_tls, base_dir, read, &mut p));
+
     let raw_server = raw.server.unwrap_or_default();
     let threads = match raw_server.threads {
         None | Some(0) => std::thread::available_parallelism().map_or(1, |n| n.get()),
@@ -131,7 +137,7 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
     }
     let store = StoreSettings { url };
 
-    let sessions = check_sessions(raw.sessions.unwrap_or_default(), &mut p);
+    let sessions = check_sessions(raw.sessions.unwrap_or_default(), serves_tls, &mut p);
 
     let raw_users = raw.users.unwrap_or_default();
     let admin_group = raw_users
@@ -261,6 +267,7 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
     Ok(Settings {
         listen,
         metrics_listen,
+        tls,
         server,
         store,
         sessions,
@@ -273,7 +280,9 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
     })
 }
 
-fn check_sessions(raw: RawSessions, p: &mut Problems) -> SessionSettings {
+/// `serves_tls`: `tls` is set, even if its files have problems, so a
+/// `cookie_secure: false` beside it is reported either way.
+fn check_sessions(raw: RawSessions, serves_tls: bool, p: &mut Problems) -> SessionSettings {
     if let Some(url) = &raw.redis_url {
         if let Err(reason) = check_url(url, &["redis://", "rediss://"]) {
             p.push("sessions.redis_url", reason);
@@ -362,7 +371,17 @@ fn check_sessions(raw: RawSessions, p: &mut Problems) -> SessionSettings {
     SessionSettings {
         backend,
         cookie_name,
-        cookie_secure: raw.cookie_secure.unwrap_or(false),
+        cookie_secure: match raw.cookie_secure {
+            Some(false) if serves_tls => {
+                p.push(
+                    "sessions.cookie_secure",
+                    "cannot be false when tls is set: cookies served over HTTPS are always Secure",
+                );
+                true
+            }
+            Some(secure) => secure,
+            None => serves_tls,
+        },
         lifetime,
         idle_timeout,
         cache_ttl,

@@ -158,6 +158,7 @@ impl LoginResult {
 /// A client for one gateway, with its own cookie jar.
 pub struct Client {
     http: HttpClient,
+    scheme: &'static str,
     port: u16,
     session_cookie_name: String,
     csrf_cookie_name: String,
@@ -168,13 +169,9 @@ pub struct Client {
 
 impl Client {
     pub fn new(port: u16, session_cookie_name: &str, csrf_cookie_name: &str) -> Client {
-        let http = HttpClient::builder()
-            .redirect(Policy::none())
-            .timeout(Duration::from_secs(10))
-            .build()
-            .expect("build the HTTP client");
         Client {
-            http,
+            http: Self::builder().build().expect("build the HTTP client"),
+            scheme: "http",
             port,
             session_cookie_name: session_cookie_name.to_string(),
             csrf_cookie_name: csrf_cookie_name.to_string(),
@@ -191,8 +188,27 @@ impl Client {
         self
     }
 
+    fn builder() -> reqwest::blocking::ClientBuilder {
+        HttpClient::builder()
+            .redirect(Policy::none())
+            .timeout(Duration::from_secs(10))
+    }
+
+    /// This client, speaking HTTPS and trusting `cert_pem` (the gateway's
+    /// self-signed certificate) as a browser trusts an installed CA.
+    pub fn over_tls(mut self, cert_pem: &str) -> Client {
+        let cert = reqwest::Certificate::from_pem(cert_pem.as_bytes())
+            .expect("the test certificate parses");
+        self.http = Self::builder()
+            .add_root_certificate(cert)
+            .build()
+            .expect("build the HTTPS client");
+        self.scheme = "https";
+        self
+    }
+
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{}", self.port, path)
+        format!("{}://127.0.0.1:{}{}", self.scheme, self.port, path)
     }
 
     /// Sends a request with the jar's cookies (merged with any `Cookie` in

@@ -188,6 +188,8 @@ pub struct GatewayConfig {
     pub log_filter: Option<String>,
     /// `server.trusted_proxies`.
     pub trusted_proxies: Vec<String>,
+    /// `tls`: the certificate and key, PEM, written beside the config.
+    pub tls: Option<(String, String)>,
 }
 
 impl Default for GatewayConfig {
@@ -231,7 +233,19 @@ impl GatewayConfig {
             remember_device_days: None,
             log_filter: None,
             trusted_proxies: Vec::new(),
+            tls: None,
         }
+    }
+
+    /// Serve HTTPS with this certificate (cookies then default to Secure).
+    pub fn tls(mut self, pair: &gatehouse_testkit::SelfSigned) -> Self {
+        self.tls = Some((pair.cert_pem.clone(), pair.key_pem.clone()));
+        self
+    }
+
+    /// Whether cookies are Secure: configured, or implied by TLS.
+    fn secure(&self) -> bool {
+        self.cookie_secure || self.tls.is_some()
     }
 
     pub fn trusted_proxies(mut self, proxies: &[&str]) -> Self {
@@ -330,7 +344,7 @@ impl GatewayConfig {
     /// The session cookie's name as the browser sees it.
     pub fn session_cookie_name(&self) -> String {
         let name = self.cookie_name.as_deref().unwrap_or("gatehouse_session");
-        if self.cookie_secure {
+        if self.secure() {
             format!("__Host-{name}")
         } else {
             name.to_string()
@@ -339,7 +353,7 @@ impl GatewayConfig {
 
     /// The CSRF cookie's name as the browser sees it.
     pub fn csrf_cookie_name(&self) -> String {
-        if self.cookie_secure {
+        if self.secure() {
             "__Host-gatehouse_csrf".to_string()
         } else {
             "gatehouse_csrf".to_string()
@@ -381,7 +395,7 @@ impl GatewayConfig {
         if let Some(name) = &self.cookie_name {
             sessions.insert("cookie_name".into(), json!(name));
         }
-        sessions.insert("cookie_secure".into(), json!(self.cookie_secure));
+        sessions.insert("cookie_secure".into(), json!(self.secure()));
         if let Some(lifetime) = &self.lifetime {
             sessions.insert("lifetime".into(), json!(lifetime));
         }

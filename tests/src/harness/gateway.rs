@@ -39,6 +39,9 @@ impl Gateway {
         let port = free_port();
         let metrics_port = config.metrics.then(free_port);
         let mut rendered = config.render(port, metrics_port);
+        if config.tls.is_some() {
+            rendered["tls"] = serde_json::json!({ "cert": "cert.pem", "key": "key.pem" });
+        }
         if config.store_url.is_none() {
             rendered["store"] = serde_json::json!({ "url": default_store_url(dir.path()) });
         }
@@ -52,6 +55,9 @@ impl Gateway {
             serde_json::to_string_pretty(&config.render_users()).expect("users JSON"),
         )
         .expect("write the users file");
+        if let Some((cert, key)) = &config.tls {
+            rendered_tls(dir.path(), cert, key);
+        }
         let mut gateway = Gateway {
             config,
             port,
@@ -85,7 +91,8 @@ impl Gateway {
     /// Polls healthz until it answers 200; panics (with the logs) if the
     /// process exits or the deadline passes.
     pub fn wait_healthy(&mut self) {
-        let probe = reqwest::blocking::Client::builder()
+        let probe = self
+            .trusting(reqwest::blocking::Client::builder())
             .timeout(Duration::from_secs(2))
             .build()
             .expect("probe client");
@@ -158,18 +165,41 @@ impl Gateway {
         self.child.as_ref().map(Child::id)
     }
 
-    /// `http://127.0.0.1:PORT{path}`.
+    /// `http://127.0.0.1:PORT{path}`, or `https://` when serving TLS.
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{}", self.port, path)
+        let scheme = if self.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}{}", self.port, path)
+    }
+
+    /// `builder`, trusting this gateway's certificate when it serves TLS.
+    pub fn trusting(
+        &self,
+        builder: reqwest::blocking::ClientBuilder,
+    ) -> reqwest::blocking::ClientBuilder {
+        match &self.config.tls {
+            Some((cert, _)) => builder.add_root_certificate(
+                reqwest::Certificate::from_pem(cert.as_bytes())
+                    .expect("the test certificate parses"),
+            ),
+            None => builder,
+        }
     }
 
     /// A fresh browser-like client with an empty cookie jar.
     pub fn client(&self) -> Client {
-        Client::new(
+        let client = Client::new(
             self.port,
             &self.config.session_cookie_name(),
             &self.config.csrf_cookie_name(),
-        )
+        );
+        match &self.config.tls {
+            Some((cert, _)) => client.over_tls(cert),
+            None => client,
+        }
     }
 
     /// The metrics page, as text.
@@ -277,4 +307,10 @@ fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(200);
     lines[start..].join("\n")
+}
+
+/// Writes the TLS certificate and key where the rendered config points.
+fn rendered_tls(dir: &Path, cert: &str, key: &str) {
+    std::fs::write(dir.join("cert.pem"), cert).expect("write the certificate");
+    std::fs::write(dir.join("key.pem"), key).expect("write the key");
 }
