@@ -32,7 +32,11 @@ pub(crate) fn check_tls(
     let ((chain, cert_path), (private, key_path)) = (chain?, private?);
 
     pingora::tls::install_default_crypto_provider();
-    let provider = CryptoProvider::get_default()?;
+    // Never silently drop `tls`: the gateway would then serve plain HTTP.
+    let Some(provider) = CryptoProvider::get_default() else {
+        p.push("tls", "no TLS crypto provider is available in this build");
+        return None;
+    };
     match CertifiedKey::from_der(chain, private, provider) {
         Ok(certified) => Some(TlsListener {
             cert: cert_path,

@@ -56,7 +56,7 @@ impl Gateway {
         )
         .expect("write the users file");
         if let Some((cert, key)) = &config.tls {
-            rendered_tls(dir.path(), cert, key);
+            write_tls_files(dir.path(), cert, key);
         }
         let mut gateway = Gateway {
             config,
@@ -176,7 +176,7 @@ impl Gateway {
     }
 
     /// `builder`, trusting this gateway's certificate when it serves TLS.
-    pub fn trusting(
+    fn trusting(
         &self,
         builder: reqwest::blocking::ClientBuilder,
     ) -> reqwest::blocking::ClientBuilder {
@@ -310,7 +310,7 @@ fn tail(text: &str) -> String {
 }
 
 /// Writes the TLS certificate and key where the rendered config points.
-fn rendered_tls(dir: &Path, cert: &str, key: &str) {
+fn write_tls_files(dir: &Path, cert: &str, key: &str) {
     std::fs::write(dir.join("cert.pem"), cert).expect("write the certificate");
     std::fs::write(dir.join("key.pem"), key).expect("write the key");
 }
