@@ -12,10 +12,10 @@ use pingora::tls::sign::CertifiedKey;
 use pingora::tls::{CertificateDer, CryptoProvider, PrivateKeyDer};
 use rustls_pki_types::pem::PemObject;
 
-use super::error::{io_message, quote, Problems};
+use super::error::{quote, Problems};
 use super::raw::RawTls;
 use super::settings::TlsListener;
-use super::validate::ReadFile;
+use super::validate::{read_text, ReadFile};
 
 /// Validates `tls`, or records why not.
 pub(crate) fn check_tls(
@@ -119,18 +119,6 @@ fn file(
         return None;
     };
     let path = base_dir.join(name.trim());
-    match read(&path) {
-        Ok(text) => Some((path, text)),
-        Err(err) => {
-            p.push(
-                key,
-                format!(
-                    "cannot read {}: {}",
-                    quote(&path.display().to_string()),
-                    io_message(&err)
-                ),
-            );
-            None
-        }
-    }
+    let text = read_text(p, key, &path, read)?;
+    Some((path, text))
 }

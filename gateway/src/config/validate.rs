@@ -156,19 +156,9 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
         }
         Some(file) => {
             let path = base_dir.join(file);
-            let users = match read(&path) {
-                Err(err) => {
-                    p.push(
-                        "users.file",
-                        format!(
-                            "cannot read {}: {}",
-                            quote(&path.display().to_string()),
-                            io_message(&err)
-                        ),
-                    );
-                    Default::default()
-                }
-                Ok(text) => match parse_users(&text, Some(&path.display().to_string())) {
+            let users = match read_text(&mut p, "users.file", &path, read) {
+                None => Default::default(),
+                Some(text) => match parse_users(&text, Some(&path.display().to_string())) {
                     Ok(users) => users,
                     Err(problems) => {
                         p.extend(problems);
@@ -278,6 +268,30 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
         apps,
         service_tokens,
     })
+}
+
+/// The text of the file at `path`, named by config `key`; an unreadable
+/// file is recorded as a problem under `key`.
+pub(crate) fn read_text(
+    p: &mut Problems,
+    key: &str,
+    path: &Path,
+    read: ReadFile<'_>,
+) -> Option<String> {
+    match read(path) {
+        Ok(text) => Some(text),
+        Err(err) => {
+            p.push(
+                key,
+                format!(
+                    "cannot read {}: {}",
+                    quote(&path.display().to_string()),
+                    io_message(&err)
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// `serves_tls`: `tls` is set, even if its files have problems, so a
