@@ -155,6 +155,17 @@ impl LoginResult {
     }
 }
 
+/// `builder`, trusting `cert_pem` (a test's self-signed certificate) as a
+/// root, as a browser trusts an installed CA.
+pub(crate) fn trusting(
+    builder: reqwest::blocking::ClientBuilder,
+    cert_pem: &str,
+) -> reqwest::blocking::ClientBuilder {
+    let cert =
+        reqwest::Certificate::from_pem(cert_pem.as_bytes()).expect("the test certificate parses");
+    builder.add_root_certificate(cert)
+}
+
 /// A client for one gateway, with its own cookie jar.
 pub struct Client {
     http: HttpClient,
@@ -197,10 +208,7 @@ impl Client {
     /// This client, speaking HTTPS and trusting `cert_pem` (the gateway's
     /// self-signed certificate) as a browser trusts an installed CA.
     pub fn over_tls(mut self, cert_pem: &str) -> Client {
-        let cert = reqwest::Certificate::from_pem(cert_pem.as_bytes())
-            .expect("the test certificate parses");
-        self.http = Self::builder()
-            .add_root_certificate(cert)
+        self.http = trusting(Self::builder(), cert_pem)
             .build()
             .expect("build the HTTPS client");
         self.scheme = "https";

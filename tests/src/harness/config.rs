@@ -367,6 +367,13 @@ impl GatewayConfig {
         if let Some(port) = metrics_port {
             root.insert("metrics_listen".into(), json!(format!("127.0.0.1:{port}")));
         }
+        if self.tls.is_some() {
+            // The gateway harness writes both files beside the config.
+            root.insert(
+                "tls".into(),
+                json!({ "cert": "cert.pem", "key": "key.pem" }),
+            );
+        }
         // Short shutdown so stop/restart tests stay fast; one worker thread
         // keeps many parallel gateways light on a small machine.
         root.insert(
@@ -395,7 +402,11 @@ impl GatewayConfig {
         if let Some(name) = &self.cookie_name {
             sessions.insert("cookie_name".into(), json!(name));
         }
-        sessions.insert("cookie_secure".into(), json!(self.secure()));
+        // Left out unless asked for, so that with `tls` the gateway's own
+        // default (Secure) is what the tests see.
+        if self.cookie_secure {
+            sessions.insert("cookie_secure".into(), json!(true));
+        }
         if let Some(lifetime) = &self.lifetime {
             sessions.insert("lifetime".into(), json!(lifetime));
         }

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
+use crate::harness::client::trusting;
 use crate::harness::{free_port, gatehouse_command, Client, GatewayConfig, POLL};
 
 /// How long a gateway gets to become healthy.
@@ -39,9 +40,6 @@ impl Gateway {
         let port = free_port();
         let metrics_port = config.metrics.then(free_port);
         let mut rendered = config.render(port, metrics_port);
-        if config.tls.is_some() {
-            rendered["tls"] = serde_json::json!({ "cert": "cert.pem", "key": "key.pem" });
-        }
         if config.store_url.is_none() {
             rendered["store"] = serde_json::json!({ "url": default_store_url(dir.path()) });
         }
@@ -181,10 +179,7 @@ impl Gateway {
         builder: reqwest::blocking::ClientBuilder,
     ) -> reqwest::blocking::ClientBuilder {
         match &self.config.tls {
-            Some((cert, _)) => builder.add_root_certificate(
-                reqwest::Certificate::from_pem(cert.as_bytes())
-                    .expect("the test certificate parses"),
-            ),
+            Some((cert, _)) => trusting(builder, cert),
             None => builder,
         }
     }
