@@ -1,5 +1,5 @@
 //! Micro-benchmarks of the per-request hot path: path normalisation,
-//! routing, header hygiene, return-path validation, and rendering the login
+//! routing, header hygiene and forwarding headers, return-path validation, and rendering the login
 //! and MFA challenge pages. Sessions, the access decision and the second
 //! factor have their own targets (`session_lookup`, `policy`, `totp`).
 //!
@@ -9,9 +9,11 @@
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use gatehouse::client_ip::TrustedProxies;
 use gatehouse::config::{AppSettings, Policy, Rule};
 use gatehouse::portal::return_path;
-use gatehouse::proxy::headers::strip_identity;
+use gatehouse::proxy::forwarded::Forwarding;
+use gatehouse::proxy::headers::strip_forged;
 use gatehouse::proxy::route::{normalise, Router};
 use gatehouse_templates::{login_page, mfa_challenge_page, LoginView, MfaChallengeView};
 use pingora::http::RequestHeader;
@@ -88,10 +90,19 @@ fn headers(c: &mut Criterion) {
     ] {
         req.append_header(k, v).unwrap();
     }
-    c.bench_function("strip identity headers (none present)", |b| {
+    c.bench_function("strip forged headers (none present)", |b| {
         b.iter_batched(
             || req.clone(),
-            |mut r| strip_identity(&mut r),
+            |mut r| strip_forged(&mut r),
+            criterion::BatchSize::SmallInput,
+        )
+    });
+    let forwarding = Forwarding::new(false, TrustedProxies::default());
+    let peer = Some("192.0.2.10".parse().unwrap());
+    c.bench_function("set the forwarding headers (from a client)", |b| {
+        b.iter_batched(
+            || req.clone(),
+            |mut r| forwarding.apply(&mut r, black_box(peer)).unwrap(),
             criterion::BatchSize::SmallInput,
         )
     });

@@ -18,6 +18,7 @@ use crate::durable::LazyStore;
 use crate::limits::Limiter;
 use crate::metrics::AppMetrics;
 use crate::portal::csrf::Csrf;
+use crate::proxy::forwarded::Forwarding;
 use crate::proxy::headers::IdentityHeaders;
 use crate::proxy::route::Router;
 use crate::proxy::upstream::{self, Unstarted, UpstreamError, Upstreams};
@@ -62,6 +63,8 @@ pub struct Gateway {
     pub passwords: PasswordHasherPool,
     pub csrf: Csrf,
     pub cookies: CookieJar,
+    /// What the upstream is told about the client, scheme and host.
+    pub forwarding: Forwarding,
     pub mfa: Mfa,
     /// One per app, in the same order as `settings.apps`, then one for
     /// requests no app took.
@@ -151,6 +154,10 @@ impl Gateway {
                 settings.mfa.clone(),
             ),
             cookies: CookieJar::new(&settings.sessions),
+            forwarding: Forwarding::new(
+                settings.tls.is_some(),
+                settings.server.trusted_proxies.clone(),
+            ),
             metrics: settings
                 .apps
                 .iter()

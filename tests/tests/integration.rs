@@ -170,19 +170,37 @@ fn bypass_route_reaches_the_app_without_signing_in() {
 }
 
 #[test]
-fn the_upstream_sees_the_client_address_appended_to_x_forwarded_for() {
+fn the_upstream_hears_the_client_address_scheme_and_host() {
     let stack = Stack::start(Backend::Memory);
     stack.client().get("/public/a");
+    let seen = stack.upstream.last();
+    assert_eq!(seen.header_values("x-forwarded-for"), ["127.0.0.1"]);
+    assert_eq!(seen.header_values("x-real-ip"), ["127.0.0.1"]);
+    assert_eq!(seen.header_values("x-forwarded-proto"), ["http"]);
     assert_eq!(
-        stack.upstream.last().header("x-forwarded-for").as_deref(),
-        Some("127.0.0.1")
+        seen.header_values("host"),
+        [format!("127.0.0.1:{}", stack.gateway.port())]
     );
-    let behind_a_proxy = stack.client().with_header("X-Forwarded-For", "203.0.113.7");
-    behind_a_proxy.get("/public/b");
+}
+
+#[test]
+fn behind_a_trusted_proxy_the_upstream_hears_what_the_proxy_forwarded() {
+    // The test client connects from 127.0.0.1, standing in for the proxy.
+    let stack = Stack::start_with(Backend::Memory, |c| c.trusted_proxies(&["127.0.0.1"]));
+    let proxied = stack
+        .client()
+        .with_header("X-Forwarded-For", "203.0.113.7")
+        .with_header("X-Forwarded-Proto", "https")
+        .with_header("X-Forwarded-Host", "app.example.com");
+    proxied.get("/public/b");
+    let seen = stack.upstream.last();
     assert_eq!(
-        stack.upstream.last().header_values("x-forwarded-for"),
-        vec!["203.0.113.7, 127.0.0.1".to_string()]
+        seen.header_values("x-forwarded-for"),
+        ["203.0.113.7, 127.0.0.1"]
     );
+    assert_eq!(seen.header_values("x-real-ip"), ["203.0.113.7"]);
+    assert_eq!(seen.header_values("x-forwarded-proto"), ["https"]);
+    assert_eq!(seen.header_values("x-forwarded-host"), ["app.example.com"]);
 }
 
 #[test]

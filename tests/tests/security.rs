@@ -98,6 +98,62 @@ fn spoofed_identity_headers_never_reach_a_bypass_route() {
     assert_no_spoofed_values(&seen);
 }
 
+/// What a client might write to pass for another address, scheme or host:
+/// upstreams allow-list by address and build links from the scheme and host.
+const FORGED_FORWARDING: &[(&str, &str)] = &[
+    ("X-Forwarded-For", "203.0.113.66"),
+    ("x-forwarded-for", "203.0.113.67"),
+    ("X_Forwarded_For", "203.0.113.68"),
+    ("X-Real-IP", "203.0.113.69"),
+    ("X_Real_IP", "203.0.113.70"),
+    ("X-Forwarded-Proto", "https"),
+    ("X-Forwarded-Host", "evil.example"),
+    ("X.Forwarded.Host", "evil.example"),
+    (
+        "Forwarded",
+        "for=203.0.113.71;host=evil.example;proto=https",
+    ),
+];
+
+#[test]
+fn forged_forwarding_headers_never_reach_the_upstream() {
+    let stack = Stack::start(Backend::Memory);
+    let response = raw_get(stack.gateway.port(), "/public/page", FORGED_FORWARDING);
+    assert_eq!(response.status, 200);
+    let seen = stack.upstream.last();
+    for (name, value) in &seen.headers {
+        assert!(
+            !value.contains("203.0.113.") && !value.contains("evil.example"),
+            "a forged value reached the upstream in {name}: {value}"
+        );
+    }
+    assert_eq!(seen.header_values("x-forwarded-for"), ["127.0.0.1"]);
+    assert_eq!(seen.header_values("x-real-ip"), ["127.0.0.1"]);
+    assert_eq!(seen.header_values("x-forwarded-proto"), ["http"]);
+    assert_eq!(seen.header("forwarded"), None);
+}
+
+#[test]
+fn a_path_override_header_never_reaches_the_upstream() {
+    // Symfony, Zend and IIS URL Rewrite serve X-Original-URL's path instead
+    // of the request line's: through a bypass rule to a protected page.
+    let stack = Stack::start(Backend::Memory);
+    let overrides = [
+        ("X-Original-URL", "/admin/panel"),
+        ("X_Original_URL", "/admin/panel"),
+        ("X-Rewrite-URL", "/admin/panel"),
+    ];
+    let response = raw_get(stack.gateway.port(), "/public/page", &overrides);
+    assert_eq!(response.status, 200);
+    let seen = stack.upstream.last();
+    for (name, value) in &seen.headers {
+        assert!(
+            !value.contains("/admin"),
+            "a path override reached the upstream in {name}: {value}"
+        );
+    }
+}
+
 #[test]
 fn gatehouse_cookies_are_not_forwarded_upstream() {
     let stack = Stack::start(Backend::Memory);
@@ -161,6 +217,11 @@ fn over_tls_cookies_are_secure_and_host_prefixed_without_configuring_it() {
     let stack = Stack::start_with(Backend::Memory, |c| c.tls(&pair));
     assert!(stack.gateway.url("/").starts_with("https://"));
     assert_secure_host_cookies(&stack);
+    // The app is told the client came over HTTPS, to build its links so.
+    assert_eq!(
+        stack.upstream.last().header_values("x-forwarded-proto"),
+        ["https"]
+    );
 
     // The listener speaks TLS only: plain HTTP gets no page.
     let plain = reqwest::blocking::Client::builder()

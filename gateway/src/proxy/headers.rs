@@ -1,9 +1,12 @@
 //! Header hygiene: what a client may not say, and what the upstream hears.
 //!
 //! Identity headers are the upstream's whole notion of who is calling, so a
-//! client-sent copy must never survive. Servers disagree on whether
-//! `Remote_User` or `remote.user` mean `Remote-User` (CGI maps `-` and `_`
-//! alike), so names are compared after folding case, `_` and `.` to `-`.
+//! client-sent copy must never survive. Path overrides (`X-Original-URL`)
+//! make some upstreams serve another path than the one Gatehouse routed on,
+//! so a client could reach a protected path through a bypass rule. Servers
+//! disagree on whether `Remote_User` or `remote.user` mean `Remote-User`
+//! (CGI maps `-` and `_` alike), so names are compared after folding case,
+//! `_` and `.` to `-`.
 
 use http::HeaderValue;
 use pingora::http::RequestHeader;
@@ -27,40 +30,85 @@ const IDENTITY_HEADERS: &[&str] = &[
 /// Prefixes whose every header is identity-bearing.
 const IDENTITY_PREFIXES: &[&str] = &["remote-", "x-auth-request-", "x-gatehouse-identity"];
 
-/// Whether a header name, however spelt, is one Gatehouse owns.
+/// Headers that some upstreams read as the request's path instead of the
+/// request line (Symfony before 4.1, Zend, IIS URL Rewrite), folded.
+const PATH_OVERRIDES: &[&str] = &["x-original-url", "x-rewrite-url"];
+
+/// Forwarding headers, which `proxy::forwarded` writes. Spelt with `-` they
+/// are replaced there; spelt any other way they are a forgery aimed at an
+/// upstream that folds `_` to `-` (CGI, PHP's `HTTP_X_FORWARDED_FOR`).
+const FORWARDING_HEADERS: &[&str] = &[
+    "x-forwarded-for",
+    "x-forwarded-proto",
+    "x-forwarded-host",
+    "x-real-ip",
+];
+
+fn listed(list: &[&str], folded: &[u8]) -> bool {
+    list.iter().any(|h| h.as_bytes() == folded)
+}
+
+fn identity_prefixed(folded: &[u8]) -> bool {
+    IDENTITY_PREFIXES
+        .iter()
+        .any(|p| folded.starts_with(p.as_bytes()))
+}
+
+/// Whether a header name, however spelt, is an identity header.
 pub fn is_identity_header(name: &str) -> bool {
-    let mut folded = [0u8; 64];
-    let bytes = name.as_bytes();
-    if bytes.len() > folded.len() {
-        // Longer than any identity header, but check the prefixes anyway.
-        let long: String = name
-            .chars()
-            .map(|c| match c {
-                '_' | '.' => '-',
-                c => c.to_ascii_lowercase(),
-            })
-            .collect();
-        return IDENTITY_PREFIXES.iter().any(|p| long.starts_with(p));
+    let mut buf = [0u8; 64];
+    match fold(name, &mut buf) {
+        Some(folded) => listed(IDENTITY_HEADERS, folded) || identity_prefixed(folded),
+        None => identity_prefixed(fold_long(name).as_bytes()),
     }
-    for (dst, &b) in folded.iter_mut().zip(bytes) {
+}
+
+/// Whether a client may not send this header upstream: an identity header
+/// or a path override however spelt, or a forwarding header spelt with `_`
+/// or `.`.
+pub fn is_forged(name: &str) -> bool {
+    let mut buf = [0u8; 64];
+    let Some(folded) = fold(name, &mut buf) else {
+        // Longer than any listed name, but check the prefixes anyway.
+        return identity_prefixed(fold_long(name).as_bytes());
+    };
+    listed(IDENTITY_HEADERS, folded)
+        || identity_prefixed(folded)
+        || listed(PATH_OVERRIDES, folded)
+        || (listed(FORWARDING_HEADERS, folded) && name.bytes().any(|b| b == b'_' || b == b'.'))
+}
+
+/// `name` in lower case with `_` and `.` as `-`, in `buf`; `None` if it is
+/// longer than `buf`, and so longer than any name in the lists above.
+fn fold<'a>(name: &str, buf: &'a mut [u8; 64]) -> Option<&'a [u8]> {
+    let bytes = name.as_bytes();
+    if bytes.len() > buf.len() {
+        return None;
+    }
+    for (dst, &b) in buf.iter_mut().zip(bytes) {
         *dst = match b {
             b'_' | b'.' => b'-',
             b => b.to_ascii_lowercase(),
         };
     }
-    let folded = &folded[..bytes.len()];
-    IDENTITY_HEADERS.iter().any(|h| h.as_bytes() == folded)
-        || IDENTITY_PREFIXES
-            .iter()
-            .any(|p| folded.starts_with(p.as_bytes()))
+    Some(&buf[..bytes.len()])
 }
 
-/// Removes every client-sent identity header.
-pub fn strip_identity(req: &mut RequestHeader) {
+fn fold_long(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '_' | '.' => '-',
+            c => c.to_ascii_lowercase(),
+        })
+        .collect()
+}
+
+/// Removes every header a client may not send upstream (see [`is_forged`]).
+pub fn strip_forged(req: &mut RequestHeader) {
     let doomed: Vec<http::HeaderName> = req
         .headers
         .keys()
-        .filter(|name| is_identity_header(name.as_str()))
+        .filter(|name| is_forged(name.as_str()))
         .cloned()
         .collect();
     for name in doomed {
@@ -175,6 +223,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn forwarding_headers_are_forged_only_when_spelt_another_way() {
+        for name in [
+            "x_forwarded_for",
+            "X_Forwarded_Proto",
+            "x.forwarded.host",
+            "x_real_ip",
+        ] {
+            assert!(is_forged(name), "{name}");
+        }
+        for name in [
+            "x-forwarded-for",
+            "X-Real-IP",
+            "x_forwarded_port",
+            "accept_language",
+        ] {
+            assert!(!is_forged(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn path_overrides_are_forged_however_spelt() {
+        for name in [
+            "X-Original-URL",
+            "x_original_url",
+            "X-Rewrite-Url",
+            "x.rewrite.url",
+        ] {
+            assert!(is_forged(name), "{name}");
+        }
+        assert!(is_forged("Remote_User"));
+        assert!(!is_forged("X-Original-Host"));
+    }
+
+    #[test]
     fn every_spelling_of_an_identity_header_is_recognised() {
         for name in [
             "Remote-User",
@@ -206,7 +288,7 @@ mod tests {
         req.append_header("remote_user", "admin").unwrap();
         req.append_header("X-Forwarded-User", "admin").unwrap();
         req.append_header("Accept", "text/html").unwrap();
-        strip_identity(&mut req);
+        strip_forged(&mut req);
         assert_eq!(req.headers.len(), 1);
         assert!(req.headers.get("accept").is_some());
     }

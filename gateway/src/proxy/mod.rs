@@ -3,12 +3,13 @@
 //! 1. `request_filter`: strip identity headers, answer the portal, route,
 //!    decide access, and answer refusals here.
 //! 2. `upstream_peer`: the next healthy upstream of the app.
-//! 3. `upstream_request_filter`: identity headers in, our cookies and
-//!    tokens out.
+//! 3. `upstream_request_filter`: identity and forwarding headers in, our
+//!    cookies and tokens out.
 //! 4. `fail_to_proxy`: a readable 502 page when the upstream is gone.
 //! 5. `logging`: metrics.
 
 pub mod access;
+pub mod forwarded;
 pub mod headers;
 pub mod route;
 pub mod upstream;
@@ -66,7 +67,7 @@ impl ProxyHttp for Gateway {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
-        headers::strip_identity(session.req_header_mut());
+        headers::strip_forged(session.req_header_mut());
         let path = match route::normalise(session.req_header().uri.path()) {
             Ok(path) => path,
             Err(e) => {
@@ -152,18 +153,8 @@ impl ProxyHttp for Gateway {
             upstream.remove_header(&http::header::AUTHORIZATION);
         }
         headers::strip_cookies(upstream, &self.cookies.names())?;
-        if let Some(ip) = crate::client_ip::peer_ip(session) {
-            let forwarded = match upstream
-                .headers
-                .get("x-forwarded-for")
-                .and_then(|v| v.to_str().ok())
-            {
-                Some(prior) => format!("{prior}, {ip}"),
-                None => ip.to_string(),
-            };
-            // Pingora keeps the spelling it is given; send the usual one.
-            upstream.insert_header("X-Forwarded-For", forwarded)?;
-        }
+        self.forwarding
+            .apply(upstream, crate::client_ip::peer_ip(session))?;
         Ok(())
     }
 
