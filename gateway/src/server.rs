@@ -64,11 +64,15 @@ pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
 /// The listener's TLS settings. The certificate and key were loaded and
 /// matched during validation; a resolver hands them to rustls as they are,
 /// so nothing is read from disk again (where Pingora's path-based loading
-/// would panic on a bad file).
+/// would panic on a bad file). HTTP/2 is offered beside HTTP/1.1 (ALPN):
+/// browsers multiplex a page's requests over one connection, and Pingora
+/// turns each into HTTP/1.1 for the upstream, `Host` taken from
+/// `:authority`.
 fn tls_settings(tls: &TlsListener) -> Result<TlsSettings, BuildError> {
     let mut settings =
         TlsSettings::intermediate("", "").map_err(|e| BuildError::Tls(e.to_string()))?;
     settings.set_cert_resolver(Arc::new(SingleCertAndKey::from(tls.certified.clone())));
+    settings.enable_h2();
     Ok(settings)
 }
 

@@ -5,7 +5,9 @@
 
 use std::time::Duration;
 
-use gatehouse_tests::{both_backends, eventually, hidden_input, raw_get, Backend, Stack, PASSWORD};
+use gatehouse_tests::{
+    both_backends, eventually, hidden_input, raw_get, Backend, Client, Stack, PASSWORD,
+};
 use serde_json::json;
 
 /// Identity headers a client might send to impersonate someone, in the
@@ -208,7 +210,7 @@ fn session_cookie_is_httponly_lax_and_site_wide() {
 #[test]
 fn secure_cookies_are_secure_and_host_prefixed() {
     let stack = Stack::start_with(Backend::Memory, |c| c.cookie_secure(true));
-    assert_secure_host_cookies(&stack);
+    assert_secure_host_cookies(&stack.client(), reqwest::Version::HTTP_11);
 }
 
 #[test]
@@ -216,7 +218,15 @@ fn over_tls_cookies_are_secure_and_host_prefixed_without_configuring_it() {
     let pair = gatehouse_testkit::self_signed();
     let stack = Stack::start_with(Backend::Memory, |c| c.tls(&pair));
     assert!(stack.gateway.url("/").starts_with("https://"));
-    assert_secure_host_cookies(&stack);
+    // Over HTTP/2, which a browser takes when offered, and over HTTP/1.1.
+    assert_secure_host_cookies(&stack.client(), reqwest::Version::HTTP_2);
+    let http1 = stack.client().over_tls_http1(&pair.cert_pem);
+    assert_secure_host_cookies(&http1, reqwest::Version::HTTP_11);
+    // The app hears HTTP/1.1 with the host the browser asked for.
+    assert_eq!(
+        stack.upstream.last().header_values("host"),
+        [format!("127.0.0.1:{}", stack.gateway.port())]
+    );
     // The app is told the client came over HTTPS, to build its links so.
     assert_eq!(
         stack.upstream.last().header_values("x-forwarded-proto"),
@@ -239,11 +249,32 @@ fn over_tls_cookies_are_secure_and_host_prefixed_without_configuring_it() {
     );
 }
 
-/// Sign-in over `stack`'s client sets `__Host-` cookies that are Secure,
-/// HttpOnly, Path=/ with no Domain, and the session then reaches the app.
-fn assert_secure_host_cookies(stack: &Stack) {
-    let client = stack.client();
+#[test]
+fn over_http2_forged_headers_are_stripped_as_over_http1() {
+    let pair = gatehouse_testkit::self_signed();
+    let stack = Stack::start_with(Backend::Memory, |c| c.tls(&pair));
+    let client = stack
+        .client()
+        .with_header("Remote-User", "mallory")
+        .with_header("X-Forwarded-For", "203.0.113.66")
+        .with_header("X-Original-URL", "/admin/panel");
+    let response = client.get("/public/page");
+    assert_eq!(
+        (response.status, response.version),
+        (200, reqwest::Version::HTTP_2)
+    );
+    let seen = stack.upstream.last();
+    assert_no_spoofed_values(&seen);
+    assert_eq!(seen.header("x-original-url"), None);
+    assert_eq!(seen.header_values("x-forwarded-for"), ["127.0.0.1"]);
+}
+
+/// Sign-in with `client` sets `__Host-` cookies that are Secure, HttpOnly,
+/// Path=/ with no Domain, and the session then reaches the app; every
+/// answer comes over `version`.
+fn assert_secure_host_cookies(client: &Client, version: reqwest::Version) {
     let page = client.get_html("/.gatehouse/login");
+    assert_eq!(page.version, version);
     let csrf = page
         .set_cookie("__Host-gatehouse_csrf")
         .unwrap_or_else(|| panic!("no __Host-gatehouse_csrf cookie: {:?}", page.headers));
@@ -264,7 +295,8 @@ fn assert_secure_host_cookies(stack: &Stack) {
         assert!(!cookie.has("Domain"), "{}", cookie.raw);
     }
     assert!(session.has("HttpOnly"), "{}", session.raw);
-    assert_eq!(client.get("/private/x").status, 200);
+    let app = client.get("/private/x");
+    assert_eq!((app.status, app.version), (200, version));
 }
 
 #[test]

@@ -18,6 +18,8 @@ pub struct Response {
     pub body: String,
     /// Time from sending the request to having read the whole body.
     pub elapsed: Duration,
+    /// The protocol the answer came in (HTTP/2 when TLS negotiated it).
+    pub version: reqwest::Version,
 }
 
 impl Response {
@@ -206,9 +208,19 @@ impl Client {
     }
 
     /// This client, speaking HTTPS and trusting `cert_pem` (the gateway's
-    /// self-signed certificate) as a browser trusts an installed CA.
-    pub fn over_tls(mut self, cert_pem: &str) -> Client {
-        self.http = trusting(Self::builder(), cert_pem)
+    /// self-signed certificate) as a browser trusts an installed CA. Like a
+    /// browser, it takes HTTP/2 when the server offers it.
+    pub fn over_tls(self, cert_pem: &str) -> Client {
+        self.with_tls(cert_pem, Self::builder())
+    }
+
+    /// [`Client::over_tls`], but offering HTTP/1.1 only, as older clients do.
+    pub fn over_tls_http1(self, cert_pem: &str) -> Client {
+        self.with_tls(cert_pem, Self::builder().http1_only())
+    }
+
+    fn with_tls(mut self, cert_pem: &str, builder: reqwest::blocking::ClientBuilder) -> Client {
+        self.http = trusting(builder, cert_pem)
             .build()
             .expect("build the HTTPS client");
         self.scheme = "https";
@@ -270,6 +282,7 @@ impl Client {
         let started = Instant::now();
         let response = request.send().map_err(|e| format!("{e:?}"))?;
         let status = response.status().as_u16();
+        let version = response.version();
         let headers: Vec<(String, String)> = response
             .headers()
             .iter()
@@ -286,6 +299,7 @@ impl Client {
             headers,
             body,
             elapsed: started.elapsed(),
+            version,
         };
         self.absorb(&response);
         Ok(response)

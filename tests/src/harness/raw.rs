@@ -45,6 +45,7 @@ pub fn raw_get(port: u16, path: &str, headers: &[(&str, &str)]) -> Response {
         headers,
         body: body.to_string(),
         elapsed: started.elapsed(),
+        version: reqwest::Version::HTTP_11,
     }
 }
 
@@ -153,5 +154,6 @@ fn read_response(reader: &mut impl BufRead) -> Result<Response, String> {
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
         elapsed: Duration::ZERO,
+        version: reqwest::Version::HTTP_11,
     })
 }
