@@ -93,7 +93,7 @@ impl Forwarding {
                 chain.push_str(", ");
             }
         }
-        chain.push_str(ip_value(peer).to_str().unwrap_or_default());
+        chain.push_str(&peer.to_string());
         upstream.insert_header(FOR_WRITTEN, chain)?;
         upstream.insert_header(REAL_IP_WRITTEN, ip_value(client))?;
         if !upstream.headers.contains_key(PROTO) {
