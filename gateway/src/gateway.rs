@@ -82,6 +82,13 @@ impl Gateway {
             .client_ip(peer, &session.req_header().headers)
     }
 
+    /// Whether the user may use the admin console: a member of
+    /// `users.admin_group`.
+    pub fn is_admin(&self, account: &Account) -> bool {
+        let group = &self.settings.users.admin_group;
+        account.user.groups.iter().any(|g| g == group)
+    }
+
     /// Builds the state. Upstream pools are returned alongside so the server
     /// can run their health checks as background services.
     pub fn new(settings: Settings) -> Result<(Self, Vec<Unstarted>), BuildError> {

@@ -166,6 +166,7 @@ fn demo(listen: SocketAddr) -> anyhow::Result<()> {
     println!("  Public page  {url}public   (bypass: no sign-in)");
     println!("  Admin page   {url}admin    (needs two-factor sign-in)");
     println!("  Your account http://{listen}/.gatehouse/account");
+    println!("  Console      http://{listen}/.gatehouse/admin   (Gatehouse's admin console)");
     println!(
         "  As a service curl -H 'Authorization: Bearer {}' {url}api",
         gatehouse::demo::SERVICE_TOKEN

@@ -11,6 +11,7 @@ use pingora::tls::sign::SingleCertAndKey;
 use rand::rngs::OsRng;
 use rand::TryRngCore;
 
+use crate::auth::enforcement;
 use crate::config::{Settings, TlsListener};
 use crate::gateway::{BuildError, Gateway};
 use crate::metrics;
@@ -23,7 +24,8 @@ use crate::store::Store;
 /// Call this outside any tokio runtime: Pingora makes its own, one per
 /// service, and the Redis connection is made lazily on the proxy's.
 pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
-    settings.secrets.key = Some(prepare_store(&settings)?);
+    let prepared = prepare_store(&settings)?;
+    settings.secrets.key = Some(prepared.key);
     let conf = ServerConf {
         threads: settings.server.threads,
         grace_period_seconds: Some(settings.server.grace_period.as_secs()),
@@ -40,6 +42,7 @@ pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
     let app_names: Vec<String> = settings.apps.iter().map(|a| a.name.clone()).collect();
 
     let (mut gateway, pools) = Gateway::new(settings)?;
+    gateway.mfa.policy.prime(prepared.mfa_enforced_by_admin);
     for (Unstarted { pool, members }, name) in pools.into_iter().zip(app_names) {
         let service = background_service(&format!("health check: {name}"), pool);
         gateway.pools.push(Upstreams::new(service.task(), members));
@@ -79,33 +82,51 @@ fn tls_settings(tls: &TlsListener) -> Result<TlsSettings, BuildError> {
 /// The store key under which a generated master key is kept.
 const GENERATED_KEY: &str = "secret_key";
 
+/// What start-up reads from the store before serving.
+struct Prepared {
+    /// The configured master key, or the one generated into the store by
+    /// whichever replica started first.
+    key: [u8; 32],
+    /// Whether an admin requires MFA for everyone.
+    mfa_enforced_by_admin: bool,
+}
+
 /// Connects to the durable store once at start-up, so a bad URL or a failed
 /// migration stops the gateway with a clear error instead of failing the
-/// first sign-in, and returns the master key: the configured one, or the
-/// one generated into the store by whichever replica started first.
+/// first sign-in, and reads what must be known before the first request.
 ///
 /// Runs on a throwaway runtime; the proxy makes its own pool later, on its
 /// own runtime.
-fn prepare_store(settings: &Settings) -> Result<[u8; 32], BuildError> {
+fn prepare_store(settings: &Settings) -> Result<Prepared, BuildError> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(BuildError::Runtime)?;
     runtime.block_on(async {
         let store = Store::connect(&settings.store.url).await?;
-        if let Some(key) = settings.secrets.key {
-            return Ok(key);
-        }
-        let mut fresh = [0u8; 32];
-        OsRng
-            .try_fill_bytes(&mut fresh)
-            .expect("the OS random number generator is available");
-        let stored = store
-            .setting_insert_if_absent(GENERATED_KEY, &hex::encode(fresh))
-            .await?;
-        let mut key = [0u8; 32];
-        hex::decode_to_slice(stored.trim(), &mut key)
-            .map_err(|e| BuildError::StoredKey(e.to_string()))?;
-        Ok(key)
+        let mfa_enforced_by_admin = enforcement::stored_choice(&store).await?;
+        let key = match settings.secrets.key {
+            Some(key) => key,
+            None => generated_key(&store).await?,
+        };
+        Ok(Prepared {
+            key,
+            mfa_enforced_by_admin,
+        })
     })
+}
+
+/// The master key generated into the store, by this replica if it is first.
+async fn generated_key(store: &Store) -> Result<[u8; 32], BuildError> {
+    let mut fresh = [0u8; 32];
+    OsRng
+        .try_fill_bytes(&mut fresh)
+        .expect("the OS random number generator is available");
+    let stored = store
+        .setting_insert_if_absent(GENERATED_KEY, &hex::encode(fresh))
+        .await?;
+    let mut key = [0u8; 32];
+    hex::decode_to_slice(stored.trim(), &mut key)
+        .map_err(|e| BuildError::StoredKey(e.to_string()))?;
+    Ok(key)
 }

@@ -5,7 +5,7 @@ use maud::html;
 use crate::account_mfa::{mfa_sections, AccountMfa};
 use crate::components::{alert, csrf_field, AlertKind};
 use crate::layout::page;
-use crate::LOGOUT_ACTION;
+use crate::{ADMIN_PATH, LOGOUT_ACTION};
 
 /// Who is signed in, for the account page. All strings are escaped on output.
 #[derive(Debug, Clone, Copy, Default)]
@@ -26,10 +26,13 @@ pub struct AccountView<'a> {
     pub notice: Option<&'a str>,
     /// Why the last action failed; `role="alert"`.
     pub error: Option<&'a str>,
+    /// The user may open the admin console: the page links to it.
+    pub is_admin: bool,
 }
 
 /// The full account document: MFA status and actions (see [`AccountMfa`]),
-/// and a `POST /.gatehouse/logout` sign-out form. Every form carries `csrf_token`.
+/// a link to the admin console for admins, and a `POST /.gatehouse/logout`
+/// sign-out form. Every form carries `csrf_token`.
 pub fn account_page(v: &AccountView) -> String {
     let name = if v.display_name.is_empty() {
         v.username
@@ -84,6 +87,12 @@ pub fn account_page(v: &AccountView) -> String {
 
             (mfa_sections(&v.mfa, v.csrf_token))
 
+            @if v.is_admin {
+                div.section {
+                    a.btn.btn-secondary href=(ADMIN_PATH) { "Admin console" }
+                }
+            }
+
             div.section {
                 form method="post" action=(LOGOUT_ACTION) {
                     (csrf_field(v.csrf_token))
@@ -119,6 +128,7 @@ mod tests {
             mfa: AccountMfa::default(),
             notice: None,
             error: None,
+            is_admin: false,
         }
     }
 
@@ -174,6 +184,18 @@ mod tests {
             ..view(&[])
         });
         assert!(html.contains("Password and second factor"));
+    }
+
+    #[test]
+    fn admin_console_link_only_for_admins() {
+        let link = r#"<a class="btn btn-secondary" href="/.gatehouse/admin">Admin console</a>"#;
+        assert!(!account_page(&view(&[])).contains("/.gatehouse/admin"));
+        let html = account_page(&AccountView {
+            is_admin: true,
+            ..view(&[])
+        });
+        let at = html.find(link).unwrap();
+        assert!(at < html.find(r#"action="/.gatehouse/logout""#).unwrap());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 
 mod account;
 mod account_mfa;
+mod admin;
 mod challenge;
 mod components;
 mod demo;
@@ -19,6 +20,7 @@ mod recovery;
 
 pub use account::{account_page, AccountView};
 pub use account_mfa::{AccountMfa, DeviceRow};
+pub use admin::{admin_page, AdminUserRow, AdminView, AuditRow, Enforcement, UserMfa};
 pub use challenge::{mfa_challenge_page, recover_page, MfaChallengeView, RecoverView};
 pub use demo::{demo_app_page, DemoView};
 pub use enroll::{enroll_page, mfa_reminder_page, EnrollView, ReminderView};
@@ -44,6 +46,10 @@ pub(crate) const RECOVERY_ACK_ACTION: &str = "/.gatehouse/recovery-codes/ack";
 pub(crate) const RECOVERY_REGENERATE_ACTION: &str = "/.gatehouse/recovery-codes/regenerate";
 pub(crate) const MFA_DISABLE_ACTION: &str = "/.gatehouse/mfa/disable";
 pub(crate) const DEVICES_FORGET_ACTION: &str = "/.gatehouse/devices/forget";
+pub(crate) const ADMIN_PATH: &str = "/.gatehouse/admin";
+pub(crate) const ADMIN_ENFORCE_ACTION: &str = "/.gatehouse/admin/enforce";
+pub(crate) const ADMIN_RESET_ACTION: &str = "/.gatehouse/admin/reset";
+pub(crate) const ADMIN_SIGN_OUT_ACTION: &str = "/.gatehouse/admin/sign-out";
 
 #[cfg(test)]
 mod tests {
@@ -91,6 +97,31 @@ mod tests {
             ..AccountMfa::default()
         };
         let (csrf_token, rd) = ("tok", "/app");
+        let users = [
+            AdminUserRow {
+                username: "alice",
+                groups: &groups,
+                mfa: UserMfa::On {
+                    since: "2025-01-02",
+                },
+                ..AdminUserRow::default()
+            },
+            AdminUserRow {
+                username: "bob",
+                ..AdminUserRow::default()
+            },
+        ];
+        let audit = [AuditRow {
+            event: "login",
+            ..AuditRow::default()
+        }];
+        let admin = AdminView {
+            csrf_token,
+            users: &users,
+            audit: &audit,
+            error: Some("e"),
+            ..AdminView::default()
+        };
         vec![
             login_page(&LoginView::default()),
             error_page(&ErrorView {
@@ -105,7 +136,13 @@ mod tests {
             }),
             account_page(&AccountView {
                 mfa: mfa_on,
+                is_admin: true,
                 ..AccountView::default()
+            }),
+            admin_page(&admin),
+            admin_page(&AdminView {
+                enforcement: Enforcement::OnByAdmin,
+                ..admin
             }),
             demo_app_page(&DemoView {
                 headers: &headers,

@@ -1,6 +1,7 @@
 //! A real browser: Debian's headless chromium, driven over WebDriver by
 //! chromedriver, signs in, enrolls an authenticator (with a code from
-//! `oathtool`), signs out, and signs in again through the code challenge.
+//! `oathtool`), signs out, signs in again through the code challenge, and
+//! as an admin resets another user's lost phone in the admin console.
 //! Every page is saved as a screenshot under
 //! `target/artifacts/browser/NN-page.png` for people (and CI) to look at.
 
@@ -218,9 +219,36 @@ async fn walk_through(browser: &Browser, gateway: &str, shots: &mut Screenshots)
     shots.take(browser, "app-again").await
 }
 
+/// alice, signed in with her second factor, resets bob's two-factor in the
+/// admin console.
+async fn admin_resets_bob(browser: &Browser, gateway: &str, shots: &mut Screenshots) -> Step<()> {
+    browser
+        .goto(&format!("{gateway}/.gatehouse/admin"))
+        .await
+        .doing("open the admin console")?;
+    wait_for(browser, r#"tr[data-username="bob"][data-mfa="on"]"#).await?;
+    shots.take(browser, "admin").await?;
+    click(
+        browser,
+        r#"tr[data-username="bob"] form[action="/.gatehouse/admin/reset"] button"#,
+    )
+    .await?;
+    let notice = wait_for(browser, "#admin-notice")
+        .await?
+        .text()
+        .await
+        .doing("reading the notice")?;
+    if !notice.contains("for bob was reset") {
+        return Err(format!("unexpected notice: {notice}"));
+    }
+    wait_for(browser, r#"tr[data-username="bob"][data-mfa="off"]"#).await?;
+    shots.take(browser, "admin-reset").await
+}
+
 #[test]
-fn a_browser_signs_in_enrolls_signs_out_and_passes_the_challenge() {
+fn a_browser_signs_in_enrolls_passes_the_challenge_and_resets_a_user_as_admin() {
     let stack = Stack::start(Backend::Memory);
+    stack.enrolled("bob");
     let driver = ChromeDriver::start();
     let mut shots = Screenshots::new();
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -234,7 +262,11 @@ fn a_browser_signs_in_enrolls_signs_out_and_passes_the_challenge() {
             .connect(&driver.url())
             .await
             .doing("start a chromium session")?;
-        let walked = walk_through(&browser, &stack.gateway.url(""), &mut shots).await;
+        let gateway = stack.gateway.url("");
+        let walked = match walk_through(&browser, &gateway, &mut shots).await {
+            Ok(()) => admin_resets_bob(&browser, &gateway, &mut shots).await,
+            Err(e) => Err(e),
+        };
         if walked.is_err() {
             // The page as it was, for the failure message and the artifacts.
             let _ = shots.take(&browser, "failure").await;
@@ -269,6 +301,8 @@ fn a_browser_signs_in_enrolls_signs_out_and_passes_the_challenge() {
             "08-signed-out.png",
             "09-challenge.png",
             "10-app-again.png",
+            "11-admin.png",
+            "12-admin-reset.png",
         ]
     );
     for path in &shots.taken {
@@ -279,6 +313,11 @@ fn a_browser_signs_in_enrolls_signs_out_and_passes_the_challenge() {
             path.display()
         );
     }
+    assert!(
+        gatehouse_tests::harness::store::totp_enrollment(&stack.gateway.store_url(), "bob")
+            .is_none(),
+        "bob's authenticator outlived the reset"
+    );
     assert!(
         stack
             .upstream

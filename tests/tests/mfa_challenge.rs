@@ -7,8 +7,7 @@ use gatehouse_tests::harness::mfa::{alert_text, form_token, ENROLL, MFA, RECOVER
 use gatehouse_tests::harness::store::audit_log;
 use gatehouse_tests::harness::totp::{current_step, wait_for_secs_left};
 use gatehouse_tests::{
-    both_backends, hidden_input, link_href, with_rd, AppConfig, Backend, Gateway, GatewayConfig,
-    Redis, Stack, Upstream, PASSWORD,
+    both_backends, hidden_input, link_href, with_rd, Backend, Replicas, Stack, PASSWORD,
 };
 
 const RD: &str = "/secure/report";
@@ -283,14 +282,8 @@ fn wrong_recovery_codes_are_counted_and_lock_the_user_out() {
 
 #[test]
 fn a_code_used_on_one_replica_is_refused_on_another() {
-    // Two replicas: one Redis for sessions and code markers, one store.
-    let upstream = Upstream::start();
-    let redis = Redis::start();
-    let config = GatewayConfig::new()
-        .redis_url(&redis.url())
-        .app(AppConfig::standard(&upstream.url()));
-    let first = Gateway::start(config.clone());
-    let second = Gateway::start(config.store_url(&first.store_url()));
+    let replicas = Replicas::start();
+    let (first, second) = (&replicas.first, &replicas.second);
 
     let enrolling = first.client();
     enrolling.login_ok("alice");

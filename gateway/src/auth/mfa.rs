@@ -4,7 +4,9 @@
 //! Pages stay thin: they parse forms and pick what to render; every rule
 //! about factors lives here, once.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -14,6 +16,7 @@ use rand::rngs::OsRng;
 use rand::TryRngCore;
 use sha2::Sha256;
 
+use super::enforcement::{Enforcement, OrgPolicy, PolicyError};
 use super::recovery::{self, RecoveryHasher};
 use super::secret_box::SecretBox;
 use super::totp::{qr_svg, Totp, TotpSecret};
@@ -21,7 +24,7 @@ use crate::config::MfaSettings;
 use crate::durable::LazyStore;
 use crate::limits::Limiter;
 use crate::redis_client::RedisError;
-use crate::store::{AuditEntry, Device, Store, StoreError};
+use crate::store::{AuditEntry, Device, Store, StoreError, UserFactors};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -69,11 +72,13 @@ pub struct Status {
 }
 
 pub struct Mfa {
-    store: LazyStore,
+    store: Arc<LazyStore>,
     markers: Limiter,
     sealer: SecretBox,
     recovery: RecoveryHasher,
     device_key: [u8; 32],
+    /// Whether everyone must have MFA: the config's requirement, or an admin's.
+    pub policy: OrgPolicy,
     pub settings: MfaSettings,
 }
 
@@ -93,7 +98,8 @@ impl Mfa {
         settings: MfaSettings,
     ) -> Self {
         Self {
-            store,
+            policy: OrgPolicy::new(settings.enforce, false),
+            store: Arc::new(store),
             markers,
             sealer: SecretBox::new(&derive_key(master_key, "totp-secret")),
             recovery: RecoveryHasher::new(&derive_key(master_key, "recovery-code")),
@@ -104,6 +110,32 @@ impl Mfa {
 
     async fn store(&self) -> Result<&Store, StoreError> {
         self.store.get().await
+    }
+
+    /// Whether everyone must have MFA, from the store: for sign-ins and pages.
+    pub async fn enforcement(&self) -> Result<Enforcement, MfaError> {
+        Ok(self.policy.current(&self.store).await?)
+    }
+
+    /// Whether everyone must have MFA, as last read: for signed-in traffic,
+    /// which can't wait on the store (see [`OrgPolicy::cached`]).
+    pub fn enforced_now(&self) -> bool {
+        self.policy.cached(&self.store)
+    }
+
+    /// An admin's switch of the organisation's policy.
+    pub async fn set_enforced(&self, on: bool) -> Result<Enforcement, PolicyError> {
+        self.policy.set(&self.store, on).await
+    }
+
+    /// Every user's factors and last sign-in, for the admin console.
+    pub async fn overview(&self) -> Result<BTreeMap<String, UserFactors>, MfaError> {
+        Ok(self.store().await?.factor_overview(now_ms()).await?)
+    }
+
+    /// The newest audit entries, for the admin console.
+    pub async fn recent_events(&self, limit: i64) -> Result<Vec<AuditEntry>, MfaError> {
+        Ok(self.store().await?.audit_recent(None, limit).await?)
     }
 
     pub async fn status(&self, user: &str) -> Result<Status, MfaError> {
@@ -334,14 +366,26 @@ impl Mfa {
     /// Writes an audit entry. A failure is logged, never fatal: the audit
     /// log must not become a way to lock everyone out.
     pub async fn audit(&self, event: &str, user: &str, ip: IpAddr, outcome: &str) {
-        tracing::info!(target: "audit", event, user, %ip, outcome);
+        self.audit_detail(event, user, ip, outcome, None).await
+    }
+
+    /// [`Mfa::audit`] with a note for people, such as which admin acted.
+    pub async fn audit_detail(
+        &self,
+        event: &str,
+        user: &str,
+        ip: IpAddr,
+        outcome: &str,
+        detail: Option<&str>,
+    ) {
+        tracing::info!(target: "audit", event, user, %ip, outcome, detail);
         let entry = AuditEntry {
             at_ms: now_ms(),
             username: Some(user.to_owned()),
             ip: Some(ip.to_string()),
             event: event.to_owned(),
             outcome: outcome.to_owned(),
-            detail: None,
+            detail: detail.map(str::to_owned),
         };
         let written = match self.store().await {
             Ok(store) => store.audit(&entry).await,

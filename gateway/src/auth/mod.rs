@@ -1,6 +1,7 @@
 //! Credentials: password hashing and verification, and the second factor
 //! (TOTP, recovery codes, and sealing secrets at rest).
 
+pub mod enforcement;
 pub mod mfa;
 pub mod password;
 pub mod recovery;

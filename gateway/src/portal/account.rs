@@ -6,7 +6,7 @@ use pingora::proxy::Session;
 
 use super::enroll::codes_page;
 use super::login::locked_message;
-use super::{or_reply, query_param, Current};
+use super::{date, or_reply, query_param, Current};
 use crate::auth::mfa::CodeCheck;
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
@@ -14,16 +14,6 @@ use crate::proxy::access::unavailable_reply;
 use crate::respond::Reply;
 
 const HERE: &str = "/.gatehouse/account";
-
-fn date(ms: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
-    humantime::format_rfc3339_seconds(t)
-        .to_string()
-        .replacen('T', " ", 1)
-        .trim_end_matches('Z')
-        .to_owned()
-        + " UTC"
-}
 
 /// Notices come from a fixed list keyed by `done`, never echoed from the URL.
 fn notice(done: Option<String>) -> Option<&'static str> {
@@ -46,9 +36,10 @@ async fn page(
         let status = gw.mfa.status(user).await?;
         let remaining = gw.mfa.recovery_remaining(user).await?;
         let devices = gw.mfa.devices(user).await?;
-        Ok::<_, crate::auth::mfa::MfaError>((status, remaining, devices))
+        let enforcement = gw.mfa.enforcement().await?;
+        Ok::<_, crate::auth::mfa::MfaError>((status, remaining, devices, enforcement))
     };
-    let (mfa_status, remaining, devices) = match loaded.await {
+    let (mfa_status, remaining, devices, enforcement) = match loaded.await {
         Ok(v) => v,
         Err(e) => {
             tracing::error!("store unavailable: {e}");
@@ -84,12 +75,13 @@ async fn page(
         display_name: account.display_name.as_deref().unwrap_or(&account.username),
         email: account.email.as_deref(),
         groups: &account.groups,
+        is_admin: gw.is_admin(current.account),
         csrf_token: &gw.csrf.token(&nonce.value),
         signed_in_at: &signed_in_at,
         mfa_done: current.session.mfa_done(),
         mfa: AccountMfa {
             enabled_since: enabled_since.as_deref(),
-            enforced: gw.settings.mfa.enforce,
+            enforced: enforcement.is_on(),
             recovery_remaining: remaining,
             devices: &rows,
             remember_days: gw.settings.mfa.remember_device_days,
@@ -112,7 +104,14 @@ pub async fn disable_mfa(gw: &Gateway, session: &mut Session) -> pingora::Result
     let current = or_reply!(gw.require_user(session, false, HERE).await);
     let user = current.user().to_owned();
     let ip = gw.client_ip(session);
-    if gw.settings.mfa.enforce {
+    let enforced = match gw.mfa.enforcement().await {
+        Ok(e) => e.is_on(),
+        Err(e) => {
+            tracing::error!("store unavailable: {e}");
+            return Ok(unavailable_reply(session.req_header()));
+        }
+    };
+    if enforced {
         gw.mfa
             .audit("mfa_disabled", &user, ip, "refused_enforced")
             .await;

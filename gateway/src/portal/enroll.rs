@@ -33,7 +33,16 @@ async fn page(
 ) -> Reply {
     let pending = match gw.mfa.begin_enrollment(current.user()).await {
         Ok(Some(p)) => p,
+        // Enrolled since this session signed in (elsewhere, say): what it
+        // lacks is the code, not an authenticator.
+        Ok(None) if !current.session.mfa_done() => {
+            return Reply::redirect(303, &with_rd("/.gatehouse/mfa", rd))
+        }
         Ok(None) => return Reply::redirect(303, "/.gatehouse/account"),
+        Err(e) => return store_down(session, e),
+    };
+    let enforced = match gw.mfa.enforcement().await {
+        Ok(e) => e.is_on(),
         Err(e) => return store_down(session, e),
     };
     let nonce = gw.csrf_nonce(session);
@@ -47,7 +56,7 @@ async fn page(
         issuer: &gw.settings.mfa.issuer,
         account: current.user(),
         two_codes: gw.settings.mfa.enroll_two_codes,
-        enforced: gw.settings.mfa.enforce,
+        enforced,
         error,
     });
     gw.with_nonce(Reply::html(status, html), &nonce)

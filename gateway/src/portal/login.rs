@@ -183,11 +183,15 @@ async fn after_password(gw: &Gateway, session: &Session, account: &Account, rd: 
             next.owed = Owed::Challenge;
             with_rd("/.gatehouse/mfa", rd)
         }
-    } else if gw.settings.mfa.enforce {
-        next.owed = Owed::Enrollment;
-        with_rd("/.gatehouse/enroll", rd)
     } else {
-        with_rd("/.gatehouse/remind", rd)
+        match gw.mfa.enforcement().await {
+            Ok(e) if e.is_on() => {
+                next.owed = Owed::Enrollment;
+                with_rd("/.gatehouse/enroll", rd)
+            }
+            Ok(_) => with_rd("/.gatehouse/remind", rd),
+            Err(e) => return unavailable(&e),
+        }
     };
 
     // A new id at every step up: a session id seen before login is worthless after.

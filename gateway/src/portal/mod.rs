@@ -4,6 +4,7 @@
 //! untouched. State changes only on POST, and every POST carries a CSRF token.
 
 mod account;
+mod admin;
 mod challenge;
 pub mod csrf;
 mod enroll;
@@ -26,6 +27,17 @@ use form::{Form, FormError};
 /// A portal path with `rd` carried along, percent-encoded.
 pub(crate) fn with_rd(path: &str, rd: &str) -> String {
     format!("{path}?rd={}", utf8_percent_encode(rd, NON_ALPHANUMERIC))
+}
+
+/// A time (unix ms) as pages show it: `2025-01-02 10:00:00 UTC`.
+pub(crate) fn date(ms: i64) -> String {
+    let t = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_seconds(t)
+        .to_string()
+        .replacen('T', " ", 1)
+        .trim_end_matches('Z')
+        .to_owned()
+        + " UTC"
 }
 
 /// The CSRF nonce from the request's cookie, or a fresh one to set.
@@ -207,6 +219,10 @@ pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora:
         ("/.gatehouse/mfa/disable", _, true) => account::disable_mfa(gw, session).await?,
         ("/.gatehouse/devices/forget", _, true) => account::forget_devices(gw, session).await?,
         ("/.gatehouse/account", true, _) => account::show(gw, session).await,
+        ("/.gatehouse/admin", true, _) => admin::show(gw, session).await,
+        ("/.gatehouse/admin/enforce", _, true) => admin::enforce(gw, session).await?,
+        ("/.gatehouse/admin/reset", _, true) => admin::reset(gw, session).await?,
+        ("/.gatehouse/admin/sign-out", _, true) => admin::sign_out(gw, session).await?,
         ("/.gatehouse" | "/.gatehouse/", true, _) => Reply::redirect(302, "/.gatehouse/account"),
         _ => match allowed_methods(path) {
             Some(allow) => method_not_allowed(session, allow),
@@ -228,6 +244,7 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
         "/.gatehouse/healthz"
         | "/.gatehouse/static/gatehouse.css"
         | "/.gatehouse/account"
+        | "/.gatehouse/admin"
         | "/.gatehouse/remind" => "GET, HEAD",
         "/.gatehouse/login" | "/.gatehouse/mfa" | "/.gatehouse/recover" | "/.gatehouse/enroll" => {
             "GET, HEAD, POST"
@@ -237,7 +254,10 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
         | "/.gatehouse/recovery-codes/ack"
         | "/.gatehouse/recovery-codes/regenerate"
         | "/.gatehouse/mfa/disable"
-        | "/.gatehouse/devices/forget" => "POST",
+        | "/.gatehouse/devices/forget"
+        | "/.gatehouse/admin/enforce"
+        | "/.gatehouse/admin/reset"
+        | "/.gatehouse/admin/sign-out" => "POST",
         _ => return None,
     })
 }

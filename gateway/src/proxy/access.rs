@@ -125,11 +125,13 @@ impl Gateway {
             }
             return unauthenticated(req);
         };
-        // A second step still owed blocks everything; two_factor routes
-        // also need it done on this session.
+        // A second step still owed blocks everything; so does having none
+        // once the organisation requires it. two_factor routes also need it
+        // done on this session.
         let step = match s.owed {
             Owed::Challenge => Some("/.gatehouse/mfa"),
             Owed::Enrollment => Some("/.gatehouse/enroll"),
+            Owed::Nothing if !s.mfa_done() && self.mfa.enforced_now() => Some("/.gatehouse/enroll"),
             Owed::Nothing if policy == Policy::TwoFactor && !s.mfa_done() => {
                 Some("/.gatehouse/mfa")
             }

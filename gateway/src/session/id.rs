@@ -52,10 +52,20 @@ impl std::fmt::Debug for SessionId {
     }
 }
 
+/// What every session's Redis key starts with.
+pub(crate) const REDIS_PREFIX: &str = "gh:s:";
+
 impl StoreKey {
     /// The Redis key: a short prefix and the unpadded base64url hash.
     pub fn redis_key(&self) -> String {
-        format!("gh:s:{}", URL_SAFE_NO_PAD.encode(self.0))
+        format!("{REDIS_PREFIX}{}", URL_SAFE_NO_PAD.encode(self.0))
+    }
+
+    /// The store key a Redis key was made from, if it is one.
+    pub fn from_redis_key(key: &str) -> Option<Self> {
+        let encoded = key.strip_prefix(REDIS_PREFIX)?;
+        let bytes = URL_SAFE_NO_PAD.decode(encoded).ok()?;
+        Some(Self(bytes.try_into().ok()?))
     }
 }
 
@@ -81,6 +91,15 @@ mod tests {
             &format!("{}!", "a".repeat(42)),
         ] {
             assert!(SessionId::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_redis_key_gives_back_its_store_key() {
+        let key = SessionId::generate().store_key();
+        assert_eq!(StoreKey::from_redis_key(&key.redis_key()), Some(key));
+        for other in ["gh:s:", "gh:s:short", "gh:rl:abc", "x"] {
+            assert_eq!(StoreKey::from_redis_key(other), None, "{other}");
         }
     }
 

@@ -62,6 +62,14 @@ impl MemoryStore {
         self.lock().sessions.remove(key);
     }
 
+    /// Removes every session of `user`; returns how many there were.
+    pub fn remove_user(&self, user: &str) -> usize {
+        let mut inner = self.lock();
+        let before = inner.sessions.len();
+        inner.sessions.retain(|_, s| s.user != user);
+        before - inner.sessions.len()
+    }
+
     pub fn len(&self) -> usize {
         self.lock().sessions.len()
     }

@@ -227,6 +227,15 @@ impl SessionStore {
         Ok(())
     }
 
+    /// Deletes every session of `user`, on every replica: an admin reset, or
+    /// "sign out everywhere". Returns how many there were.
+    pub async fn delete_user(&self, user: &str) -> Result<usize, SessionError> {
+        match self {
+            SessionStore::Memory(m) => Ok(m.remove_user(user)),
+            SessionStore::Redis(r) => r.remove_user(user).await,
+        }
+    }
+
     /// Whether the store answers; for the health check.
     pub async fn ping(&self) -> Result<(), SessionError> {
         match self {
@@ -275,6 +284,22 @@ mod tests {
         s.mfa_at_ms = Some(now_ms());
         let bytes = serde_json::to_vec(&s).unwrap();
         assert!(bytes.len() < 100, "{} bytes", bytes.len());
+    }
+
+    #[tokio::test]
+    async fn deleting_a_users_sessions_leaves_everyone_elses() {
+        let store = SessionStore::Memory(Arc::new(MemoryStore::new()));
+        let e = expiry(60, 60);
+        let mut ids = Vec::new();
+        for user in ["alice", "bob", "alice"] {
+            let s = Session::after_password(user, now_ms());
+            ids.push(store.create(&s, e).await.unwrap());
+        }
+        assert_eq!(store.delete_user("alice").await.unwrap(), 2);
+        assert!(store.get(&ids[0], e).await.unwrap().is_none());
+        assert!(store.get(&ids[2], e).await.unwrap().is_none());
+        assert_eq!(store.get(&ids[1], e).await.unwrap().unwrap().user, "bob");
+        assert_eq!(store.delete_user("alice").await.unwrap(), 0);
     }
 
     #[tokio::test]

@@ -9,11 +9,14 @@ use futures_util::StreamExt;
 use redis::AsyncCommands;
 
 use super::cache::SessionCache;
+use super::id::REDIS_PREFIX;
 use super::{Session, SessionError, StoreKey};
 use crate::redis_client::{RedisClient, RedisError};
 
 /// Where deletions are announced to the other replicas.
 const INVALIDATION_CHANNEL: &str = "gh:inv";
+/// Keys asked for per SCAN step when looking for one user's sessions.
+const SCAN_BATCH: usize = 1000;
 
 pub struct RedisStore {
     client: Arc<RedisClient>,
@@ -102,6 +105,55 @@ impl RedisStore {
             .await
             .map_err(|e| self.client.error(e))?;
         Ok(())
+    }
+
+    /// Deletes every session of `user` and tells the other replicas; returns
+    /// how many there were.
+    ///
+    /// Sessions are keyed by a hash of their id alone, so this walks them
+    /// all (SCAN, in batches). That is the price of admin resets, which are
+    /// rare, in exchange for no per-user index: an index would cost bytes on
+    /// every session and a write on every sign-in.
+    pub async fn remove_user(&self, user: &str) -> Result<usize, SessionError> {
+        let mut conn = self.client.connection().await?;
+        let pattern = format!("{REDIS_PREFIX}*");
+        let mut cursor: u64 = 0;
+        let mut doomed: Vec<StoreKey> = Vec::new();
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(SCAN_BATCH)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| self.client.error(e))?;
+            if !keys.is_empty() {
+                let values: Vec<Option<Vec<u8>>> = redis::cmd("MGET")
+                    .arg(&keys)
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| self.client.error(e))?;
+                for (key, value) in keys.iter().zip(values) {
+                    // A record that fails to parse can't be anyone's live session.
+                    let owned = value
+                        .and_then(|v| serde_json::from_slice::<Session>(&v).ok())
+                        .is_some_and(|s| s.user == user);
+                    if owned {
+                        doomed.extend(StoreKey::from_redis_key(key));
+                    }
+                }
+            }
+            if next == 0 {
+                break;
+            }
+            cursor = next;
+        }
+        for key in &doomed {
+            self.remove(key).await?;
+        }
+        Ok(doomed.len())
     }
 
     pub async fn ping(&self) -> Result<(), RedisError> {

@@ -112,22 +112,6 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
-    /// Users with MFA on and since when (ms), by username.
-    pub async fn mfa_users(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        const WHAT: &str = "list users with MFA";
-        let rows = sqlx::query(
-            "SELECT username, confirmed_at FROM totp_enrollments \
-             WHERE confirmed_at IS NOT NULL ORDER BY username",
-        )
-        .fetch_all(self.pool())
-        .await
-        .map_err(StoreError::query(WHAT))?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::query(WHAT))
-    }
-
     /// Replaces all of the user's recovery codes with `hashes`, in one
     /// transaction: the old codes stop working exactly when the new ones start.
     pub async fn recovery_replace(

@@ -1,5 +1,5 @@
 //! Durable state: MFA enrollments, recovery codes, remembered devices, the
-//! audit log and generated settings.
+//! audit log, the organisation's MFA policy and generated settings.
 //!
 //! One [`Store`] speaks to SQLite (the embedded default, `sqlite://path`,
 //! created on first start) or PostgreSQL (`postgres://…`, for several
@@ -16,6 +16,7 @@
 mod audit;
 mod devices;
 mod mfa;
+mod overview;
 mod settings;
 
 #[cfg(test)]
@@ -32,6 +33,7 @@ use sqlx::AnyPool;
 pub use audit::AuditEntry;
 pub use devices::Device;
 pub use mfa::TotpEnrollment;
+pub use overview::UserFactors;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -1,5 +1,5 @@
-//! Settings: small values Gatehouse generates once and must keep, such as a
-//! secret created on first start when the config names none.
+//! Settings: small values Gatehouse must keep, such as a secret created on
+//! first start when the config names none, or the MFA policy an admin set.
 
 use sqlx::Row;
 
@@ -38,5 +38,20 @@ impl Store {
             what: "insert a setting",
             detail: format!("setting {key:?} is missing right after it was inserted"),
         })
+    }
+
+    /// Stores `value` under `key`, replacing any value there: settings an
+    /// admin changes, such as the organisation's MFA policy.
+    pub async fn setting_put(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO settings (key, value) VALUES ($1, $2) \
+             ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+        )
+        .bind(key)
+        .bind(value)
+        .execute(self.pool())
+        .await
+        .map_err(StoreError::query("write a setting"))?;
+        Ok(())
     }
 }

@@ -2,6 +2,7 @@
 //! ports, an echo upstream, an HTTP client, and the MFA flows with an
 //! `oathtool` authenticator.
 
+pub mod admin;
 pub mod binary;
 pub mod chromedriver;
 pub mod client;
@@ -29,7 +30,7 @@ pub use gateway::Gateway;
 pub use mfa::{link_href, recovery_codes, with_rd, Enrollment};
 pub use raw::{raw_get, raw_keep_alive};
 pub use redis::Redis;
-pub use stack::Stack;
+pub use stack::{Replicas, Stack};
 pub use totp::{otpauth_uri, totp_secret, Authenticator};
 pub use upstream::{Recorded, Upstream};
 

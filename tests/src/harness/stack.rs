@@ -1,5 +1,5 @@
-//! The usual test setup in one value: an echo upstream, Redis when the
-//! backend needs it, and a gateway in front.
+//! The usual test setups in one value: an echo upstream, Redis when the
+//! backend needs it, and a gateway (or two replicas) in front.
 
 use crate::harness::{AppConfig, Backend, Client, Gateway, GatewayConfig, Redis, Upstream};
 
@@ -46,5 +46,33 @@ impl Stack {
 
     pub fn redis(&mut self) -> &mut Redis {
         self.redis.as_mut().expect("this stack has no Redis")
+    }
+}
+
+/// Two replicas of one deployment: one Redis for sessions and code markers,
+/// one durable store, the standard app.
+pub struct Replicas {
+    // Field order is drop order: the gateways go first.
+    pub first: Gateway,
+    pub second: Gateway,
+    pub redis: Redis,
+    pub upstream: Upstream,
+}
+
+impl Replicas {
+    pub fn start() -> Replicas {
+        let upstream = Upstream::start();
+        let redis = Redis::start();
+        let config = GatewayConfig::new()
+            .redis_url(&redis.url())
+            .app(AppConfig::standard(&upstream.url()));
+        let first = Gateway::start(config.clone());
+        let second = Gateway::start(config.store_url(&first.store_url()));
+        Replicas {
+            first,
+            second,
+            redis,
+            upstream,
+        }
     }
 }

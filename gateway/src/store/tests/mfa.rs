@@ -10,7 +10,7 @@ on_both_backends!(
     recovery_codes_are_single_use,
     recovery_code_is_used_once_under_a_race,
     recovery_replace_invalidates_old_codes,
-    mfa_users_lists_only_confirmed_enrollments,
+    factor_overview_counts_each_users_factors,
 );
 
 async fn totp_begin_confirm_delete(url: String) {
@@ -152,18 +152,63 @@ async fn recovery_replace_invalidates_old_codes(url: String) {
     store.close().await;
 }
 
-async fn mfa_users_lists_only_confirmed_enrollments(url: String) {
+async fn factor_overview_counts_each_users_factors(url: String) {
     let store = connect(&url).await;
-    assert!(store.mfa_users().await.unwrap().is_empty());
+    assert!(store.factor_overview(T0).await.unwrap().is_empty());
     for (user, t) in [("zed", T0 + 3), ("amy", T0 + 1), ("pending", T0)] {
         assert!(store.totp_begin(user, "s", T0).await.unwrap());
         if user != "pending" {
             assert!(store.totp_confirm(user, t).await.unwrap());
         }
     }
-    assert_eq!(
-        store.mfa_users().await.unwrap(),
-        vec![("amy".to_owned(), T0 + 1), ("zed".to_owned(), T0 + 3)]
+    let hashes: Vec<String> = ["h1", "h2", "h3"].map(String::from).to_vec();
+    store.recovery_replace("amy", &hashes, T0).await.unwrap();
+    assert!(store.recovery_consume("amy", "h2", T0 + 1).await.unwrap());
+    for (id, expires_at) in [("d1", T0 + 10), ("d2", T0 + 1_000), ("d3", T0 + 2_000)] {
+        store
+            .device_add(&crate::store::Device {
+                id: id.into(),
+                username: "amy".into(),
+                label: "browser".into(),
+                created_at: T0,
+                expires_at,
+                last_used_at: None,
+            })
+            .await
+            .unwrap();
+    }
+    for (user, outcome, at) in [
+        ("amy", "ok", T0 + 5),
+        ("amy", "ok", T0 + 50),
+        ("amy", "failed", T0 + 60),
+        ("bob", "failed", T0 + 7),
+        ("carl", "ok", T0 + 8),
+    ] {
+        let entry = crate::store::AuditEntry {
+            at_ms: at,
+            username: Some(user.into()),
+            ip: None,
+            event: "login".into(),
+            outcome: outcome.into(),
+            detail: None,
+        };
+        store.audit(&entry).await.unwrap();
+    }
+
+    let all = store.factor_overview(T0 + 100).await.unwrap();
+    let amy = &all["amy"];
+    assert_eq!(amy.totp_confirmed_at, Some(T0 + 1));
+    assert!(!amy.totp_pending);
+    assert_eq!(amy.recovery_remaining, 2, "one of three was used");
+    assert_eq!(amy.devices, 2, "one device expired");
+    assert_eq!(amy.last_sign_in, Some(T0 + 50), "failures don't count");
+    assert_eq!(all["zed"].totp_confirmed_at, Some(T0 + 3));
+    assert!(all["pending"].totp_pending);
+    assert_eq!(all["pending"].totp_confirmed_at, None);
+    assert_eq!(all["carl"].last_sign_in, Some(T0 + 8));
+    assert!(
+        !all.contains_key("bob"),
+        "a failed sign-in is not a sign-in"
     );
     store.close().await;
 }

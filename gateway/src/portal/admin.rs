@@ -1,0 +1,310 @@
+//! The admin console: the organisation's MFA policy, who has MFA, and the
+//! reset for a user who lost their phone.
+//!
+//! Only members of `users.admin_group` get in, and only with the second
+//! factor done on this session: the console can strip anyone's MFA, so a
+//! stolen password alone must not reach it.
+
+use gatehouse_templates::{
+    admin_page, error_page, AdminUserRow, AdminView, AuditRow, Enforcement as Shown, ErrorView,
+    UserMfa,
+};
+use pingora::proxy::Session;
+
+use super::{date, or_reply, query_param, with_rd, Current};
+use crate::auth::enforcement::{Enforcement, PolicyError};
+use crate::gateway::Gateway;
+use crate::proxy::access::unavailable_reply;
+use crate::respond::{wants_html, Reply};
+use crate::store::UserFactors;
+
+const HERE: &str = "/.gatehouse/admin";
+/// How many audit entries the console shows.
+const RECENT_EVENTS: i64 = 50;
+
+fn store_down(session: &Session, e: impl std::fmt::Display) -> Reply {
+    tracing::error!("store unavailable in the admin console: {e}");
+    unavailable_reply(session.req_header())
+}
+
+/// The signed-in admin, or the reply for everyone else.
+async fn require_admin<'g>(gw: &'g Gateway, session: &Session) -> Result<Current<'g>, Reply> {
+    let current = gw.require_user(session, false, HERE).await?;
+    let req = session.req_header();
+    if !gw.is_admin(current.account) {
+        gw.mfa
+            .audit(
+                "admin_console",
+                current.user(),
+                gw.client_ip(session),
+                "refused",
+            )
+            .await;
+        return Err(Reply::error(
+            req,
+            403,
+            "forbidden",
+            "Admins only",
+            "The admin console is for members of the gateway's admin group.",
+        ));
+    }
+    if current.session.mfa_done() {
+        return Ok(current);
+    }
+    let enrolled = match gw.mfa.status(current.user()).await {
+        Ok(status) => status.enrolled_at.is_some(),
+        Err(e) => return Err(store_down(session, e)),
+    };
+    if enrolled {
+        return Err(Reply::redirect(302, &with_rd("/.gatehouse/mfa", HERE)));
+    }
+    let enroll = with_rd("/.gatehouse/enroll", HERE);
+    if !wants_html(req) {
+        return Err(Reply::json(
+            403,
+            &serde_json::json!({ "error": "mfa_required", "mfa": "/.gatehouse/enroll" }),
+        ));
+    }
+    Err(Reply::html(
+        403,
+        error_page(&ErrorView {
+            status: 403,
+            title: "Set up two-factor authentication first",
+            message: "The admin console can change anyone's sign-in, so it needs your second \
+                      factor as well as your password. Set up an authenticator app, then come \
+                      back.",
+            action: Some(("Set up two-factor authentication", &enroll)),
+        }),
+    ))
+}
+
+/// What the last action did, from a fixed list keyed by `done`. A username
+/// is only shown if it is a configured user, never echoed from the URL as is.
+fn notice(gw: &Gateway, session: &Session) -> Option<String> {
+    let user = query_param(session, "user").filter(|u| gw.settings.users.users.contains_key(u));
+    Some(match (query_param(session, "done")?.as_str(), user) {
+        ("enforced", _) => "Two-factor authentication is now required for everyone. Users \
+                            without it are sent to set it up at their next request."
+            .to_owned(),
+        ("not_enforced", _) => {
+            "Two-factor authentication is now optional: users choose for themselves.".to_owned()
+        }
+        ("mfa_reset", Some(user)) => format!(
+            "Two-factor authentication for {user} was reset: their authenticator, recovery \
+             codes and remembered browsers are gone, and they were signed out everywhere."
+        ),
+        ("signed_out", Some(user)) => format!("{user} was signed out everywhere."),
+        _ => return None,
+    })
+}
+
+async fn page(
+    gw: &Gateway,
+    session: &Session,
+    current: &Current<'_>,
+    status: u16,
+    error: Option<&str>,
+) -> Reply {
+    let loaded = async {
+        Ok::<_, crate::auth::mfa::MfaError>((
+            gw.mfa.enforcement().await?,
+            gw.mfa.overview().await?,
+            gw.mfa.recent_events(RECENT_EVENTS).await?,
+        ))
+    };
+    let (enforcement, factors, events) = match loaded.await {
+        Ok(v) => v,
+        Err(e) => return store_down(session, e),
+    };
+    let none = UserFactors::default();
+    // Dates are formatted first, so the rows can borrow them.
+    let users: Vec<_> = gw
+        .settings
+        .users
+        .users
+        .values()
+        .map(|user| {
+            let f = factors.get(&user.username).unwrap_or(&none);
+            (
+                user,
+                f,
+                // The day is enough in a table cell.
+                f.totp_confirmed_at
+                    .map(|ms| date(ms).chars().take(10).collect::<String>()),
+                f.last_sign_in.map(date),
+            )
+        })
+        .collect();
+    let rows: Vec<AdminUserRow> = users
+        .iter()
+        .map(|(user, f, since, last)| AdminUserRow {
+            username: &user.username,
+            display_name: user.display_name.as_deref().unwrap_or(""),
+            email: user.email.as_deref(),
+            groups: &user.groups,
+            disabled: user.disabled,
+            mfa: match (since, f.totp_pending) {
+                (Some(since), _) => UserMfa::On { since },
+                (None, true) => UserMfa::Pending,
+                (None, false) => UserMfa::Off,
+            },
+            recovery_remaining: f.recovery_remaining,
+            devices: f.devices,
+            last_sign_in: last.as_deref(),
+        })
+        .collect();
+    let times: Vec<String> = events.iter().map(|e| date(e.at_ms)).collect();
+    let audit: Vec<AuditRow> = events
+        .iter()
+        .zip(&times)
+        .map(|(e, at)| AuditRow {
+            at,
+            user: e.username.as_deref(),
+            ip: e.ip.as_deref(),
+            event: &e.event,
+            outcome: &e.outcome,
+            detail: e.detail.as_deref(),
+        })
+        .collect();
+    let nonce = gw.csrf_nonce(session);
+    let notice = notice(gw, session);
+    let html = admin_page(&AdminView {
+        admin: current.user(),
+        csrf_token: &gw.csrf.token(&nonce.value),
+        enforcement: match enforcement {
+            Enforcement::Off => Shown::Off,
+            Enforcement::ByAdmin => Shown::OnByAdmin,
+            Enforcement::ByConfig => Shown::OnByConfig,
+        },
+        users: &rows,
+        audit: &audit,
+        notice: notice.as_deref(),
+        error,
+    });
+    gw.with_nonce(Reply::html(status, html), &nonce)
+}
+
+pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
+    match require_admin(gw, session).await {
+        Ok(current) => page(gw, session, &current, 200, None).await,
+        Err(reply) => reply,
+    }
+}
+
+/// Switches the organisation's requirement on or off (field `enforce`).
+pub async fn enforce(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    let form = or_reply!(gw.checked_form(session).await?);
+    let current = or_reply!(require_admin(gw, session).await);
+    let on = match form.get("enforce") {
+        "on" => true,
+        "off" => false,
+        _ => {
+            let error = "Choose whether to require two-factor authentication (on or off).";
+            return Ok(page(gw, session, &current, 400, Some(error)).await);
+        }
+    };
+    let ip = gw.client_ip(session);
+    match gw.mfa.set_enforced(on).await {
+        Ok(_) => {}
+        Err(PolicyError::SetByConfig) => {
+            gw.mfa
+                .audit("mfa_policy_changed", current.user(), ip, "refused_config")
+                .await;
+            let error = "The gateway's configuration requires two-factor authentication \
+                         (mfa.enforce: true), so it can only be changed there.";
+            return Ok(page(gw, session, &current, 409, Some(error)).await);
+        }
+        Err(PolicyError::Store(e)) => return Ok(store_down(session, e)),
+    }
+    let outcome = if on { "enforced" } else { "not_enforced" };
+    gw.mfa
+        .audit("mfa_policy_changed", current.user(), ip, outcome)
+        .await;
+    Ok(Reply::redirect(303, &format!("{HERE}?done={outcome}")))
+}
+
+/// The configured user a form names in `username`, or the error page.
+async fn target<'f>(
+    gw: &Gateway,
+    session: &Session,
+    current: &Current<'_>,
+    username: &'f str,
+) -> Result<&'f str, Reply> {
+    if gw.settings.users.users.contains_key(username) {
+        Ok(username)
+    } else {
+        let error = "There is no such user in the users file.";
+        Err(page(gw, session, current, 404, Some(error)).await)
+    }
+}
+
+/// The lost phone: removes the user's authenticator, recovery codes and
+/// remembered browsers, and signs them out everywhere, so nobody holding
+/// the old phone or an old session keeps a way in.
+pub async fn reset(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    act_on_user(gw, session, UserAction::ResetMfa).await
+}
+
+/// Ends every session of the user, on every replica.
+pub async fn sign_out(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    act_on_user(gw, session, UserAction::SignOut).await
+}
+
+/// What an admin does to one user.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UserAction {
+    ResetMfa,
+    SignOut,
+}
+
+impl UserAction {
+    fn audit_event(self) -> &'static str {
+        match self {
+            UserAction::ResetMfa => "mfa_reset",
+            UserAction::SignOut => "signed_out_everywhere",
+        }
+    }
+
+    /// The `done` key of the notice shown afterwards.
+    fn done(self) -> &'static str {
+        match self {
+            UserAction::ResetMfa => "mfa_reset",
+            UserAction::SignOut => "signed_out",
+        }
+    }
+}
+
+/// An admin action on the user the form names: a reset removes their
+/// factors first; both end every session of theirs and are audited with
+/// the admin's name.
+async fn act_on_user(
+    gw: &Gateway,
+    session: &mut Session,
+    action: UserAction,
+) -> pingora::Result<Reply> {
+    let form = or_reply!(gw.checked_form(session).await?);
+    let current = or_reply!(require_admin(gw, session).await);
+    let user = or_reply!(target(gw, session, &current, form.get("username")).await);
+    if action == UserAction::ResetMfa {
+        if let Err(e) = gw.mfa.remove(user).await {
+            return Ok(store_down(session, e));
+        }
+    }
+    let ended = match gw.sessions.delete_user(user).await {
+        Ok(n) => n,
+        Err(e) => return Ok(store_down(session, e)),
+    };
+    let detail = format!("by admin {}; {ended} sessions ended", current.user());
+    let ip = gw.client_ip(session);
+    gw.mfa
+        .audit_detail(action.audit_event(), user, ip, "ok", Some(&detail))
+        .await;
+    Ok(Reply::redirect(303, &done(user, action.done())))
+}
+
+fn done(user: &str, what: &str) -> String {
+    format!(
+        "{HERE}?done={what}&user={}",
+        percent_encoding::utf8_percent_encode(user, percent_encoding::NON_ALPHANUMERIC)
+    )
+}

@@ -1,0 +1,342 @@
+//! The admin console, rendered through `admin_page`.
+
+use super::*;
+
+const TOKEN: &str = "tok-42";
+const ENFORCE: &str = "/.gatehouse/admin/enforce";
+const RESET: &str = "/.gatehouse/admin/reset";
+const SIGN_OUT: &str = "/.gatehouse/admin/sign-out";
+
+fn users(groups: &[String]) -> [AdminUserRow<'_>; 3] {
+    [
+        AdminUserRow {
+            username: "alice",
+            display_name: "Alice Liddell",
+            email: Some("alice@example.com"),
+            groups,
+            mfa: UserMfa::On {
+                since: "2025-01-02",
+            },
+            recovery_remaining: 8,
+            devices: 2,
+            last_sign_in: Some("2025-01-05 09:00 UTC"),
+            ..AdminUserRow::default()
+        },
+        AdminUserRow {
+            username: "bob",
+            mfa: UserMfa::Pending,
+            ..AdminUserRow::default()
+        },
+        AdminUserRow {
+            username: "carol",
+            disabled: true,
+            ..AdminUserRow::default()
+        },
+    ]
+}
+
+fn render(enforcement: Enforcement, users: &[AdminUserRow]) -> String {
+    admin_page(&AdminView {
+        admin: "root",
+        csrf_token: TOKEN,
+        enforcement,
+        users,
+        ..AdminView::default()
+    })
+}
+
+fn form<'h>(html: &'h str, action: &str) -> Option<&'h str> {
+    let start = html.find(&format!(r#"<form method="post" action="{action}""#))?;
+    let len = html[start..].find("</form>")?;
+    Some(&html[start..start + len])
+}
+
+/// Every form posting to `action`.
+fn forms<'h>(html: &'h str, action: &str) -> Vec<&'h str> {
+    let open = format!(r#"<form method="post" action="{action}""#);
+    html.match_indices(&open)
+        .map(|(start, _)| &html[start..start + html[start..].find("</form>").unwrap()])
+        .collect()
+}
+
+/// The `<tr>` of `username` in the users table.
+fn row<'h>(html: &'h str, username: &str) -> &'h str {
+    let start = html
+        .find(&format!(r#"<tr data-username="{username}""#))
+        .unwrap();
+    &html[start..start + html[start..].find("</tr>").unwrap()]
+}
+
+#[test]
+fn page_is_titled_and_names_the_admin() {
+    let html = render(Enforcement::Off, &[]);
+    assert!(html.contains("<title>Admin console · Gatehouse</title>"));
+    assert!(html.contains(r#"<div class="card card-full">"#));
+    assert!(html.contains(r#"<p class="eyebrow">Gatehouse administration</p>"#));
+    assert!(html.contains("<h1>Admin console</h1>"));
+    assert!(html.contains("Signed in as <code>root</code>"));
+    assert!(html.contains(r#"href="/.gatehouse/account""#));
+}
+
+#[test]
+fn policy_off_offers_to_require_it() {
+    let html = render(Enforcement::Off, &[]);
+    assert!(html.contains(r#"id="mfa-policy" data-enforced="false""#));
+    assert!(html.contains(r#"<span class="badge badge-warn">Optional</span>"#));
+    assert!(html.contains("at their next request"));
+    let enforce = form(&html, ENFORCE).unwrap();
+    assert!(enforce.contains(r#"<input type="hidden" name="enforce" value="on">"#));
+    assert!(enforce.contains(
+        r#"class="btn btn-primary" type="submit">Require two-factor authentication for everyone</button>"#
+    ));
+}
+
+#[test]
+fn policy_on_by_admin_offers_to_stop_requiring_it() {
+    let html = render(Enforcement::OnByAdmin, &[]);
+    assert!(html.contains(r#"id="mfa-policy" data-enforced="true""#));
+    assert!(html.contains(r#"<span class="badge badge-ok">Required for everyone</span>"#));
+    let enforce = form(&html, ENFORCE).unwrap();
+    assert!(enforce.contains(r#"<input type="hidden" name="enforce" value="off">"#));
+    assert!(!enforce.contains(r#"value="on""#));
+    assert!(enforce.contains(
+        r#"class="btn btn-secondary" type="submit">Stop requiring two-factor authentication</button>"#
+    ));
+}
+
+#[test]
+fn policy_on_by_config_has_no_form_and_points_at_the_config() {
+    let html = render(Enforcement::OnByConfig, &[]);
+    assert!(html.contains(r#"id="mfa-policy" data-enforced="true""#));
+    assert!(html.contains(r#"<span class="badge badge-ok">Required for everyone</span>"#));
+    assert!(form(&html, ENFORCE).is_none());
+    assert!(!html.contains(r#"name="enforce""#));
+    assert!(html.contains("<code>mfa.enforce: true</code>"));
+    assert!(html.contains("can only be changed there"));
+}
+
+#[test]
+fn summary_counts_users_with_two_factor_on() {
+    let groups = vec![];
+    let users = users(&groups);
+    let html = render(Enforcement::Off, &users);
+    assert!(html.contains(
+        r#"<p id="mfa-summary">1 of 3 users has two-factor authentication. 1 more started"#
+    ));
+
+    let all_on = [AdminUserRow {
+        mfa: UserMfa::On { since: "x" },
+        ..AdminUserRow::default()
+    }; 2];
+    let html = render(Enforcement::Off, &all_on);
+    assert!(
+        html.contains(r#"<p id="mfa-summary">2 of 2 users have two-factor authentication.</p>"#)
+    );
+
+    let html = render(Enforcement::Off, &users[2..]);
+    assert!(html.contains(r#"<p id="mfa-summary">0 of 1 user has two-factor authentication.</p>"#));
+}
+
+#[test]
+fn rows_carry_username_and_mfa_state_hooks() {
+    let groups = vec![];
+    let html = render(Enforcement::Off, &users(&groups));
+    assert!(html.contains(r#"<table id="users">"#));
+    assert!(html.contains(r#"<tr data-username="alice" data-mfa="on">"#));
+    assert!(html.contains(r#"<tr data-username="bob" data-mfa="pending">"#));
+    assert!(html.contains(r#"<tr data-username="carol" data-mfa="off">"#));
+}
+
+#[test]
+fn user_row_shows_identity_groups_and_two_factor_details() {
+    let groups = vec!["admins".to_string(), "dev".to_string()];
+    let html = render(Enforcement::Off, &users(&groups));
+    let alice = row(&html, "alice");
+    assert!(alice.contains("<div>Alice Liddell</div>"));
+    assert!(alice.contains("<code>alice</code>"));
+    assert!(alice.contains(r#"<div class="muted">alice@example.com</div>"#));
+    assert!(alice.contains(r#"<span class="badge">admins</span>"#));
+    assert!(alice.contains(r#"<span class="badge badge-ok">On since 2025-01-02</span>"#));
+    assert!(alice.contains("<td>8</td><td>2</td><td>2025-01-05 09:00 UTC</td>"));
+    assert!(!alice.contains("Disabled"));
+
+    let bob = row(&html, "bob");
+    assert!(bob.contains(r#"<span class="badge badge-warn">Pending</span>"#));
+    assert!(bob.contains(r#"<span class="muted">None</span>"#));
+    assert!(bob.contains(r#"<span class="muted">Never</span>"#));
+
+    let carol = row(&html, "carol");
+    assert!(!carol.contains("<div>carol</div>"), "no empty display name");
+    assert!(carol.contains(r#"<span class="badge badge-warn">Disabled</span>"#));
+    assert!(carol.contains(r#"<span class="badge badge-warn">Off</span>"#));
+    assert!(carol.contains(r#"<td><span class="muted">—</span></td><td>0</td>"#));
+}
+
+#[test]
+fn reset_form_only_for_users_with_two_factor_on_or_pending() {
+    let groups = vec![];
+    let html = render(Enforcement::Off, &users(&groups));
+    let resets = forms(&html, RESET);
+    assert_eq!(resets.len(), 2);
+    for (reset, who) in resets.iter().zip(["alice", "bob"]) {
+        assert!(reset.contains(&format!(
+            r#"<input type="hidden" name="username" value="{who}">"#
+        )));
+        assert!(reset.contains(&format!(
+            r#"class="btn btn-danger btn-small" type="submit" aria-label="Reset two-factor for {who}">Reset two-factor</button>"#
+        )));
+    }
+    assert!(form(row(&html, "carol"), RESET).is_none());
+}
+
+#[test]
+fn every_user_can_be_signed_out_everywhere() {
+    let groups = vec![];
+    let html = render(Enforcement::Off, &users(&groups));
+    for who in ["alice", "bob", "carol"] {
+        let sign_out = form(row(&html, who), SIGN_OUT).unwrap();
+        assert!(sign_out.contains(&format!(
+            r#"<input type="hidden" name="username" value="{who}">"#
+        )));
+        assert!(sign_out.contains(&format!(
+            r#"class="btn btn-secondary btn-small" type="submit" aria-label="Sign out everywhere: {who}">Sign out everywhere</button>"#
+        )));
+    }
+    assert!(html.contains("signs them out everywhere"));
+}
+
+#[test]
+fn every_form_carries_the_csrf_token() {
+    let groups = vec![];
+    let users = users(&groups);
+    for enforcement in [Enforcement::Off, Enforcement::OnByAdmin] {
+        let html = render(enforcement, &users);
+        let all: Vec<&str> = [ENFORCE, RESET, SIGN_OUT]
+            .iter()
+            .flat_map(|action| forms(&html, action))
+            .collect();
+        assert_eq!(all.len(), 1 + 2 + 3);
+        assert_eq!(all.len(), html.matches("<form").count());
+        for f in all {
+            assert!(
+                f.contains(r#"<input type="hidden" name="csrf_token" value="tok-42">"#),
+                "{f}"
+            );
+        }
+    }
+}
+
+#[test]
+fn no_users_and_no_events_say_so() {
+    let html = render(Enforcement::Off, &[]);
+    assert!(html.contains("<p>No users are configured.</p>"));
+    assert!(!html.contains(r#"id="users""#));
+    assert!(html.contains(r#"id="audit""#));
+    assert!(html.contains("Recent security events"));
+    assert!(html.contains("<p>No events yet.</p>"));
+}
+
+#[test]
+fn audit_rows_are_listed_with_dashes_for_missing_fields() {
+    let audit = [
+        AuditRow {
+            at: "2025-01-05 09:00:01",
+            user: Some("alice"),
+            ip: Some("192.0.2.7"),
+            event: "login",
+            outcome: "ok",
+            detail: Some("password"),
+        },
+        AuditRow {
+            at: "2025-01-05 08:59:00",
+            event: "mfa",
+            outcome: "failed",
+            ..AuditRow::default()
+        },
+    ];
+    let html = admin_page(&AdminView {
+        audit: &audit,
+        ..AdminView::default()
+    });
+    let section = &html[html.find(r#"id="audit""#).unwrap()..];
+    for col in ["Time", "User", "Event", "Outcome", "IP", "Detail"] {
+        assert!(
+            section.contains(&format!(r#"<th scope="col">{col}</th>"#)),
+            "{col}"
+        );
+    }
+    assert!(section.contains(
+        "<tr><td>2025-01-05 09:00:01</td><td>alice</td><td>login</td><td>ok</td><td>192.0.2.7</td><td>password</td></tr>"
+    ));
+    let dash = r#"<td><span class="muted">—</span></td>"#;
+    assert!(section.contains(&format!(
+        "<tr><td>2025-01-05 08:59:00</td>{dash}<td>mfa</td><td>failed</td>{dash}{dash}</tr>"
+    )));
+    assert!(!html.contains("No events yet."));
+}
+
+#[test]
+fn notice_is_a_status_and_error_an_alert() {
+    let html = admin_page(&AdminView {
+        notice: Some("Two-factor reset for <bob>."),
+        error: Some("No such user."),
+        ..AdminView::default()
+    });
+    let notice = html
+        .find(r#"role="status" aria-live="polite" id="admin-notice">Two-factor reset for &lt;bob&gt;.</div>"#)
+        .unwrap();
+    let error = html
+        .find(r#"role="alert" aria-live="assertive" id="admin-error">No such user.</div>"#)
+        .unwrap();
+    let policy = html.find(r#"id="mfa-policy""#).unwrap();
+    assert!(notice < policy && error < policy);
+    let quiet = render(Enforcement::Off, &[]);
+    assert!(!quiet.contains("admin-notice") && !quiet.contains("admin-error"));
+}
+
+#[test]
+fn user_text_is_escaped() {
+    let groups = vec!["<g>".to_string()];
+    let users = [AdminUserRow {
+        username: "<script>u</script>",
+        display_name: "<b>Eve</b>",
+        email: Some("\"@x"),
+        groups: &groups,
+        mfa: UserMfa::On {
+            since: "<i>then</i>",
+        },
+        last_sign_in: Some("<now>"),
+        ..AdminUserRow::default()
+    }];
+    let audit = [AuditRow {
+        at: "<t>",
+        user: Some("<script>a</script>"),
+        ip: Some("<ip>"),
+        event: "<e>",
+        outcome: "<o>",
+        detail: Some("<script>alert(1)</script>"),
+    }];
+    let html = admin_page(&AdminView {
+        admin: "<script>root</script>",
+        csrf_token: "\"><x",
+        users: &users,
+        audit: &audit,
+        ..AdminView::default()
+    });
+    assert!(!html.contains("<script>"));
+    assert!(html.contains("<code>&lt;script&gt;root&lt;/script&gt;</code>"));
+    assert!(html.contains(r#"data-username="&lt;script&gt;u&lt;/script&gt;""#));
+    assert!(html.contains(r#"name="username" value="&lt;script&gt;u&lt;/script&gt;""#));
+    assert!(html.contains(r#"aria-label="Reset two-factor for &lt;script&gt;u&lt;/script&gt;""#));
+    assert!(html.contains("<div>&lt;b&gt;Eve&lt;/b&gt;</div>"));
+    assert!(html.contains("&quot;@x"));
+    assert!(html.contains("&lt;g&gt;"));
+    assert!(html.contains("On since &lt;i&gt;then&lt;/i&gt;"));
+    assert!(html.contains("&lt;now&gt;"));
+    assert!(html.contains(r#"value="&quot;&gt;&lt;x""#));
+    assert!(html.contains("<td>&lt;script&gt;a&lt;/script&gt;</td>"));
+    assert!(html.contains("<td>&lt;script&gt;alert(1)&lt;/script&gt;</td>"));
+    for s in ["&lt;t&gt;", "&lt;ip&gt;", "&lt;e&gt;", "&lt;o&gt;"] {
+        assert!(html.contains(&format!("<td>{s}</td>")), "{s}");
+    }
+}
