@@ -1,5 +1,7 @@
 //! Session store benches: the lookup every signed-in request makes, and the
-//! write every sign-in makes, for the memory and the Redis backends.
+//! write every sign-in makes, for the memory and the Redis backends; and
+//! what an admin's reset or "sign out everywhere" costs, which walks every
+//! session in Redis.
 //!
 //! Both go through `SessionStore`, the API the proxy uses, so each lookup
 //! includes hashing the id into its store key, the clock read and the expiry
@@ -156,5 +158,56 @@ fn redis(c: &mut Criterion) {
     drop(server);
 }
 
-criterion_group!(benches, memory, redis);
+/// Sessions in Redis when one user's are ended.
+const MANY_SESSIONS: usize = 100_000;
+
+/// An admin reset ends one user's sessions by walking all of them (SCAN and
+/// MGET in batches of 1,000): its cost grows with the number of sessions.
+fn end_one_users_sessions(c: &mut Criterion) {
+    let Some(server) = RedisServer::start() else {
+        return;
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    let e = expiry();
+    let client = Arc::new(RedisClient::new(&server.url()).expect("a valid Redis URL"));
+    let store = SessionStore::Redis(Arc::new(RedisStore::new(client, Duration::ZERO)));
+    rt.block_on(async {
+        for i in 0..MANY_SESSIONS {
+            store
+                .create(&signed_in(&format!("user{i}")), e)
+                .await
+                .expect("redis-server answers");
+        }
+    });
+
+    let mut g = c.benchmark_group("session_lookup");
+    g.sample_size(10);
+    g.bench_function("redis delete_user (3 of 100k sessions)", |b| {
+        b.to_async(&rt).iter_custom(|iters| {
+            let store = &store;
+            async move {
+                let mut timed = Duration::ZERO;
+                for _ in 0..iters {
+                    for _ in 0..3 {
+                        store.create(&signed_in("lost-phone"), e).await.unwrap();
+                    }
+                    let start = Instant::now();
+                    let ended = store.delete_user(black_box("lost-phone")).await.unwrap();
+                    timed += start.elapsed();
+                    assert_eq!(ended, 3);
+                }
+                timed
+            }
+        })
+    });
+    g.finish();
+    drop(store);
+    drop(rt);
+    drop(server);
+}
+
+criterion_group!(benches, memory, redis, end_one_users_sessions);
 criterion_main!(benches);
