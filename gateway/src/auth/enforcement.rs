@@ -60,11 +60,12 @@ pub struct OrgPolicy {
 }
 
 impl OrgPolicy {
-    /// `by_admin` is the store's value, if already known (see [`OrgPolicy::prime`]).
-    pub fn new(by_config: bool, by_admin: bool) -> Self {
+    /// Not required by an admin until [`OrgPolicy::prime`] or a read of
+    /// the store says otherwise.
+    pub fn new(by_config: bool) -> Self {
         Self {
             by_config,
-            by_admin: Arc::new(AtomicBool::new(by_admin)),
+            by_admin: Arc::new(AtomicBool::new(false)),
             refreshing: AtomicBool::new(false),
         }
     }
@@ -167,7 +168,7 @@ mod tests {
     #[tokio::test]
     async fn an_admins_switch_is_kept_in_the_store() {
         with_store(|store| async move {
-            let policy = OrgPolicy::new(false, false);
+            let policy = OrgPolicy::new(false);
             assert_eq!(policy.current(&store).await.unwrap(), Enforcement::Off);
             assert_eq!(
                 policy.set(&store, true).await.unwrap(),
@@ -175,7 +176,7 @@ mod tests {
             );
             assert!(policy.cached(&store));
             // Another replica (or a restart) reads the same choice.
-            let other = OrgPolicy::new(false, false);
+            let other = OrgPolicy::new(false);
             assert_eq!(other.current(&store).await.unwrap(), Enforcement::ByAdmin);
             policy.set(&store, false).await.unwrap();
             assert_eq!(other.current(&store).await.unwrap(), Enforcement::Off);
@@ -187,7 +188,7 @@ mod tests {
     #[tokio::test]
     async fn the_config_requirement_cannot_be_switched_off() {
         with_store(|store| async move {
-            let policy = OrgPolicy::new(true, false);
+            let policy = OrgPolicy::new(true);
             assert!(matches!(
                 policy.set(&store, false).await,
                 Err(PolicyError::SetByConfig)
@@ -201,12 +202,9 @@ mod tests {
     #[tokio::test]
     async fn the_cached_copy_follows_a_switch_made_elsewhere() {
         with_store(|store| async move {
-            let here = OrgPolicy::new(false, false);
+            let here = OrgPolicy::new(false);
             assert!(!here.cached(&store), "starts the refresher");
-            OrgPolicy::new(false, false)
-                .set(&store, true)
-                .await
-                .unwrap();
+            OrgPolicy::new(false).set(&store, true).await.unwrap();
             let deadline = std::time::Instant::now() + REFRESH * 10;
             while !here.cached(&store) {
                 assert!(

@@ -98,7 +98,7 @@ impl Mfa {
         settings: MfaSettings,
     ) -> Self {
         Self {
-            policy: OrgPolicy::new(settings.enforce, false),
+            policy: OrgPolicy::new(settings.enforce),
             store: Arc::new(store),
             markers,
             sealer: SecretBox::new(&derive_key(master_key, "totp-secret")),
