@@ -75,6 +75,12 @@ fn memory(c: &mut Criterion) {
     g.finish();
 }
 
+/// A session store on `server`, as the gateway builds one.
+fn empty_redis_store(server: &RedisServer, cache_ttl: Duration) -> SessionStore {
+    let client = Arc::new(RedisClient::new(&server.url()).expect("a valid Redis URL"));
+    SessionStore::Redis(Arc::new(RedisStore::new(client, cache_ttl)))
+}
+
 /// A Redis-backed store holding 10k sessions, and the id of one of them.
 fn redis_store(
     rt: &tokio::runtime::Runtime,
@@ -82,8 +88,7 @@ fn redis_store(
     cache_ttl: Duration,
 ) -> (SessionStore, SessionId) {
     let e = expiry();
-    let client = Arc::new(RedisClient::new(&server.url()).expect("a valid Redis URL"));
-    let store = SessionStore::Redis(Arc::new(RedisStore::new(client, cache_ttl)));
+    let store = empty_redis_store(server, cache_ttl);
     let hit = rt.block_on(async {
         let mut ids = Vec::with_capacity(SESSIONS);
         for i in 0..SESSIONS {
@@ -172,8 +177,7 @@ fn end_one_users_sessions(c: &mut Criterion) {
         .build()
         .expect("a tokio runtime");
     let e = expiry();
-    let client = Arc::new(RedisClient::new(&server.url()).expect("a valid Redis URL"));
-    let store = SessionStore::Redis(Arc::new(RedisStore::new(client, Duration::ZERO)));
+    let store = empty_redis_store(&server, Duration::ZERO);
     rt.block_on(async {
         for i in 0..MANY_SESSIONS {
             store
