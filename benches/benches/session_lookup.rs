@@ -109,17 +109,23 @@ fn redis_store(
     (store, hit)
 }
 
-fn redis(c: &mut Criterion) {
-    let Some(server) = RedisServer::start() else {
-        return;
-    };
-    // One thread, like one Pingora worker: the connection's driver task and
-    // the lookup share it, so this is the loopback round trip plus the
-    // client's and serde's work, without cross-thread wake-ups.
+/// A throwaway redis-server and a runtime of one thread, like one Pingora
+/// worker: the connection's driver task and the timed call share it, so a
+/// figure is the loopback round trip plus the client's and serde's work,
+/// without cross-thread wake-ups. `None` without redis-server.
+fn redis_and_runtime() -> Option<(RedisServer, tokio::runtime::Runtime)> {
+    let server = RedisServer::start()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("a tokio runtime");
+    Some((server, rt))
+}
+
+fn redis(c: &mut Criterion) {
+    let Some((server, rt)) = redis_and_runtime() else {
+        return;
+    };
     let e = expiry();
     // `sessions.cache_ttl: 0`: every lookup is a Redis GET.
     let (uncached, uncached_hit) = redis_store(&rt, &server, Duration::ZERO);
@@ -169,13 +175,9 @@ const MANY_SESSIONS: usize = 100_000;
 /// An admin reset ends one user's sessions by walking all of them (SCAN and
 /// MGET in batches of 1,000): its cost grows with the number of sessions.
 fn end_one_users_sessions(c: &mut Criterion) {
-    let Some(server) = RedisServer::start() else {
+    let Some((server, rt)) = redis_and_runtime() else {
         return;
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a tokio runtime");
     let e = expiry();
     let store = empty_redis_store(&server, Duration::ZERO);
     rt.block_on(async {

@@ -27,25 +27,25 @@ pub struct UserFactors {
     pub last_sign_in: Option<i64>,
 }
 
+/// What a failed read here says it was doing.
+const WHAT: &str = "read the users' factors";
+
 impl Store {
     /// Every user the store knows anything about, by username.
     pub async fn factor_overview(
         &self,
         now: i64,
     ) -> Result<BTreeMap<String, UserFactors>, StoreError> {
-        const WHAT: &str = "read the users' factors";
         let mut users: BTreeMap<String, UserFactors> = BTreeMap::new();
 
         let rows = sqlx::query("SELECT username, confirmed_at FROM totp_enrollments")
             .fetch_all(self.pool())
             .await
             .map_err(StoreError::query(WHAT))?;
-        for row in &rows {
-            let confirmed: Option<i64> = column(row, 1)?;
-            let entry = users.entry(column(row, 0)?).or_default();
-            entry.totp_confirmed_at = confirmed;
-            entry.totp_pending = confirmed.is_none();
-        }
+        merge(&mut users, &rows, |u, confirmed: Option<i64>| {
+            u.totp_confirmed_at = confirmed;
+            u.totp_pending = confirmed.is_none();
+        })?;
 
         let rows = sqlx::query(
             "SELECT username, COUNT(*) FROM recovery_codes WHERE used_at IS NULL \
@@ -54,10 +54,7 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .map_err(StoreError::query(WHAT))?;
-        for row in &rows {
-            let n: i64 = column(row, 1)?;
-            users.entry(column(row, 0)?).or_default().recovery_remaining = n;
-        }
+        merge(&mut users, &rows, |u, n: i64| u.recovery_remaining = n)?;
 
         let rows = sqlx::query(
             "SELECT username, COUNT(*) FROM remembered_devices WHERE expires_at > $1 \
@@ -67,10 +64,7 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .map_err(StoreError::query(WHAT))?;
-        for row in &rows {
-            let n: i64 = column(row, 1)?;
-            users.entry(column(row, 0)?).or_default().devices = n;
-        }
+        merge(&mut users, &rows, |u, n: i64| u.devices = n)?;
 
         // Served by the (username, at_ms) index.
         let rows = sqlx::query(
@@ -81,18 +75,24 @@ impl Store {
         .fetch_all(self.pool())
         .await
         .map_err(StoreError::query(WHAT))?;
-        for row in &rows {
-            let at: i64 = column(row, 1)?;
-            users.entry(column(row, 0)?).or_default().last_sign_in = Some(at);
-        }
+        merge(&mut users, &rows, |u, at: i64| u.last_sign_in = Some(at))?;
         Ok(users)
     }
 }
 
-fn column<T>(row: &AnyRow, i: usize) -> Result<T, StoreError>
+/// Hands each `(username, value)` row's value to `set` on that user's entry.
+fn merge<T>(
+    users: &mut BTreeMap<String, UserFactors>,
+    rows: &[AnyRow],
+    set: impl Fn(&mut UserFactors, T),
+) -> Result<(), StoreError>
 where
     T: for<'r> sqlx::Decode<'r, sqlx::Any> + sqlx::Type<sqlx::Any>,
 {
-    row.try_get(i)
-        .map_err(StoreError::query("read the users' factors"))
+    for row in rows {
+        let user: String = row.try_get(0).map_err(StoreError::query(WHAT))?;
+        let value: T = row.try_get(1).map_err(StoreError::query(WHAT))?;
+        set(users.entry(user).or_default(), value);
+    }
+    Ok(())
 }
