@@ -24,5 +24,6 @@ ensure_packages() {
 # What building Gatehouse needs (Pingora builds zlib-ng with cmake).
 BUILD_PACKAGES=(build-essential cmake pkg-config ca-certificates)
 
-# What the test suite talks to: real Redis, real TOTP codes, a real browser.
-TEST_PACKAGES=(redis-server postgresql oathtool chromium chromium-driver python3 curl procps util-linux)
+# What the test suite talks to: real Redis, real TOTP codes, a real browser,
+# a real SMTP server (aiosmtpd, run by tests/support/smtp_sink.py).
+TEST_PACKAGES=(redis-server postgresql oathtool chromium chromium-driver python3 python3-aiosmtpd curl procps util-linux)

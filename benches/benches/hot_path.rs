@@ -130,6 +130,8 @@ fn pages(c: &mut Criterion) {
                 rd: "/wiki/Some_Page?action=edit",
                 error: Some("That code didn't work. Check the time on your phone and try again."),
                 remember_days: 30,
+                has_app: true,
+                ..MfaChallengeView::default()
             }))
         })
     });

@@ -11,6 +11,7 @@ use rand::rngs::OsRng;
 use rand::TryRngCore;
 
 use crate::auth::mfa::{derive_key, Mfa};
+use crate::auth::one_time::PendingCodes;
 use crate::auth::PasswordHasherPool;
 use crate::config::{SessionBackend, Settings, User};
 use crate::cookies::CookieJar;
@@ -113,22 +114,6 @@ impl Gateway {
                 ))
             })
             .collect();
-        let (sessions, limiter) = match &settings.sessions.backend {
-            SessionBackend::Memory => (
-                SessionStore::Memory(Arc::new(MemoryStore::new())),
-                Limiter::memory(settings.limits.clone()),
-            ),
-            SessionBackend::Redis { url } => {
-                let client = Arc::new(RedisClient::new(url)?);
-                (
-                    SessionStore::Redis(Arc::new(RedisStore::new(
-                        client.clone(),
-                        settings.sessions.cache_ttl,
-                    ))),
-                    Limiter::redis(client, settings.limits.clone()),
-                )
-            }
-        };
         // `server::build` fills the key from the store when none is
         // configured; a random one is only for gateways built directly.
         let key = settings.secrets.key.unwrap_or_else(|| {
@@ -138,6 +123,25 @@ impl Gateway {
                 .expect("the OS random number generator is available");
             key
         });
+        let code_key = derive_key(&key, "one-time-code");
+        let (sessions, limiter, codes) = match &settings.sessions.backend {
+            SessionBackend::Memory => (
+                SessionStore::Memory(Arc::new(MemoryStore::new())),
+                Limiter::memory(settings.limits.clone()),
+                PendingCodes::memory(code_key),
+            ),
+            SessionBackend::Redis { url } => {
+                let client = Arc::new(RedisClient::new(url)?);
+                (
+                    SessionStore::Redis(Arc::new(RedisStore::new(
+                        client.clone(),
+                        settings.sessions.cache_ttl,
+                    ))),
+                    Limiter::redis(client.clone(), settings.limits.clone()),
+                    PendingCodes::redis(client, code_key),
+                )
+            }
+        };
         // argon2 gets at most half the cores, so a storm of sign-ins
         // queues instead of starving signed-in traffic.
         let passwords = PasswordHasherPool::new((settings.server.threads / 2).max(1))?;
@@ -157,8 +161,10 @@ impl Gateway {
             mfa: Mfa::new(
                 LazyStore::new(&settings.store.url),
                 limiter.clone(),
+                codes,
                 &key,
                 settings.mfa.clone(),
+                settings.notify.clone(),
             ),
             cookies: CookieJar::new(&settings.sessions),
             forwarding: Forwarding::new(

@@ -14,6 +14,7 @@ pub mod durable;
 pub mod gateway;
 pub mod limits;
 pub mod metrics;
+pub mod notify;
 pub mod portal;
 pub mod proxy;
 pub mod redis_client;

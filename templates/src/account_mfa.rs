@@ -1,11 +1,12 @@
-//! The account page's two-factor sections: status, recovery codes, turning
-//! MFA off, and remembered devices.
+//! The account page's two-factor sections: status and factors, recovery
+//! codes, turning MFA off, and remembered devices.
 
 use maud::{html, Markup};
 
+use crate::channel::{channel_field, media_list, CodeChannel};
 use crate::components::{count, csrf_field, totp_field, with_rd, Field};
 use crate::{
-    ACCOUNT_PATH, DEVICES_FORGET_ACTION, ENROLL_PATH, MFA_DISABLE_ACTION,
+    ACCOUNT_PATH, DEVICES_FORGET_ACTION, ENROLL_PATH, FACTOR_REMOVE_ACTION, MFA_DISABLE_ACTION,
     RECOVERY_REGENERATE_ACTION,
 };
 
@@ -19,6 +20,16 @@ pub struct DeviceRow<'a> {
     pub expires: &'a str,
 }
 
+/// An email address or phone that receives the user's sign-in codes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ContactFactorRow<'a> {
+    pub channel: CodeChannel<'a>,
+    /// When it was turned on, preformatted by the caller.
+    pub since: &'a str,
+    /// false: it is the last factor and MFA is required, so it can't go.
+    pub removable: bool,
+}
+
 /// The user's two-factor state, for the account page.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AccountMfa<'a> {
@@ -30,6 +41,12 @@ pub struct AccountMfa<'a> {
     pub devices: &'a [DeviceRow<'a>],
     /// 0 means remembering devices is switched off: no devices section.
     pub remember_days: u32,
+    /// When the authenticator app was turned on (preformatted); `None`: no app.
+    pub app_since: Option<&'a str>,
+    /// Email addresses and phones that receive codes.
+    pub contact_factors: &'a [ContactFactorRow<'a>],
+    /// The user can still add a factor: link to enrollment (only while MFA is on).
+    pub can_add: bool,
 }
 
 /// The "Two-factor authentication" section (and "Remembered devices", when
@@ -45,7 +62,8 @@ pub(crate) fn mfa_sections(m: &AccountMfa, csrf_token: &str) -> Markup {
                 }
             }
             @if m.enabled_since.is_some() {
-                p.muted { "When you sign in, you also enter a code from your authenticator app." }
+                p.muted { (sign_in_sentence(m)) }
+                (factors(m, csrf_token))
                 (recovery_codes(m, csrf_token))
                 (turn_off(m, csrf_token))
             } @else {
@@ -60,6 +78,62 @@ pub(crate) fn mfa_sections(m: &AccountMfa, csrf_token: &str) -> Markup {
         }
         @if m.remember_days > 0 {
             (devices(m, csrf_token))
+        }
+    }
+}
+
+/// What signing in asks for, naming the factors the user has.
+fn sign_in_sentence(m: &AccountMfa) -> String {
+    let media = media_list(m.contact_factors.iter().map(|f| f.channel));
+    match (m.app_since.is_some(), media.is_empty()) {
+        (true, true) => {
+            "When you sign in, you also enter a code from your authenticator app.".into()
+        }
+        (true, false) => format!(
+            "When you sign in, you also enter a code from your authenticator app, \
+             or one we send you by {media}."
+        ),
+        (false, false) => {
+            format!("When you sign in, you also enter a code we send you by {media}.")
+        }
+        (false, true) => "When you sign in, you also enter a one-time code.".into(),
+    }
+}
+
+/// The list of second factors, each with its own remove form when it may go.
+fn factors(m: &AccountMfa, csrf_token: &str) -> Markup {
+    html! {
+        ul.factors id="factors" {
+            @if let Some(since) = m.app_since {
+                li data-factor="app" {
+                    span { "Authenticator app — on since " (since) }
+                }
+            }
+            @for f in m.contact_factors {
+                li data-factor=(f.channel.channel) {
+                    span {
+                        (f.channel.name()) " codes to " (f.channel.destination)
+                        " — on since " (f.since)
+                    }
+                    @if f.removable {
+                        form method="post" action=(FACTOR_REMOVE_ACTION) {
+                            (csrf_field(csrf_token))
+                            (channel_field(f.channel.channel))
+                            button.btn.btn-secondary.btn-small type="submit"
+                                aria-label={ "Remove " (f.channel.medium()) " codes to " (f.channel.destination) } {
+                                "Remove"
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if m.can_add {
+            p {
+                a id="add-factor" href=(with_rd(ENROLL_PATH, ACCOUNT_PATH)) {
+                    "Add another way to get codes"
+                }
+            }
         }
     }
 }
@@ -99,12 +173,18 @@ fn turn_off(m: &AccountMfa, csrf_token: &str) -> Markup {
                 }
                 form method="post" action=(MFA_DISABLE_ACTION) {
                     (csrf_field(csrf_token))
-                    div.inline {
-                        (totp_field(Field {
-                            id: "code",
-                            label: "Current authenticator code",
-                            ..Field::default()
-                        }))
+                    // With an app, a current code proves the phone is at hand;
+                    // without one, the second step of this sign-in stands in.
+                    @if m.app_since.is_some() {
+                        div.inline {
+                            (totp_field(Field {
+                                id: "code",
+                                label: "Current authenticator code",
+                                ..Field::default()
+                            }))
+                            button.btn.btn-danger type="submit" { "Turn off" }
+                        }
+                    } @else {
                         button.btn.btn-danger type="submit" { "Turn off" }
                     }
                 }

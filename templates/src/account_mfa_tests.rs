@@ -1,7 +1,8 @@
 //! The account page's MFA sections, rendered through `account_page`.
 
 use super::*;
-use crate::account_mfa::DeviceRow;
+use crate::account_mfa::{ContactFactorRow, DeviceRow};
+use crate::CodeChannel;
 
 const DEVICES: [DeviceRow<'static>; 2] = [
     DeviceRow {
@@ -25,8 +26,30 @@ fn on() -> AccountMfa<'static> {
         recovery_remaining: 8,
         devices: &DEVICES,
         remember_days: 30,
+        app_since: Some("2025-01-02"),
+        contact_factors: &[],
+        can_add: false,
     }
 }
+
+const CONTACTS: [ContactFactorRow<'static>; 2] = [
+    ContactFactorRow {
+        channel: CodeChannel {
+            channel: "email",
+            destination: "a•••e@example.com",
+        },
+        since: "2025-01-03",
+        removable: true,
+    },
+    ContactFactorRow {
+        channel: CodeChannel {
+            channel: "sms",
+            destination: "<b>••• 4567</b>",
+        },
+        since: "2025-01-04",
+        removable: false,
+    },
+];
 
 fn render(mfa: AccountMfa) -> String {
     account_page(&AccountView {
@@ -153,4 +176,64 @@ fn sign_out_form_stays() {
         assert!(logout.contains(r#"name="csrf_token" value="tok-42""#));
         assert!(logout.contains(">Sign out</button>"));
     }
+}
+
+#[test]
+fn factors_are_listed_with_hooks_and_remove_forms() {
+    let html = render(AccountMfa {
+        contact_factors: &CONTACTS,
+        ..on()
+    });
+    assert!(html.contains(r#"<ul class="factors" id="factors">"#));
+    assert!(html.contains(
+        r#"<li data-factor="app"><span>Authenticator app — on since 2025-01-02</span></li>"#
+    ));
+    assert!(html.contains(
+        r#"<li data-factor="email"><span>Email codes to a•••e@example.com — on since 2025-01-03</span>"#
+    ));
+    assert!(html.contains(
+        r#"<li data-factor="sms"><span>Text message codes to &lt;b&gt;••• 4567&lt;/b&gt; — on since 2025-01-04</span></li>"#
+    ));
+    let removes: Vec<_> = html
+        .match_indices(r#"action="/.gatehouse/account/factor/remove""#)
+        .collect();
+    assert_eq!(removes.len(), 1, "the last factor can't go");
+    let remove = form(&html, "/.gatehouse/account/factor/remove").unwrap();
+    assert!(remove.contains(r#"<input type="hidden" name="csrf_token" value="tok-42">"#));
+    assert!(remove.contains(r#"<input type="hidden" name="channel" value="email">"#));
+    assert!(remove.contains(r#"class="btn btn-secondary btn-small" type="submit" aria-label="Remove email codes to a•••e@example.com">Remove</button>"#));
+    assert!(html.contains(
+        "a code from your authenticator app, or one we send you by email or text message."
+    ));
+}
+
+#[test]
+fn sign_in_sentence_fits_the_factors() {
+    let app_only = render(on());
+    assert!(app_only
+        .contains("When you sign in, you also enter a code from your authenticator app.</p>"));
+    assert!(!app_only.contains("data-factor=\"email\""));
+    let email_only = render(AccountMfa {
+        app_since: None,
+        contact_factors: &CONTACTS[..1],
+        ..on()
+    });
+    assert!(email_only.contains("you also enter a code we send you by email.</p>"));
+    assert!(!email_only.contains(r#"data-factor="app""#));
+}
+
+#[test]
+fn add_link_only_when_mfa_is_on_and_can_add() {
+    let link = r#"<a id="add-factor" href="/.gatehouse/enroll?rd=%2F.gatehouse%2Faccount">Add another way to get codes</a>"#;
+    assert!(render(AccountMfa {
+        can_add: true,
+        ..on()
+    })
+    .contains(link));
+    assert!(!render(on()).contains("add-factor"));
+    let off = render(AccountMfa {
+        can_add: true,
+        ..AccountMfa::default()
+    });
+    assert!(!off.contains("add-factor") && !off.contains(r#"id="factors""#));
 }

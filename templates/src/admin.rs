@@ -3,6 +3,7 @@
 
 use maud::{html, Markup};
 
+use crate::channel::factor_name;
 use crate::components::{alert, count, csrf_field, AlertKind};
 use crate::layout::page;
 use crate::{ACCOUNT_PATH, ADMIN_ENFORCE_ACTION, ADMIN_RESET_ACTION, ADMIN_SIGN_OUT_ACTION};
@@ -63,6 +64,8 @@ pub struct AdminUserRow<'a> {
     pub devices: i64,
     /// Last successful password sign-in, preformatted; None = never.
     pub last_sign_in: Option<&'a str>,
+    /// The user's second factors by stable key: "app", "email", "sms".
+    pub factors: &'a [&'a str],
 }
 
 /// One audit-log line. Every field is escaped on output.
@@ -240,7 +243,7 @@ fn users(v: &AdminView) -> Markup {
 
 fn user_row(u: &AdminUserRow, csrf_token: &str) -> Markup {
     html! {
-        tr data-username=(u.username) data-mfa=(u.mfa.key()) {
+        tr data-username=(u.username) data-mfa=(u.mfa.key()) data-factors=(u.factors.join(" ")) {
             th scope="row" {
                 @if !u.display_name.is_empty() {
                     div { (u.display_name) }
@@ -271,6 +274,14 @@ fn user_row(u: &AdminUserRow, csrf_token: &str) -> Markup {
                     UserMfa::On { since } => span.badge.badge-ok { "On since " (since) },
                     UserMfa::Pending => span.badge.badge-warn { "Pending" },
                     UserMfa::Off => span.badge.badge-warn { "Off" },
+                }
+                @if matches!(u.mfa, UserMfa::On { .. }) && !u.factors.is_empty() {
+                    div.hint.factor-names {
+                        @for (i, key) in u.factors.iter().enumerate() {
+                            @if i > 0 { ", " }
+                            (factor_name(key))
+                        }
+                    }
                 }
             }
             td {

@@ -142,9 +142,46 @@ fn rows_carry_username_and_mfa_state_hooks() {
     let groups = vec![];
     let html = render(Enforcement::Off, &users(&groups));
     assert!(html.contains(r#"<table id="users">"#));
-    assert!(html.contains(r#"<tr data-username="alice" data-mfa="on">"#));
-    assert!(html.contains(r#"<tr data-username="bob" data-mfa="pending">"#));
-    assert!(html.contains(r#"<tr data-username="carol" data-mfa="off">"#));
+    assert!(html.contains(r#"<tr data-username="alice" data-mfa="on" data-factors="">"#));
+    assert!(html.contains(r#"<tr data-username="bob" data-mfa="pending" data-factors="">"#));
+    assert!(html.contains(r#"<tr data-username="carol" data-mfa="off" data-factors="">"#));
+}
+
+#[test]
+fn rows_name_each_users_second_factors() {
+    let users = [
+        AdminUserRow {
+            username: "alice",
+            mfa: UserMfa::On { since: "x" },
+            factors: &["app", "email"],
+            ..AdminUserRow::default()
+        },
+        AdminUserRow {
+            username: "bob",
+            mfa: UserMfa::On { since: "x" },
+            factors: &["sms"],
+            ..AdminUserRow::default()
+        },
+        AdminUserRow {
+            username: "carol",
+            mfa: UserMfa::Pending,
+            factors: &["app"],
+            ..AdminUserRow::default()
+        },
+    ];
+    let html = render(Enforcement::Off, &users);
+    let alice = row(&html, "alice");
+    assert!(
+        alice.starts_with(r#"<tr data-username="alice" data-mfa="on" data-factors="app email">"#)
+    );
+    assert!(alice.contains(r#"<div class="hint factor-names">Authenticator app, Email</div>"#));
+    assert!(row(&html, "bob").contains(r#"<div class="hint factor-names">Text message</div>"#));
+    let carol = row(&html, "carol");
+    assert!(carol.contains(r#"data-factors="app""#));
+    assert!(
+        !carol.contains("factor-names"),
+        "only named while MFA is on"
+    );
 }
 
 #[test]

@@ -1,42 +1,68 @@
-//! The second step of signing in: an authenticator code, or a recovery code
-//! for someone who can't use their authenticator.
+//! The second step of signing in: an authenticator code or a code sent by
+//! email or text message, or a recovery code for someone who can use neither.
 
-use maud::html;
+use maud::{html, Markup};
 
+use crate::channel::{send_form, CodeChannel};
 use crate::components::{
     alert, count, csrf_field, field, rd_field, totp_field, with_rd, AlertKind, Field,
 };
 use crate::layout::page;
-use crate::{MFA_PATH, RECOVER_PATH};
+use crate::{MFA_PATH, MFA_SEND_ACTION, RECOVER_PATH};
 
-/// The authenticator-code challenge. All strings are escaped on output.
+/// The one-time-code challenge. All strings are escaped on output.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct MfaChallengeView<'a> {
     pub csrf_token: &'a str,
     /// Return path, posted back in the hidden `rd` field and carried (percent-
-    /// encoded by the page) on the "Can't use your authenticator?" link.
+    /// encoded by the page) on the link to the recovery-code page.
     pub rd: &'a str,
     /// Why the last code was refused; shown in `role="alert"`.
     pub error: Option<&'a str>,
     /// Days a remembered browser skips the code; 0 hides the checkbox.
     pub remember_days: u32,
+    /// The user has an authenticator app: the page asks for its code first.
+    pub has_app: bool,
+    /// Where the user can have a code sent; one send button each.
+    pub channels: &'a [CodeChannel<'a>],
+    /// A code was just sent this way: the page says where, and for how long.
+    pub sent: Option<CodeChannel<'a>>,
+    /// How long a sent code lives, in minutes; 0 leaves it unsaid.
+    pub code_minutes: u32,
 }
 
 const CHALLENGE_ERROR_ID: &str = "mfa-error";
 
 /// The full challenge document: `POST /.gatehouse/mfa` with `code`,
-/// `remember_device` (`1` when ticked), `csrf_token` and `rd`.
+/// `remember_device` (`1` when ticked), `csrf_token` and `rd`; and one
+/// `POST /.gatehouse/mfa/send` form per channel with `channel`, `csrf_token`
+/// and `rd`. The code form is always there: a code sent earlier still works.
 pub fn mfa_challenge_page(v: &MfaChallengeView) -> String {
     let error_id = v.error.map(|_| CHALLENGE_ERROR_ID);
+    // Without an app and before any code was sent, there is nothing to type
+    // yet: the send buttons come first and the field doesn't grab focus.
+    let choose_first = !v.has_app && v.sent.is_none();
     let body = html! {
         div.card {
             h1 { "Enter your code" }
             p.muted {
-                "Open the authenticator app on your phone and enter the 6-digit code "
-                "it shows for this account."
+                @if v.has_app {
+                    "Open the authenticator app on your phone and enter the 6-digit code "
+                    "it shows for this account"
+                    @if !v.channels.is_empty() { ", or a code we send you" }
+                    "."
+                } @else {
+                    "We'll send you a 6-digit code. Choose where to get it."
+                }
+            }
+            @if let Some(sent) = v.sent {
+                (alert(AlertKind::Info, Some("code-sent"), &sent_notice(sent, v.code_minutes)))
             }
             @if let Some(error) = v.error {
                 (alert(AlertKind::Error, Some(CHALLENGE_ERROR_ID), error))
+            }
+            @if choose_first {
+                (channels(v))
             }
             form method="post" action=(MFA_PATH) {
                 (csrf_field(v.csrf_token))
@@ -44,7 +70,7 @@ pub fn mfa_challenge_page(v: &MfaChallengeView) -> String {
                 (totp_field(Field {
                     id: "code",
                     label: "Authentication code",
-                    autofocus: true,
+                    autofocus: !choose_first || v.error.is_some(),
                     error_id,
                     ..Field::default()
                 }))
@@ -59,12 +85,42 @@ pub fn mfa_challenge_page(v: &MfaChallengeView) -> String {
                 }
                 button.btn.btn-primary.btn-block type="submit" { "Verify" }
             }
+            @if !choose_first {
+                (channels(v))
+            }
             p.aside {
-                a href=(with_rd(RECOVER_PATH, v.rd)) { "Can't use your authenticator?" }
+                a href=(with_rd(RECOVER_PATH, v.rd)) {
+                    @if v.has_app { "Can't use your authenticator?" } @else { "Use a recovery code" }
+                }
             }
         }
     };
     page("Enter your code", body).into_string()
+}
+
+/// "We sent a code by email to a•••e@example.com. It expires in 10 minutes."
+fn sent_notice(sent: CodeChannel, minutes: u32) -> String {
+    let mut notice = format!("We sent a code {}.", sent.sent_phrase());
+    if minutes > 0 {
+        notice.push_str(&format!(
+            " It expires in {}.",
+            count(minutes.into(), "minute")
+        ));
+    }
+    notice
+}
+
+/// The send buttons, one form each; nothing when there are no channels.
+fn channels(v: &MfaChallengeView) -> Markup {
+    html! {
+        @if !v.channels.is_empty() {
+            div.channels id="code-channels" {
+                @for c in v.channels {
+                    (send_form(MFA_SEND_ACTION, "send-", *c, v.csrf_token, v.rd))
+                }
+            }
+        }
+    }
 }
 
 /// The recovery-code form. All strings are escaped on output.
@@ -130,6 +186,8 @@ mod tests {
             rd: "/wiki?a=1&b=2",
             error: None,
             remember_days: 30,
+            has_app: true,
+            ..MfaChallengeView::default()
         }
     }
 
@@ -183,6 +241,122 @@ mod tests {
         assert!(html.contains(r#"role="alert" aria-live="assertive" id="mfa-error">That code didn't work. &lt;Try&gt; the newest one.</div>"#));
         assert!(html.contains(r#"aria-invalid="true" aria-describedby="mfa-error""#));
         assert!(!mfa_challenge_page(&challenge()).contains(r#"role="alert""#));
+    }
+
+    const CHANNELS: [CodeChannel<'static>; 2] = [
+        CodeChannel {
+            channel: "email",
+            destination: "a•••e@example.com",
+        },
+        CodeChannel {
+            channel: "sms",
+            destination: "••• 4567",
+        },
+    ];
+
+    fn forms<'h>(html: &'h str, action: &str) -> Vec<&'h str> {
+        let open = format!(r#"<form method="post" action="{action}""#);
+        html.match_indices(&open)
+            .map(|(start, _)| &html[start..start + html[start..].find("</form>").unwrap()])
+            .collect()
+    }
+
+    #[test]
+    fn app_only_challenge_offers_no_send_buttons() {
+        let html = mfa_challenge_page(&challenge());
+        assert!(html.contains("enter the 6-digit code it shows for this account.</p>"));
+        assert!(!html.contains("code-channels") && !html.contains("code-sent"));
+        assert!(forms(&html, "/.gatehouse/mfa/send").is_empty());
+    }
+
+    #[test]
+    fn each_channel_is_its_own_send_form_with_csrf_rd_and_channel() {
+        let html = mfa_challenge_page(&MfaChallengeView {
+            channels: &CHANNELS,
+            ..challenge()
+        });
+        assert!(html.contains("it shows for this account, or a code we send you.</p>"));
+        assert!(html.contains(r#"<div class="channels" id="code-channels">"#));
+        let sends = forms(&html, "/.gatehouse/mfa/send");
+        assert_eq!(sends.len(), 2);
+        for (form, (channel, label, to)) in sends.iter().zip([
+            ("email", "Email me a code", "a•••e@example.com"),
+            ("sms", "Text me a code", "••• 4567"),
+        ]) {
+            assert!(form.contains(r#"<input type="hidden" name="csrf_token" value="tok">"#));
+            assert!(form.contains(r#"<input type="hidden" name="rd" value="/wiki?a=1&amp;b=2">"#));
+            assert!(form.contains(&format!(
+                r#"<input type="hidden" name="channel" value="{channel}">"#
+            )));
+            assert!(form.contains(&format!(r#"id="send-{channel}"><span>{label}</span>"#)));
+            assert!(form.contains(&format!(r#"<span class="muted">{to}</span>"#)));
+        }
+        // With an app, the code field comes first and takes the focus.
+        assert!(html.find(r#"name="code""#) < html.find("code-channels"));
+        assert!(html.contains("required autofocus"));
+    }
+
+    #[test]
+    fn without_an_app_the_send_buttons_come_first() {
+        let html = mfa_challenge_page(&MfaChallengeView {
+            has_app: false,
+            channels: &CHANNELS,
+            ..challenge()
+        });
+        assert!(html.contains("We'll send you a 6-digit code. Choose where to get it."));
+        assert!(!html.contains("authenticator app"));
+        assert!(html.find("code-channels") < html.find(r#"name="code""#));
+        assert!(!html.contains("autofocus"));
+        assert_eq!(
+            forms(&html, "/.gatehouse/mfa").len(),
+            1,
+            "the code form stays"
+        );
+        assert!(html.contains(
+            r#"<a href="/.gatehouse/recover?rd=%2Fwiki%3Fa%3D1%26b%3D2">Use a recovery code</a>"#
+        ));
+    }
+
+    #[test]
+    fn sent_code_is_announced_with_its_lifetime() {
+        let html = mfa_challenge_page(&MfaChallengeView {
+            has_app: false,
+            channels: &CHANNELS,
+            sent: Some(CHANNELS[0]),
+            code_minutes: 10,
+            ..challenge()
+        });
+        assert!(html.contains(
+            r#"role="status" aria-live="polite" id="code-sent">We sent a code by email to a•••e@example.com. It expires in 10 minutes.</div>"#
+        ));
+        assert!(
+            html.contains("required autofocus"),
+            "now there is a code to type"
+        );
+        assert!(html.find(r#"name="code""#) < html.find("code-channels"));
+        let sms = mfa_challenge_page(&MfaChallengeView {
+            sent: Some(CHANNELS[1]),
+            code_minutes: 1,
+            ..challenge()
+        });
+        assert!(sms.contains("We sent a code by text message to ••• 4567. It expires in 1 minute."));
+    }
+
+    #[test]
+    fn destinations_and_channels_are_escaped() {
+        let odd = [CodeChannel {
+            channel: r#""><b>"#,
+            destination: "<script>x</script>",
+        }];
+        let html = mfa_challenge_page(&MfaChallengeView {
+            channels: &odd,
+            sent: Some(odd[0]),
+            ..challenge()
+        });
+        assert!(!html.contains("<script>") && !html.contains("<b>"));
+        assert!(html.contains(r#"<span class="muted">&lt;script&gt;x&lt;/script&gt;</span>"#));
+        assert!(html.contains(r#"name="channel" value="&quot;&gt;&lt;b&gt;""#));
+        assert!(html.contains("to &lt;script&gt;x&lt;/script&gt;."));
     }
 
     #[test]

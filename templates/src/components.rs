@@ -24,10 +24,13 @@ pub(crate) fn alert(kind: AlertKind, id: Option<&str>, message: &str) -> Markup 
     }
 }
 
-/// A labelled input. `id` doubles as the form field name.
+/// A labelled input. `id` doubles as the form field name unless `name` is set.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Field<'a> {
     pub id: &'a str,
+    /// The form field name when it must differ from `id`: two forms on one
+    /// page that both post `code` still need unique element ids.
+    pub name: Option<&'a str>,
     pub label: &'a str,
     /// `text`, `password`, `email`, …
     pub input_type: &'a str,
@@ -54,6 +57,7 @@ impl Default for Field<'_> {
     fn default() -> Self {
         Field {
             id: "",
+            name: None,
             label: "",
             input_type: "text",
             value: "",
@@ -79,7 +83,7 @@ pub(crate) fn field(f: &Field) -> Markup {
     html! {
         div.field {
             label for=(f.id) { (f.label) }
-            input class=(class) id=(f.id) name=(f.id) type=(f.input_type) value=[value]
+            input class=(class) id=(f.id) name=(f.name.unwrap_or(f.id)) type=(f.input_type) value=[value]
                 autocomplete=(f.autocomplete) inputmode=[f.inputmode]
                 pattern=[f.pattern] maxlength=[f.maxlength]
                 autocapitalize=[f.verbatim.then_some("none")]
@@ -256,6 +260,19 @@ mod tests {
         assert_eq!(count(1, "code"), "1 code");
         assert_eq!(count(0, "code"), "0 codes");
         assert_eq!(count(30, "day"), "30 days");
+    }
+
+    #[test]
+    fn field_name_can_differ_from_its_id() {
+        let html = totp_field(Field {
+            id: "channel-code",
+            name: Some("code"),
+            label: "Code",
+            ..Field::default()
+        })
+        .into_string();
+        assert!(html.contains(r#"<label for="channel-code">Code</label>"#));
+        assert!(html.contains(r#"id="channel-code" name="code" type="text""#));
     }
 
     #[test]

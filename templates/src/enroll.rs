@@ -1,19 +1,43 @@
-//! Setting up an authenticator app, and the reminder that invites users to.
+//! Setting up a second factor (an authenticator app, or codes by email or
+//! text message), and the reminder that invites users to.
 
 use maud::{html, Markup, PreEscaped};
 
-use crate::components::{alert, csrf_field, local_href, rd_field, totp_field, with_rd};
+use crate::channel::{channel_field, media_list, send_form, CodeChannel};
+use crate::components::{alert, count, csrf_field, local_href, rd_field, totp_field, with_rd};
 use crate::components::{AlertKind, Field};
 use crate::layout::page;
-use crate::ENROLL_PATH;
+use crate::{ENROLL_PATH, ENROLL_SEND_ACTION};
 
 /// What the enrollment page shows. Strings are escaped on output, except
-/// `qr_svg`, which is inlined as markup.
+/// `app.qr_svg`, which is inlined as markup.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EnrollView<'a> {
     pub csrf_token: &'a str,
     /// Return path, posted back in the hidden `rd` field; "Cancel" goes there.
     pub rd: &'a str,
+    pub issuer: &'a str,
+    pub account: &'a str,
+    /// The organisation requires MFA: say so, and offer no way to skip (only
+    /// while setting up the app; with `app: None` the user already has MFA).
+    pub enforced: bool,
+    /// Why the last confirmation failed; shown in `role="alert"` in the form
+    /// it is about: the channel's confirmation when `sent`, else the app's.
+    pub error: Option<&'a str>,
+    /// Setting up an authenticator app; `None`: the user already has one,
+    /// so the page offers only `channels`.
+    pub app: Option<AppSetup<'a>>,
+    /// Email addresses and phones the user can still turn on; one send form each.
+    pub channels: &'a [CodeChannel<'a>],
+    /// A confirmation code was just sent this way: the page asks for it first.
+    pub sent: Option<CodeChannel<'a>>,
+    /// How long a sent code lives, in minutes; 0 leaves it unsaid.
+    pub code_minutes: u32,
+}
+
+/// The authenticator-app part of enrollment: a fresh secret to scan or type.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AppSetup<'a> {
     /// Trusted SVG markup made by the gateway (the QR code of `otpauth_uri`).
     /// Never pass anything derived from user input without escaping it first.
     pub qr_svg: &'a str,
@@ -21,14 +45,8 @@ pub struct EnrollView<'a> {
     pub secret_grouped: &'a str,
     /// `otpauth://totp/…`; the "open in app" link on phones.
     pub otpauth_uri: &'a str,
-    pub issuer: &'a str,
-    pub account: &'a str,
     /// Ask for two consecutive codes (`code`, `code2`) instead of one.
     pub two_codes: bool,
-    /// The organisation requires MFA: say so, and offer no way to skip.
-    pub enforced: bool,
-    /// Why the last confirmation failed; shown in `role="alert"` by the codes.
-    pub error: Option<&'a str>,
 }
 
 const APPS: [&str; 6] = [
@@ -42,76 +60,41 @@ const APPS: [&str; 6] = [
 
 const ERROR_ID: &str = "enroll-error";
 
-/// The full enrollment document: `POST /.gatehouse/enroll` with `code` (and
-/// `code2` when `two_codes`), `csrf_token` and `rd`.
+/// The full enrollment document. The app form: `POST /.gatehouse/enroll` with
+/// `code` (and `code2` when `two_codes`), `csrf_token` and `rd`. Each channel:
+/// `POST /.gatehouse/enroll/send` with `channel`, `csrf_token` and `rd`; once
+/// sent, `POST /.gatehouse/enroll` with `channel`, `code`, `csrf_token`, `rd`.
 pub fn enroll_page(v: &EnrollView) -> String {
-    let error_id = v.error.map(|_| ERROR_ID);
     let body = html! {
         div.card.card-wide {
             h1 { "Set up two-factor authentication" }
-            @if v.enforced {
+            @if v.enforced && v.app.is_some() {
                 (alert(AlertKind::Info, Some("enroll-enforced"),
                     "Your organisation requires two-factor authentication. Set it up to continue."))
             }
             p.muted {
-                "After your password, you will also enter a code from an app on your phone. "
-                "Your account stays safe even if someone learns your password."
+                @if v.app.is_some() {
+                    "After your password, you will also enter a code from an app on your phone. "
+                    "Your account stays safe even if someone learns your password."
+                } @else {
+                    "You already have an authenticator app. Add another way to get sign-in "
+                    "codes, for when you can't use it."
+                }
             }
-            ol.steps {
-                li {
-                    h2 { "Install an authenticator app" }
-                    p {
-                        "Any app that supports time-based codes works, for example "
-                        @for (i, app) in APPS.iter().enumerate() {
-                            @if i + 1 == APPS.len() { " or " } @else if i > 0 { ", " }
-                            strong { (app) }
-                        }
-                        "."
-                    }
+            @if let Some(sent) = v.sent {
+                (confirm_channel(v, sent))
+            } @else if v.app.is_none() {
+                @if let Some(error) = v.error {
+                    (alert(AlertKind::Error, Some(ERROR_ID), error))
                 }
-                li {
-                    h2 { "Scan this QR code with the app" }
-                    p.muted { "In the app, choose to add an account, then scan the code." }
-                    div.qr role="img" aria-label={ "QR code to add " (v.account) " at " (v.issuer) " to your authenticator app" } {
-                        (PreEscaped(strip_xml_declaration(v.qr_svg)))
-                    }
-                    (manual_entry(v))
-                }
-                li {
-                    h2 { "Enter the code from the app" }
-                    form method="post" action=(ENROLL_PATH) {
-                        (csrf_field(v.csrf_token))
-                        (rd_field(v.rd))
-                        @if let Some(error) = v.error {
-                            (alert(AlertKind::Error, Some(ERROR_ID), error))
-                        }
-                        div.codes-row {
-                            (totp_field(Field {
-                                id: "code",
-                                label: if v.two_codes { "First code" } else { "6-digit code" },
-                                // Focus only after a failed try: on a first visit it would
-                                // scroll the QR code out of view on small screens.
-                                autofocus: v.error.is_some(),
-                                error_id,
-                                ..Field::default()
-                            }))
-                            @if v.two_codes {
-                                (totp_field(Field {
-                                    id: "code2",
-                                    label: "Next code",
-                                    error_id,
-                                    hint: Some("Wait for the code in the app to change, then enter the new one."),
-                                    ..Field::default()
-                                }))
-                            }
-                        }
-                        div.actions {
-                            button.btn.btn-primary type="submit" { "Turn on two-factor authentication" }
-                            @if !v.enforced {
-                                a.btn.btn-secondary href=(local_href(v.rd)) { "Cancel" }
-                            }
-                        }
-                    }
+            }
+            @if let Some(app) = v.app {
+                (app_steps(v, &app))
+            }
+            (channels(v))
+            @if v.app.is_none() {
+                div.actions {
+                    a.btn.btn-secondary href=(local_href(v.rd)) { "Back" }
                 }
             }
         }
@@ -119,13 +102,79 @@ pub fn enroll_page(v: &EnrollView) -> String {
     page("Set up two-factor authentication", body).into_string()
 }
 
+/// Install, scan, confirm: the authenticator app's three steps.
+fn app_steps(v: &EnrollView, app: &AppSetup) -> Markup {
+    // An error belongs to the channel's form while one is being confirmed.
+    let error = v.error.filter(|_| v.sent.is_none());
+    let error_id = error.map(|_| ERROR_ID);
+    html! {
+        ol.steps {
+            li {
+                h2 { "Install an authenticator app" }
+                p {
+                    "Any app that supports time-based codes works, for example "
+                    @for (i, name) in APPS.iter().enumerate() {
+                        @if i + 1 == APPS.len() { " or " } @else if i > 0 { ", " }
+                        strong { (name) }
+                    }
+                    "."
+                }
+            }
+            li {
+                h2 { "Scan this QR code with the app" }
+                p.muted { "In the app, choose to add an account, then scan the code." }
+                div.qr role="img" aria-label={ "QR code to add " (v.account) " at " (v.issuer) " to your authenticator app" } {
+                    (PreEscaped(strip_xml_declaration(app.qr_svg)))
+                }
+                (manual_entry(v, app))
+            }
+            li {
+                h2 { "Enter the code from the app" }
+                form method="post" action=(ENROLL_PATH) {
+                    (csrf_field(v.csrf_token))
+                    (rd_field(v.rd))
+                    @if let Some(error) = error {
+                        (alert(AlertKind::Error, Some(ERROR_ID), error))
+                    }
+                    div.codes-row {
+                        (totp_field(Field {
+                            id: "code",
+                            label: if app.two_codes { "First code" } else { "6-digit code" },
+                            // Focus only after a failed try: on a first visit it would
+                            // scroll the QR code out of view on small screens.
+                            autofocus: error.is_some(),
+                            error_id,
+                            ..Field::default()
+                        }))
+                        @if app.two_codes {
+                            (totp_field(Field {
+                                id: "code2",
+                                label: "Next code",
+                                error_id,
+                                hint: Some("Wait for the code in the app to change, then enter the new one."),
+                                ..Field::default()
+                            }))
+                        }
+                    }
+                    div.actions {
+                        button.btn.btn-primary type="submit" { "Turn on two-factor authentication" }
+                        @if !v.enforced {
+                            a.btn.btn-secondary href=(local_href(v.rd)) { "Cancel" }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The "Can't scan it?" disclosure: the key and the settings to type by hand.
-fn manual_entry(v: &EnrollView) -> Markup {
+fn manual_entry(v: &EnrollView, app: &AppSetup) -> Markup {
     html! {
         details.manual {
             summary { "Can't scan it?" }
             p { "Add the account by hand instead. Enter this key:" }
-            p.secret id="totp-secret" { (v.secret_grouped) }
+            p.secret id="totp-secret" { (app.secret_grouped) }
             dl.kv {
                 dt { "Account" }
                 dd { (v.account) }
@@ -135,13 +184,76 @@ fn manual_entry(v: &EnrollView) -> Markup {
                 dd { "Time-based, 6 digits, every 30 seconds" }
             }
             // Only an otpauth: URI becomes a link, whatever the caller passes.
-            @if v.otpauth_uri.starts_with("otpauth://") {
+            @if app.otpauth_uri.starts_with("otpauth://") {
                 p {
                     "On the phone with the app? "
-                    a href=(v.otpauth_uri) { "Open in authenticator app" }
+                    a href=(app.otpauth_uri) { "Open in authenticator app" }
                 }
             }
             p.hint { "Keep this key private: anyone who has it can make your codes." }
+        }
+    }
+}
+
+/// Confirming the channel a code was just sent to. The code field is named
+/// `code` like the app's, but its element id differs: ids stay unique.
+fn confirm_channel(v: &EnrollView, sent: CodeChannel) -> Markup {
+    let error_id = v.error.map(|_| ERROR_ID);
+    let mut notice = format!(
+        "We sent a code {}. Enter it to turn on codes by {}.",
+        sent.sent_phrase(),
+        sent.medium()
+    );
+    if v.code_minutes > 0 {
+        notice.push_str(&format!(
+            " It expires in {}.",
+            count(v.code_minutes.into(), "minute")
+        ));
+    }
+    html! {
+        section.section id="confirm-channel" aria-labelledby="confirm-channel-heading" {
+            h2 id="confirm-channel-heading" { "Turn on codes by " (sent.medium()) }
+            (alert(AlertKind::Info, Some("code-sent"), &notice))
+            form method="post" action=(ENROLL_PATH) {
+                (csrf_field(v.csrf_token))
+                (rd_field(v.rd))
+                (channel_field(sent.channel))
+                @if let Some(error) = v.error {
+                    (alert(AlertKind::Error, Some(ERROR_ID), error))
+                }
+                (totp_field(Field {
+                    id: "channel-code",
+                    name: Some("code"),
+                    label: "6-digit code",
+                    autofocus: true,
+                    error_id,
+                    ..Field::default()
+                }))
+                button.btn.btn-primary type="submit" { "Confirm" }
+            }
+        }
+    }
+}
+
+/// The channels the user can still turn on, one send form each.
+fn channels(v: &EnrollView) -> Markup {
+    html! {
+        @if !v.channels.is_empty() {
+            section.section id="enroll-channels" aria-labelledby="enroll-channels-heading" {
+                h2 id="enroll-channels-heading" {
+                    @if v.app.is_some() {
+                        "Or get codes by " (media_list(v.channels.iter().copied()))
+                    } @else {
+                        "Add a way to get codes"
+                    }
+                }
+                p.muted { "We send a code to confirm it's yours." }
+                div.channels {
+                    @for c in v.channels {
+                        (send_form(ENROLL_SEND_ACTION, "enroll-send-", *c, v.csrf_token, v.rd))
+                    }
+                }
+            }
         }
     }
 }

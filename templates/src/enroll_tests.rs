@@ -3,19 +3,52 @@ use super::*;
 const SVG: &str = r##"<?xml version="1.0" standalone="yes"?>
 <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="200" height="200" viewBox="0 0 200 200"><rect x="0" y="0" width="200" height="200" fill="#fff"/><path fill="#000" d="M0 0h8v8H0z"/></svg>"##;
 
+const APP: AppSetup<'static> = AppSetup {
+    qr_svg: SVG,
+    secret_grouped: "JBSW Y3DP EHPK 3PXP",
+    otpauth_uri: "otpauth://totp/Acme:alice?secret=JBSWY3DPEHPK3PXP&issuer=Acme",
+    two_codes: false,
+};
+
+const CHANNELS: [CodeChannel<'static>; 2] = [
+    CodeChannel {
+        channel: "email",
+        destination: "a•••e@example.com",
+    },
+    CodeChannel {
+        channel: "sms",
+        destination: "••• 4567",
+    },
+];
+
 fn view() -> EnrollView<'static> {
     EnrollView {
         csrf_token: "tok",
         rd: "/wiki?a=1&b=2",
-        qr_svg: SVG,
-        secret_grouped: "JBSW Y3DP EHPK 3PXP",
-        otpauth_uri: "otpauth://totp/Acme:alice?secret=JBSWY3DPEHPK3PXP&issuer=Acme",
         issuer: "Acme",
         account: "alice",
-        two_codes: false,
         enforced: false,
         error: None,
+        app: Some(APP),
+        channels: &[],
+        sent: None,
+        code_minutes: 10,
     }
+}
+
+fn two_codes() -> Option<AppSetup<'static>> {
+    Some(AppSetup {
+        two_codes: true,
+        ..APP
+    })
+}
+
+/// Every form posting to `action`.
+fn forms<'h>(html: &'h str, action: &str) -> Vec<&'h str> {
+    let open = format!(r#"<form method="post" action="{action}""#);
+    html.match_indices(&open)
+        .map(|(start, _)| &html[start..start + html[start..].find("</form>").unwrap()])
+        .collect()
 }
 
 #[test]
@@ -64,7 +97,10 @@ fn user_strings_are_escaped_while_the_svg_is_not() {
     let html = enroll_page(&EnrollView {
         account: "<script>alert(1)</script>",
         issuer: "<b>Acme</b>",
-        secret_grouped: "<i>KEY</i>",
+        app: Some(AppSetup {
+            secret_grouped: "<i>KEY</i>",
+            ..APP
+        }),
         rd: r#"/"><script>"#,
         csrf_token: r#""><x"#,
         error: Some("<img src=x>"),
@@ -86,7 +122,10 @@ fn open_in_app_link_is_the_otpauth_uri() {
         r#"<a href="otpauth://totp/Acme:alice?secret=JBSWY3DPEHPK3PXP&amp;issuer=Acme">Open in authenticator app</a>"#
     ));
     let other = enroll_page(&EnrollView {
-        otpauth_uri: "javascript:alert(1)",
+        app: Some(AppSetup {
+            otpauth_uri: "javascript:alert(1)",
+            ..APP
+        }),
         ..view()
     });
     assert!(!other.contains("javascript:"));
@@ -96,7 +135,7 @@ fn open_in_app_link_is_the_otpauth_uri() {
 fn code2_field_only_when_two_codes() {
     assert!(!enroll_page(&view()).contains("code2"));
     let html = enroll_page(&EnrollView {
-        two_codes: true,
+        app: two_codes(),
         ..view()
     });
     assert!(html.contains(r#"<label for="code2">Next code</label>"#));
@@ -122,7 +161,7 @@ fn enforced_enrollment_says_so_and_offers_no_cancel() {
 fn enroll_error_is_an_alert_and_focuses_the_code() {
     let html = enroll_page(&EnrollView {
         error: Some("That code didn't match."),
-        two_codes: true,
+        app: two_codes(),
         ..view()
     });
     assert!(html.contains(
@@ -130,6 +169,125 @@ fn enroll_error_is_an_alert_and_focuses_the_code() {
     ));
     assert_eq!(html.matches(r#"aria-invalid="true""#).count(), 2);
     assert_eq!(html.matches("autofocus").count(), 1);
+}
+
+#[test]
+fn without_app_setup_only_channels_are_offered() {
+    let html = enroll_page(&EnrollView {
+        app: None,
+        channels: &CHANNELS,
+        ..view()
+    });
+    assert!(!html.contains("totp-secret") && !html.contains(r#"class="qr""#));
+    assert!(!html.contains(r#"name="code""#));
+    assert!(forms(&html, "/.gatehouse/enroll").is_empty());
+    assert!(html.contains("You already have an authenticator app."));
+    assert!(html.contains(r#"<h2 id="enroll-channels-heading">Add a way to get codes</h2>"#));
+    assert!(html.contains(r#"<a class="btn btn-secondary" href="/wiki?a=1&amp;b=2">Back</a>"#));
+}
+
+#[test]
+fn each_channel_is_its_own_send_form_with_csrf_rd_and_channel() {
+    let html = enroll_page(&EnrollView {
+        channels: &CHANNELS,
+        ..view()
+    });
+    assert!(html.contains("totp-secret"), "the app section stays");
+    assert!(html.contains(r#"<section class="section" id="enroll-channels""#));
+    assert!(html.contains(">Or get codes by email or text message</h2>"));
+    let sends = forms(&html, "/.gatehouse/enroll/send");
+    assert_eq!(sends.len(), 2);
+    for (form, (channel, label, to)) in sends.iter().zip([
+        ("email", "Email me a code", "a•••e@example.com"),
+        ("sms", "Text me a code", "••• 4567"),
+    ]) {
+        assert!(form.contains(r#"<input type="hidden" name="csrf_token" value="tok">"#));
+        assert!(form.contains(r#"<input type="hidden" name="rd" value="/wiki?a=1&amp;b=2">"#));
+        assert!(form.contains(&format!(
+            r#"<input type="hidden" name="channel" value="{channel}">"#
+        )));
+        assert!(form.contains(&format!(
+            r#"id="enroll-send-{channel}"><span>{label}</span><span class="muted">{to}</span>"#
+        )));
+    }
+    let sms_only = enroll_page(&EnrollView {
+        channels: &CHANNELS[1..],
+        ..view()
+    });
+    assert!(sms_only.contains(">Or get codes by text message</h2>"));
+    assert!(!enroll_page(&view()).contains("enroll-channels"));
+}
+
+#[test]
+fn sent_code_is_confirmed_above_the_app_with_a_unique_field_id() {
+    let html = enroll_page(&EnrollView {
+        channels: &CHANNELS,
+        sent: Some(CHANNELS[0]),
+        ..view()
+    });
+    let confirm = html
+        .find(r#"<section class="section" id="confirm-channel""#)
+        .unwrap();
+    assert!(confirm < html.find(r#"<ol class="steps">"#).unwrap());
+    assert!(html.contains(
+        r#"role="status" aria-live="polite" id="code-sent">We sent a code by email to a•••e@example.com. Enter it to turn on codes by email. It expires in 10 minutes.</div>"#
+    ));
+    let posts = forms(&html, "/.gatehouse/enroll");
+    assert_eq!(posts.len(), 2, "the channel's form, then the app's");
+    let form = posts[0];
+    assert!(form.contains(r#"<input type="hidden" name="csrf_token" value="tok">"#));
+    assert!(form.contains(r#"<input type="hidden" name="rd" value="/wiki?a=1&amp;b=2">"#));
+    assert!(form.contains(r#"<input type="hidden" name="channel" value="email">"#));
+    assert!(form.contains(r#"<label for="channel-code">6-digit code</label>"#));
+    assert!(
+        form.contains(r#"id="channel-code" name="code" type="text" autocomplete="one-time-code""#)
+    );
+    assert!(form.contains("required autofocus"));
+    assert!(form.contains(r#"<button class="btn btn-primary" type="submit">Confirm</button>"#));
+    assert!(!posts[1].contains(r#"name="channel""#));
+    assert_eq!(html.matches(r#"name="code""#).count(), 2);
+    assert_eq!(html.matches(r#"id="code""#).count(), 1);
+    assert_eq!(html.matches(r#"id="channel-code""#).count(), 1);
+    assert_eq!(html.matches("autofocus").count(), 1);
+}
+
+#[test]
+fn error_goes_with_the_channel_being_confirmed() {
+    let sms = enroll_page(&EnrollView {
+        sent: Some(CHANNELS[1]),
+        code_minutes: 1,
+        error: Some("That code didn't match."),
+        ..view()
+    });
+    assert!(sms.contains("by text message to ••• 4567. Enter it to turn on codes by text message. It expires in 1 minute."));
+    assert_eq!(sms.matches(r#"id="enroll-error""#).count(), 1);
+    assert!(sms.find(r#"id="enroll-error""#) < sms.find(r#"<ol class="steps">"#));
+    assert!(sms.contains(r#"id="channel-code" name="code""#));
+    assert_eq!(sms.matches(r#"aria-invalid="true""#).count(), 1);
+
+    let no_app = enroll_page(&EnrollView {
+        app: None,
+        channels: &CHANNELS,
+        error: Some("Couldn't send the code."),
+        ..view()
+    });
+    assert!(no_app.contains(r#"id="enroll-error">Couldn't send the code.</div>"#));
+}
+
+#[test]
+fn destinations_are_escaped() {
+    let odd = [CodeChannel {
+        channel: "email",
+        destination: "<script>alert(1)</script>",
+    }];
+    let html = enroll_page(&EnrollView {
+        channels: &odd,
+        sent: Some(odd[0]),
+        ..view()
+    });
+    assert!(!html.contains("<script"));
+    assert!(html.contains(r#"<span class="muted">&lt;script&gt;alert(1)&lt;/script&gt;</span>"#));
+    assert!(html.contains("by email to &lt;script&gt;alert(1)&lt;/script&gt;. Enter it"));
 }
 
 #[test]

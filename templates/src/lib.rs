@@ -10,6 +10,7 @@ mod account;
 mod account_mfa;
 mod admin;
 mod challenge;
+mod channel;
 mod components;
 mod demo;
 mod enroll;
@@ -19,11 +20,12 @@ mod login;
 mod recovery;
 
 pub use account::{account_page, AccountView};
-pub use account_mfa::{AccountMfa, DeviceRow};
+pub use account_mfa::{AccountMfa, ContactFactorRow, DeviceRow};
 pub use admin::{admin_page, AdminUserRow, AdminView, AuditRow, Enforcement, UserMfa};
 pub use challenge::{mfa_challenge_page, recover_page, MfaChallengeView, RecoverView};
+pub use channel::CodeChannel;
 pub use demo::{demo_app_page, DemoView};
-pub use enroll::{enroll_page, mfa_reminder_page, EnrollView, ReminderView};
+pub use enroll::{enroll_page, mfa_reminder_page, AppSetup, EnrollView, ReminderView};
 pub use errors::{error_page, ErrorView};
 pub use login::{login_page, LoginView};
 pub use recovery::{recovered_page, recovery_codes_page, RecoveredView, RecoveryCodesView};
@@ -39,13 +41,19 @@ pub(crate) const LOGIN_ACTION: &str = "/.gatehouse/login";
 pub(crate) const LOGOUT_ACTION: &str = "/.gatehouse/logout";
 pub(crate) const ACCOUNT_PATH: &str = "/.gatehouse/account";
 pub(crate) const MFA_PATH: &str = "/.gatehouse/mfa";
+/// Sends a one-time code by the posted `channel` during sign-in.
+pub(crate) const MFA_SEND_ACTION: &str = "/.gatehouse/mfa/send";
 pub(crate) const ENROLL_PATH: &str = "/.gatehouse/enroll";
+/// Sends the code that confirms a new email or phone factor.
+pub(crate) const ENROLL_SEND_ACTION: &str = "/.gatehouse/enroll/send";
 pub(crate) const ENROLL_RESET_ACTION: &str = "/.gatehouse/enroll/reset";
 pub(crate) const RECOVER_PATH: &str = "/.gatehouse/recover";
 pub(crate) const RECOVERY_ACK_ACTION: &str = "/.gatehouse/recovery-codes/ack";
 pub(crate) const RECOVERY_REGENERATE_ACTION: &str = "/.gatehouse/recovery-codes/regenerate";
 pub(crate) const MFA_DISABLE_ACTION: &str = "/.gatehouse/mfa/disable";
 pub(crate) const DEVICES_FORGET_ACTION: &str = "/.gatehouse/devices/forget";
+/// Removes the email or phone factor named by the posted `channel`.
+pub(crate) const FACTOR_REMOVE_ACTION: &str = "/.gatehouse/account/factor/remove";
 pub(crate) const ADMIN_PATH: &str = "/.gatehouse/admin";
 pub(crate) const ADMIN_ENFORCE_ACTION: &str = "/.gatehouse/admin/enforce";
 pub(crate) const ADMIN_RESET_ACTION: &str = "/.gatehouse/admin/reset";
@@ -89,11 +97,29 @@ mod tests {
             label: "Firefox on Linux",
             ..DeviceRow::default()
         }];
+        let channels = [
+            CodeChannel {
+                channel: "email",
+                destination: "a•••e@example.com",
+            },
+            CodeChannel {
+                channel: "sms",
+                destination: "••• 4567",
+            },
+        ];
+        let contacts = [ContactFactorRow {
+            channel: channels[0],
+            since: "2025-01-03",
+            removable: true,
+        }];
         let mfa_on = AccountMfa {
             enabled_since: Some("2025-01-02"),
             recovery_remaining: 10,
             devices: &devices,
             remember_days: 30,
+            app_since: Some("2025-01-02"),
+            contact_factors: &contacts,
+            can_add: true,
             ..AccountMfa::default()
         };
         let (csrf_token, rd) = ("tok", "/app");
@@ -104,6 +130,7 @@ mod tests {
                 mfa: UserMfa::On {
                     since: "2025-01-02",
                 },
+                factors: &["app", "email"],
                 ..AdminUserRow::default()
             },
             AdminUserRow {
@@ -153,12 +180,27 @@ mod tests {
                 rd,
                 error: Some("e"),
                 remember_days: 30,
+                has_app: true,
+                channels: &channels,
+                sent: Some(channels[1]),
+                code_minutes: 10,
             }),
             enroll_page(&EnrollView {
                 csrf_token,
                 rd,
-                qr_svg: "<svg></svg>",
-                two_codes: true,
+                app: Some(AppSetup {
+                    qr_svg: "<svg></svg>",
+                    two_codes: true,
+                    ..AppSetup::default()
+                }),
+                channels: &channels,
+                sent: Some(channels[0]),
+                ..EnrollView::default()
+            }),
+            enroll_page(&EnrollView {
+                csrf_token,
+                rd,
+                channels: &channels,
                 ..EnrollView::default()
             }),
             recovery_codes_page(&RecoveryCodesView {

@@ -3,6 +3,7 @@
 
 pub mod enforcement;
 pub mod mfa;
+pub mod one_time;
 pub mod password;
 pub mod recovery;
 pub mod secret_box;

@@ -10,6 +10,7 @@ mod address;
 mod apps;
 mod duration;
 mod error;
+mod notify;
 mod raw;
 mod tls;
 mod users;

@@ -24,6 +24,7 @@ pub(crate) struct RawConfig {
     pub limits: Option<RawLimits>,
     pub apps: Option<Vec<RawApp>>,
     pub service_tokens: Option<Vec<RawServiceToken>>,
+    pub notify: Option<RawNotify>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -74,6 +75,37 @@ pub(crate) struct RawMfa {
     pub issuer: Option<String>,
     pub enroll_two_codes: Option<bool>,
     pub remember_device_days: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with email, sms, code_lifetime, ..."
+)]
+pub(crate) struct RawNotify {
+    pub email: Option<RawEmail>,
+    pub sms: Option<RawSms>,
+    pub code_lifetime: Option<String>,
+    pub resend_after: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping with smtp_url and from")]
+pub(crate) struct RawEmail {
+    pub smtp_url: Option<String>,
+    pub from: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a mapping with api_url, account_sid, auth_token and from"
+)]
+pub(crate) struct RawSms {
+    pub api_url: Option<String>,
+    pub account_sid: Option<String>,
+    pub auth_token: Option<String>,
+    pub from: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -5,6 +5,7 @@
 //! argon2id. The proxy never sees raw YAML.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,6 +33,7 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub apps: Vec<AppSettings>,
     pub service_tokens: Vec<ServiceToken>,
+    pub notify: NotifySettings,
 }
 
 /// The certificate `listen` serves, loaded and checked against its key.
@@ -196,4 +198,69 @@ pub struct Rule {
 pub struct ServiceToken {
     pub name: String,
     pub sha256: [u8; 32],
+}
+
+/// Where one-time codes go: email over SMTP, SMS through an HTTP provider.
+/// A channel left out of the config is not offered to anyone.
+#[derive(Debug, Clone)]
+pub struct NotifySettings {
+    pub email: Option<EmailSettings>,
+    pub sms: Option<SmsSettings>,
+    /// How long a sent code can be entered.
+    pub code_lifetime: Duration,
+    /// How long a user waits before asking for another code.
+    pub resend_after: Duration,
+}
+
+impl Default for NotifySettings {
+    fn default() -> Self {
+        Self {
+            email: None,
+            sms: None,
+            code_lifetime: Duration::from_secs(10 * 60),
+            resend_after: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct EmailSettings {
+    /// lettre's URL form: `smtp://` (plain, or `?tls=required` for
+    /// STARTTLS), `smtps://` (TLS); may carry `user:password@`.
+    pub smtp_url: String,
+    /// The `From` mailbox, e.g. `Gatehouse <gatehouse@example.com>`.
+    pub from: String,
+}
+
+// By hand: the SMTP URL may carry a password.
+impl fmt::Debug for EmailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailSettings")
+            .field("smtp_url", &"<redacted>")
+            .field("from", &self.from)
+            .finish()
+    }
+}
+
+/// An SMS provider speaking Twilio's Messages API.
+#[derive(Clone)]
+pub struct SmsSettings {
+    /// The API's base URL, without a trailing `/`.
+    pub api_url: String,
+    pub account_sid: String,
+    pub auth_token: String,
+    /// The sender: an E.164 number or an alphanumeric sender ID.
+    pub from: String,
+}
+
+// By hand: the auth token is a secret.
+impl fmt::Debug for SmsSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmsSettings")
+            .field("api_url", &self.api_url)
+            .field("account_sid", &self.account_sid)
+            .field("auth_token", &"<redacted>")
+            .field("from", &self.from)
+            .finish()
+    }
 }

@@ -332,3 +332,6 @@ mod files;
 
 #[path = "tests_tls.rs"]
 mod tls;
+
+#[path = "tests_notify.rs"]
+mod notify;

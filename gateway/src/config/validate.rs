@@ -9,6 +9,7 @@ use super::address::parse_socket_addr;
 use super::apps::{check_apps, check_name, check_service_tokens};
 use super::duration::parse_duration;
 use super::error::{describe_yaml_error, io_message, quote, ConfigError, Problems};
+use super::notify::check_notify;
 use super::raw::{RawConfig, RawSessions};
 use super::settings::*;
 use super::tls::check_tls;
@@ -250,6 +251,7 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
         .collect();
     let service_tokens = check_service_tokens(raw_tokens, &mut p);
     let apps = check_apps(raw.apps.unwrap_or_default(), &token_names, &mut p);
+    let notify = check_notify(raw.notify.unwrap_or_default(), &mut p);
 
     if !p.is_empty() {
         return Err(ConfigError::Invalid(p.into_vec()));
@@ -267,6 +269,7 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
         limits,
         apps,
         service_tokens,
+        notify,
     })
 }
 

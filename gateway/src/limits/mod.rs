@@ -26,6 +26,11 @@ pub enum Attempt {
     Totp,
     /// A recovery code.
     Recovery,
+    /// A code sent by email or text message, while enrolling that channel.
+    OneTimeCode,
+    /// Not a failure: each code sent counts, so that nobody can flood a
+    /// user's inbox or phone (or the SMS bill) through the gateway.
+    CodeSent,
 }
 
 impl Attempt {
@@ -34,6 +39,8 @@ impl Attempt {
             Attempt::Password => "pw",
             Attempt::Totp => "totp",
             Attempt::Recovery => "rc",
+            Attempt::OneTimeCode => "otc",
+            Attempt::CodeSent => "sent",
         }
     }
 }

@@ -52,7 +52,7 @@ async fn require_admin<'g>(gw: &'g Gateway, session: &Session) -> Result<Current
         return Ok(current);
     }
     let enrolled = match gw.mfa.status(current.user()).await {
-        Ok(status) => status.enrolled_at.is_some(),
+        Ok(status) => status.is_enrolled(),
         Err(e) => return Err(store_down(session, e)),
     };
     if enrolled {
@@ -129,15 +129,16 @@ async fn page(
                 user,
                 f,
                 // The day is enough in a table cell.
-                f.totp_confirmed_at
+                f.mfa_since()
                     .map(|ms| date(ms).chars().take(10).collect::<String>()),
                 f.last_sign_in.map(date),
+                factor_keys(f),
             )
         })
         .collect();
     let rows: Vec<AdminUserRow> = users
         .iter()
-        .map(|(user, f, since, last)| AdminUserRow {
+        .map(|(user, f, since, last, keys)| AdminUserRow {
             username: &user.username,
             display_name: user.display_name.as_deref().unwrap_or(""),
             email: user.email.as_deref(),
@@ -151,6 +152,7 @@ async fn page(
             recovery_remaining: f.recovery_remaining,
             devices: f.devices,
             last_sign_in: last.as_deref(),
+            factors: keys,
         })
         .collect();
     let times: Vec<String> = events.iter().map(|e| date(e.at_ms)).collect();
@@ -307,4 +309,14 @@ fn done(user: &str, what: &str) -> String {
         "{HERE}?done={what}&user={}",
         percent_encoding::utf8_percent_encode(user, percent_encoding::NON_ALPHANUMERIC)
     )
+}
+
+/// The user's confirmed factors as the console names them: `app`, then
+/// channels in the store's order.
+fn factor_keys(f: &UserFactors) -> Vec<&str> {
+    f.totp_confirmed_at
+        .map(|_| "app")
+        .into_iter()
+        .chain(f.contact.iter().map(|(channel, _)| channel.as_str()))
+        .collect()
 }

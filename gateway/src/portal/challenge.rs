@@ -1,18 +1,19 @@
-//! The second step of signing in: a code from the authenticator, or a
-//! recovery code when the phone is gone; and the reminder for users who
-//! have no second factor yet.
+//! The second step of signing in: a code from the authenticator or one we
+//! sent, or a recovery code when the phone is gone; and the reminder for
+//! users who have no second factor yet.
 
 use gatehouse_templates::{
-    mfa_challenge_page, mfa_reminder_page, recover_page, recovered_page, MfaChallengeView,
-    RecoverView, RecoveredView, ReminderView,
+    mfa_challenge_page, mfa_reminder_page, recover_page, recovered_page, CodeChannel,
+    MfaChallengeView, RecoverView, RecoveredView, ReminderView,
 };
 use pingora::proxy::Session;
 
 use super::login::locked_message;
-use super::{or_reply, rd_query, with_rd, Current};
-use crate::auth::mfa::CodeCheck;
+use super::{or_reply, query_param, rd_query, with_rd, Current};
+use crate::auth::mfa::{CodeCheck, MfaError};
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
+use crate::notify::{mask, Channel};
 use crate::proxy::access::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::now_ms;
@@ -20,20 +21,87 @@ use crate::session::now_ms;
 const WRONG_CODE: &str =
     "That code didn't work. Enter the newest code from your authenticator app; \
                           if it keeps failing, check that your phone's clock is set automatically.";
+const WRONG_SENT_CODE: &str =
+    "That code didn't work. Enter the code from the newest message we sent; \
+     each code works once and expires.";
 const REPLAYED_CODE: &str =
     "That code has already been used. Wait for your app to show a new code, then enter it.";
 const WRONG_RECOVERY: &str =
     "That recovery code didn't work. Each code works only once; check for typos.";
 
-fn challenge(gw: &Gateway, session: &Session, status: u16, rd: &str, error: Option<&str>) -> Reply {
+/// What the challenge page offers this user: their app, and the channels
+/// they enrolled that can still reach them.
+pub(super) struct Offer {
+    has_app: bool,
+    channels: Vec<(Channel, String)>,
+}
+
+impl Offer {
+    pub(super) async fn load(gw: &Gateway, current: &Current<'_>) -> Result<Offer, MfaError> {
+        let status = gw.mfa.status(current.user()).await?;
+        let channels = gw
+            .mfa
+            .reachable(&current.account.user)
+            .into_iter()
+            .filter(|(c, _)| status.has(*c))
+            .map(|(c, to)| (c, mask(c, &to)))
+            .collect();
+        Ok(Offer {
+            has_app: status.has_app(),
+            channels,
+        })
+    }
+
+    pub(super) fn includes(&self, channel: Channel) -> bool {
+        self.channels.iter().any(|(c, _)| *c == channel)
+    }
+}
+
+/// The challenge page; `sent` names the channel a code just went to.
+pub(super) fn challenge(
+    gw: &Gateway,
+    session: &Session,
+    offer: &Offer,
+    sent: Option<Channel>,
+    status: u16,
+    rd: &str,
+    error: Option<&str>,
+) -> Reply {
     let nonce = gw.csrf_nonce(session);
+    let (channels, sent) = code_channels(&offer.channels, sent);
     let html = mfa_challenge_page(&MfaChallengeView {
         csrf_token: &gw.csrf.token(&nonce.value),
         rd,
         error,
         remember_days: gw.settings.mfa.remember_device_days,
+        has_app: offer.has_app,
+        channels: &channels,
+        sent,
+        code_minutes: minutes(gw),
     });
     gw.with_nonce(Reply::html(status, html), &nonce)
+}
+
+/// Channels as pages show them, with the one a code just went to, if it
+/// is among them.
+pub(super) fn code_channels(
+    offered: &[(Channel, String)],
+    sent: Option<Channel>,
+) -> (Vec<CodeChannel<'_>>, Option<CodeChannel<'_>>) {
+    let channels: Vec<CodeChannel> = offered
+        .iter()
+        .map(|(c, to)| CodeChannel {
+            channel: c.as_str(),
+            destination: to,
+        })
+        .collect();
+    let sent = sent.and_then(|s| channels.iter().copied().find(|c| c.channel == s.as_str()));
+    (channels, sent)
+}
+
+/// How long a sent code lives, as pages say it.
+pub(super) fn minutes(gw: &Gateway) -> u32 {
+    gw.mfa.notify.code_lifetime.as_secs().div_ceil(60) as u32
 }
 
 fn recover(gw: &Gateway, session: &Session, status: u16, rd: &str, error: Option<&str>) -> Reply {
@@ -91,14 +159,28 @@ pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
     if current.session.mfa_done() {
         return Reply::redirect(302, &rd);
     }
-    match gw.mfa.status(current.user()).await {
-        Ok(s) if s.enrolled_at.is_some() => challenge(gw, session, 200, &rd, None),
-        Ok(_) => Reply::redirect(302, &with_rd("/.gatehouse/enroll", &rd)),
+    let offer = match Offer::load(gw, &current).await {
+        Ok(offer) => offer,
         Err(e) => {
             tracing::error!("store unavailable: {e}");
-            unavailable_reply(session.req_header())
+            return unavailable_reply(session.req_header());
+        }
+    };
+    if !offer.has_app && offer.channels.is_empty() {
+        // Nothing to challenge with: no factor yet, or only channels the
+        // config no longer offers (recovery codes still work from there).
+        let status = gw.mfa.status(current.user()).await;
+        if !matches!(status, Ok(s) if s.is_enrolled()) {
+            return Reply::redirect(302, &with_rd("/.gatehouse/enroll", &rd));
         }
     }
+    // Only a channel the page offers: the parameter picks a notice, it
+    // never puts text on the page.
+    let sent = query_param(session, "sent")
+        .as_deref()
+        .and_then(Channel::from_name)
+        .filter(|c| offer.includes(*c));
+    challenge(gw, session, &offer, sent, 200, &rd, None)
 }
 
 pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
@@ -113,14 +195,23 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     }
     let user = current.user().to_owned();
     let ip = gw.client_ip(session);
+    let offer = match Offer::load(gw, &current).await {
+        Ok(offer) => offer,
+        Err(e) => {
+            tracing::error!("store unavailable: {e}");
+            return Ok(unavailable_reply(session.req_header()));
+        }
+    };
+    // App codes and sent codes share one counter: it is one form, and
+    // guesses must not get twice the budget by alternating.
     if let Some(reply) = locked(gw, session, Attempt::Totp, &user, |m| {
-        challenge(gw, session, 429, &rd, Some(m))
+        challenge(gw, session, &offer, None, 429, &rd, Some(m))
     })
     .await
     {
         return Ok(reply);
     }
-    let check = match gw.mfa.check_code(&user, form.get("code")).await {
+    let (check, via) = match gw.mfa.check_sign_in_code(&user, form.get("code")).await {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("MFA check failed: {e}");
@@ -129,6 +220,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     };
     let error = match check {
         CodeCheck::Accepted => None,
+        CodeCheck::Wrong if !offer.has_app => Some(WRONG_SENT_CODE),
         CodeCheck::Wrong => Some(WRONG_CODE),
         CodeCheck::Replayed => Some(REPLAYED_CODE),
         CodeCheck::NotEnrolled => {
@@ -145,10 +237,12 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
         if let Err(e) = gw.limiter.record_failure(Attempt::Totp, &user, ip).await {
             tracing::error!("rate limiter unavailable: {e}");
         }
-        return Ok(challenge(gw, session, 401, &rd, Some(error)));
+        return Ok(challenge(gw, session, &offer, None, 401, &rd, Some(error)));
     }
     let _ = gw.limiter.record_success(Attempt::Totp, &user, ip).await;
-    gw.mfa.audit("mfa_challenge", &user, ip, "ok").await;
+    gw.mfa
+        .audit_detail("mfa_challenge", &user, ip, "ok", Some(via))
+        .await;
     let cookie = or_reply!(step_up(gw, session, &current).await);
     let mut reply = Reply::redirect(303, &rd).cookie(&cookie);
     if form.get("remember_device") == "1" && gw.settings.mfa.remember_device_days > 0 {

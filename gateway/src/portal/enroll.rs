@@ -1,11 +1,19 @@
-//! Enrolling an authenticator app, and showing recovery codes once.
+//! Enrolling a second factor (an authenticator app, or codes by email or
+//! text message), and showing recovery codes once.
 
-use gatehouse_templates::{enroll_page, recovery_codes_page, EnrollView, RecoveryCodesView};
+use gatehouse_templates::{
+    enroll_page, recovery_codes_page, AppSetup, EnrollView, RecoveryCodesView,
+};
 use pingora::proxy::Session;
 
-use super::{or_reply, rd_query, with_rd, Current};
-use crate::auth::mfa::CodeCheck;
+use super::challenge::{code_channels, minutes};
+use super::form::Form;
+use super::login::locked_message;
+use super::{or_reply, query_param, rd_query, with_rd, Current};
+use crate::auth::mfa::{CodeCheck, Status};
 use crate::gateway::Gateway;
+use crate::limits::{Attempt, Verdict};
+use crate::notify::{mask, Channel};
 use crate::proxy::access::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::now_ms;
@@ -17,47 +25,99 @@ const WRONG_CODES: &str =
     "Those codes didn't match. Enter the code your app shows now, wait for it to change, \
                            then enter the next one.";
 
-fn store_down(session: &Session, e: impl std::fmt::Display) -> Reply {
+const WRONG_SENT_CODE: &str =
+    "That code didn't match. Enter the 6-digit code from the newest message we sent.";
+const NO_SENT_CODE: &str =
+    "That code has expired or was replaced by a newer one. Send yourself a new code.";
+
+pub(super) fn store_down(session: &Session, e: impl std::fmt::Display) -> Reply {
     tracing::error!("store unavailable during enrollment: {e}");
     unavailable_reply(session.req_header())
 }
 
-/// The enrollment page for the user's pending secret.
-async fn page(
+/// Whether this session may add a factor: anyone without one, or a user
+/// with one who proved it on this session. Otherwise the password alone
+/// could add an attacker's phone; the reply sends them to the challenge.
+pub(super) fn may_enroll(current: &Current<'_>, status: &Status, rd: &str) -> Result<(), Reply> {
+    if status.is_enrolled() && !current.session.mfa_done() {
+        return Err(Reply::redirect(303, &with_rd("/.gatehouse/mfa", rd)));
+    }
+    Ok(())
+}
+
+/// Channels the user can still turn on: offered, reachable, not yet on.
+pub(super) fn addable(
+    gw: &Gateway,
+    current: &Current<'_>,
+    status: &Status,
+) -> Vec<(Channel, String)> {
+    gw.mfa
+        .reachable(&current.account.user)
+        .into_iter()
+        .filter(|(c, _)| !status.has(*c))
+        .map(|(c, to)| (c, mask(c, &to)))
+        .collect()
+}
+
+/// The enrollment page: the user's pending authenticator secret (unless
+/// they have an app) and the channels they can still add. `sent` names
+/// the channel a confirmation code just went to.
+pub(super) async fn page(
     gw: &Gateway,
     session: &Session,
     current: &Current<'_>,
+    sent: Option<Channel>,
     status: u16,
     rd: &str,
     error: Option<&str>,
 ) -> Reply {
-    let pending = match gw.mfa.begin_enrollment(current.user()).await {
-        Ok(Some(p)) => p,
-        // Enrolled since this session signed in (elsewhere, say): what it
-        // lacks is the code, not an authenticator.
-        Ok(None) if !current.session.mfa_done() => {
-            return Reply::redirect(303, &with_rd("/.gatehouse/mfa", rd))
-        }
-        Ok(None) => return Reply::redirect(303, "/.gatehouse/account"),
+    let factors = match gw.mfa.status(current.user()).await {
+        Ok(f) => f,
         Err(e) => return store_down(session, e),
     };
+    if let Err(reply) = may_enroll(current, &factors, rd) {
+        return reply;
+    }
+    let pending = if factors.has_app() {
+        None
+    } else {
+        // `None` here: confirmed in the meantime, elsewhere.
+        match gw.mfa.begin_enrollment(current.user()).await {
+            Ok(p) => p,
+            Err(e) => return store_down(session, e),
+        }
+    };
+    let offered = addable(gw, current, &factors);
+    if pending.is_none() && offered.is_empty() {
+        return Reply::redirect(303, "/.gatehouse/account");
+    }
     let enforced = match gw.mfa.enforcement().await {
         Ok(e) => e.is_on(),
         Err(e) => return store_down(session, e),
     };
+    let (channels, sent) = code_channels(&offered, sent);
+    let grouped = pending.as_ref().map(|p| p.secret.grouped());
+    let app = pending
+        .as_ref()
+        .zip(grouped.as_deref())
+        .map(|(p, grouped)| AppSetup {
+            qr_svg: &p.qr_svg,
+            secret_grouped: grouped,
+            otpauth_uri: &p.uri,
+            two_codes: gw.settings.mfa.enroll_two_codes,
+        });
     let nonce = gw.csrf_nonce(session);
-    let grouped = pending.secret.grouped();
     let html = enroll_page(&EnrollView {
         csrf_token: &gw.csrf.token(&nonce.value),
         rd,
-        qr_svg: &pending.qr_svg,
-        secret_grouped: &grouped,
-        otpauth_uri: &pending.uri,
         issuer: &gw.settings.mfa.issuer,
         account: current.user(),
-        two_codes: gw.settings.mfa.enroll_two_codes,
         enforced,
         error,
+        app,
+        channels: &channels,
+        sent,
+        code_minutes: minutes(gw),
     });
     gw.with_nonce(Reply::html(status, html), &nonce)
 }
@@ -75,11 +135,15 @@ pub(super) fn codes_page(gw: &Gateway, session: &Session, codes: &[String], rd: 
 
 pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
     let rd = rd_query(session);
+    // Picks a notice among the offered channels; never echoed.
+    let sent = query_param(session, "sent")
+        .as_deref()
+        .and_then(Channel::from_name);
     match gw
         .require_user(session, true, &with_rd("/.gatehouse/enroll", &rd))
         .await
     {
-        Ok(current) => page(gw, session, &current, 200, &rd, None).await,
+        Ok(current) => page(gw, session, &current, sent, 200, &rd, None).await,
         Err(reply) => reply,
     }
 }
@@ -91,35 +155,132 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
         gw.require_user(session, true, &with_rd("/.gatehouse/enroll", &rd))
             .await
     );
-    let user = current.user().to_owned();
+    let factors = match gw.mfa.status(current.user()).await {
+        Ok(f) => f,
+        Err(e) => return Ok(store_down(session, e)),
+    };
+    or_reply!(may_enroll(&current, &factors, &rd));
+    match form.get("channel") {
+        "" => submit_app(gw, session, &current, &form, &rd).await,
+        name => match Channel::from_name(name) {
+            Some(channel) => submit_channel(gw, session, &current, channel, &form, &rd).await,
+            None => Ok(page(gw, session, &current, None, 400, &rd, Some(UNKNOWN_CHANNEL)).await),
+        },
+    }
+}
+
+const UNKNOWN_CHANNEL: &str = "That way of getting codes isn't available for your account.";
+
+/// Confirming the authenticator app with its code(s).
+async fn submit_app(
+    gw: &Gateway,
+    session: &Session,
+    current: &Current<'_>,
+    form: &Form,
+    rd: &str,
+) -> pingora::Result<Reply> {
+    let user = current.user();
     let ip = gw.client_ip(session);
     let next_code = gw.settings.mfa.enroll_two_codes.then(|| form.get("code2"));
     let codes = match gw
         .mfa
-        .confirm_enrollment(&user, form.get("code"), next_code)
+        .confirm_enrollment(user, form.get("code"), next_code)
         .await
     {
         Ok(Ok(codes)) => codes,
         Ok(Err(CodeCheck::NotEnrolled)) => return Ok(Reply::redirect(303, "/.gatehouse/account")),
         Ok(Err(_)) => {
-            gw.mfa.audit("mfa_enrolled", &user, ip, "failed").await;
+            gw.mfa.audit("mfa_enrolled", user, ip, "failed").await;
             let error = if next_code.is_some() {
                 WRONG_CODES
             } else {
                 WRONG_CODE
             };
-            return Ok(page(gw, session, &current, 400, &rd, Some(error)).await);
+            return Ok(page(gw, session, current, None, 400, rd, Some(error)).await);
         }
         Err(e) => return Ok(store_down(session, e)),
     };
-    gw.mfa.audit("mfa_enrolled", &user, ip, "ok").await;
-    // Enrolling proves the second factor: the session steps up with a new id.
+    gw.mfa
+        .audit_detail("mfa_enrolled", user, ip, "ok", Some("app"))
+        .await;
+    Ok(enrolled(gw, session, current, codes, rd).await)
+}
+
+/// Confirming an email address or phone with the code sent there.
+async fn submit_channel(
+    gw: &Gateway,
+    session: &Session,
+    current: &Current<'_>,
+    channel: Channel,
+    form: &Form,
+    rd: &str,
+) -> pingora::Result<Reply> {
+    let user = current.user();
+    let ip = gw.client_ip(session);
+    match gw.limiter.check(Attempt::OneTimeCode, user, ip).await {
+        Ok(Verdict::Allowed) => {}
+        Ok(Verdict::Locked(wait)) => {
+            let error = locked_message(wait);
+            let reply = page(gw, session, current, None, 429, rd, Some(&error)).await;
+            return Ok(reply.header("retry-after", &wait.as_secs().max(1).to_string()));
+        }
+        Err(e) => return Ok(store_down(session, e)),
+    }
+    let codes = match gw
+        .mfa
+        .confirm_contact(user, channel, form.get("code"))
+        .await
+    {
+        Ok(Ok(codes)) => codes,
+        Ok(Err(check)) => {
+            gw.mfa
+                .audit_detail("mfa_enrolled", user, ip, "failed", Some(channel.as_str()))
+                .await;
+            if let Err(e) = gw
+                .limiter
+                .record_failure(Attempt::OneTimeCode, user, ip)
+                .await
+            {
+                tracing::error!("rate limiter unavailable: {e}");
+            }
+            let (sent, error) = match check {
+                CodeCheck::NotEnrolled => (None, NO_SENT_CODE),
+                _ => (Some(channel), WRONG_SENT_CODE),
+            };
+            return Ok(page(gw, session, current, sent, 400, rd, Some(error)).await);
+        }
+        Err(e) => return Ok(store_down(session, e)),
+    };
+    let _ = gw
+        .limiter
+        .record_success(Attempt::OneTimeCode, user, ip)
+        .await;
+    gw.mfa
+        .audit_detail("mfa_enrolled", user, ip, "ok", Some(channel.as_str()))
+        .await;
+    Ok(enrolled(gw, session, current, codes, rd).await)
+}
+
+/// A factor is on. Proving it is a second step: the session steps up with
+/// a new id. A first factor shows its recovery codes; another one goes
+/// back to the account page.
+async fn enrolled(
+    gw: &Gateway,
+    session: &Session,
+    current: &Current<'_>,
+    codes: Option<Vec<String>>,
+    rd: &str,
+) -> Reply {
     let next = current.session.with_mfa(now_ms());
     let id = match gw.sessions.rotate(&current.id, &next, gw.expiry).await {
         Ok(id) => id,
-        Err(e) => return Ok(store_down(session, e)),
+        Err(e) => return store_down(session, e),
     };
-    Ok(codes_page(gw, session, &codes, &rd).cookie(&gw.cookies.session_cookie(id.as_str())))
+    let cookie = gw.cookies.session_cookie(id.as_str());
+    match codes {
+        Some(codes) => codes_page(gw, session, &codes, rd).cookie(&cookie),
+        None => Reply::redirect(303, "/.gatehouse/account?done=factor_added").cookie(&cookie),
+    }
 }
 
 /// "I have saved these": on to where the user was going.

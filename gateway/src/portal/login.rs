@@ -165,7 +165,7 @@ async fn after_password(gw: &Gateway, session: &Session, account: &Account, rd: 
     };
     let now = now_ms();
     let mut next = UserSession::after_password(user, now);
-    let location = if status.enrolled_at.is_some() {
+    let location = if status.is_enrolled() {
         let remembered = match cookie_value(session.req_header(), &gw.cookies.device) {
             Some(cookie) => match gw.mfa.device_remembered(user, cookie).await {
                 Ok(ok) => ok,

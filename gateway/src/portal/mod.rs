@@ -11,6 +11,7 @@ mod enroll;
 mod form;
 mod login;
 pub mod return_path;
+mod send;
 
 use gatehouse_templates::CSS;
 use http::Method;
@@ -206,11 +207,13 @@ pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora:
         ("/.gatehouse/logout", _, true) => login::logout(gw, session).await?,
         ("/.gatehouse/mfa", true, _) => challenge::show(gw, session).await,
         ("/.gatehouse/mfa", _, true) => challenge::submit(gw, session).await?,
+        ("/.gatehouse/mfa/send", _, true) => send::for_challenge(gw, session).await?,
         ("/.gatehouse/recover", true, _) => challenge::show_recover(gw, session).await,
         ("/.gatehouse/recover", _, true) => challenge::submit_recover(gw, session).await?,
         ("/.gatehouse/remind", true, _) => challenge::reminder(gw, session).await,
         ("/.gatehouse/enroll", true, _) => enroll::show(gw, session).await,
         ("/.gatehouse/enroll", _, true) => enroll::submit(gw, session).await?,
+        ("/.gatehouse/enroll/send", _, true) => send::for_enrollment(gw, session).await?,
         ("/.gatehouse/enroll/reset", _, true) => enroll::reset(gw, session).await?,
         ("/.gatehouse/recovery-codes/ack", _, true) => enroll::acknowledge(gw, session).await?,
         ("/.gatehouse/recovery-codes/regenerate", _, true) => {
@@ -218,6 +221,9 @@ pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora:
         }
         ("/.gatehouse/mfa/disable", _, true) => account::disable_mfa(gw, session).await?,
         ("/.gatehouse/devices/forget", _, true) => account::forget_devices(gw, session).await?,
+        ("/.gatehouse/account/factor/remove", _, true) => {
+            account::remove_factor(gw, session).await?
+        }
         ("/.gatehouse/account", true, _) => account::show(gw, session).await,
         ("/.gatehouse/admin", true, _) => admin::show(gw, session).await,
         ("/.gatehouse/admin/enforce", _, true) => admin::enforce(gw, session).await?,
@@ -250,6 +256,9 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
             "GET, HEAD, POST"
         }
         "/.gatehouse/logout"
+        | "/.gatehouse/mfa/send"
+        | "/.gatehouse/enroll/send"
+        | "/.gatehouse/account/factor/remove"
         | "/.gatehouse/enroll/reset"
         | "/.gatehouse/recovery-codes/ack"
         | "/.gatehouse/recovery-codes/regenerate"

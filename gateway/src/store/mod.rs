@@ -14,6 +14,7 @@
 //! transaction), so two replicas never both win a race.
 
 mod audit;
+mod contact;
 mod devices;
 mod mfa;
 mod overview;

@@ -1,7 +1,7 @@
 //! The organisation at a glance, for the admin console: each user's second
 //! factor, recovery codes, remembered browsers and last sign-in.
 //!
-//! One query per table, merged here, so the page costs four queries however
+//! One query per table, merged here, so the page costs five queries however
 //! many users there are.
 
 use std::collections::BTreeMap;
@@ -25,6 +25,19 @@ pub struct UserFactors {
     pub devices: i64,
     /// The last successful password sign-in (ms), from the audit log.
     pub last_sign_in: Option<i64>,
+    /// Confirmed email/SMS channels and when (ms), by channel name.
+    pub contact: Vec<(String, i64)>,
+}
+
+impl UserFactors {
+    /// When the user's first confirmed factor was confirmed: MFA is on.
+    pub fn mfa_since(&self) -> Option<i64> {
+        self.contact
+            .iter()
+            .map(|(_, at)| *at)
+            .chain(self.totp_confirmed_at)
+            .min()
+    }
 }
 
 /// What a failed read here says it was doing.
@@ -76,6 +89,20 @@ impl Store {
         .await
         .map_err(StoreError::query(WHAT))?;
         merge(&mut users, &rows, |u, at: i64| u.last_sign_in = Some(at))?;
+
+        let rows = sqlx::query(
+            "SELECT username, channel, confirmed_at FROM contact_factors \
+             ORDER BY username, channel",
+        )
+        .fetch_all(self.pool())
+        .await
+        .map_err(StoreError::query(WHAT))?;
+        for row in &rows {
+            let (user, channel, at): (String, String, i64) =
+                (|| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))()
+                    .map_err(StoreError::query(WHAT))?;
+            users.entry(user).or_default().contact.push((channel, at));
+        }
         Ok(users)
     }
 }

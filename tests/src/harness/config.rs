@@ -21,6 +21,8 @@ pub struct UserSpec {
     pub display_name: Option<String>,
     pub groups: Vec<String>,
     pub disabled: bool,
+    /// E.164 (`+15551234567`): where SMS codes go.
+    pub phone: Option<String>,
 }
 
 impl UserSpec {
@@ -31,6 +33,7 @@ impl UserSpec {
             display_name: None,
             groups: Vec::new(),
             disabled: false,
+            phone: None,
         }
     }
 
@@ -51,6 +54,11 @@ impl UserSpec {
 
     pub fn disabled(mut self) -> Self {
         self.disabled = true;
+        self
+    }
+
+    pub fn phone(mut self, phone: &str) -> Self {
+        self.phone = Some(phone.to_string());
         self
     }
 }
@@ -190,6 +198,14 @@ pub struct GatewayConfig {
     pub trusted_proxies: Vec<String>,
     /// `tls`: the certificate and key, PEM, written beside the config.
     pub tls: Option<(String, String)>,
+    /// `notify.email`: (smtp_url, from).
+    pub notify_email: Option<(String, String)>,
+    /// `notify.sms`: (api_url, account_sid, auth_token, from).
+    pub notify_sms: Option<(String, String, String, String)>,
+    /// `notify.code_lifetime`; the gateway's default when `None`.
+    pub code_lifetime: Option<String>,
+    /// `notify.resend_after`; the gateway's default when `None`.
+    pub resend_after: Option<String>,
 }
 
 impl Default for GatewayConfig {
@@ -234,6 +250,10 @@ impl GatewayConfig {
             log_filter: None,
             trusted_proxies: Vec::new(),
             tls: None,
+            notify_email: None,
+            notify_sms: None,
+            code_lifetime: None,
+            resend_after: None,
         }
     }
 
@@ -332,6 +352,54 @@ impl GatewayConfig {
 
     pub fn remember_device_days(mut self, days: u32) -> Self {
         self.remember_device_days = Some(days);
+        self
+    }
+
+    /// Sends one-time codes by email through this SMTP server (e.g.
+    /// [`crate::SmtpSink::url`]), with this `From` header.
+    pub fn email_via(mut self, smtp_url: &str, from: &str) -> Self {
+        self.notify_email = Some((smtp_url.to_string(), from.to_string()));
+        self
+    }
+
+    /// Sends one-time codes by SMS through this Twilio-compatible API (e.g.
+    /// [`crate::SmsProvider::url`]), from this number.
+    pub fn sms_via(
+        mut self,
+        api_url: &str,
+        account_sid: &str,
+        auth_token: &str,
+        from: &str,
+    ) -> Self {
+        self.notify_sms = Some((
+            api_url.to_string(),
+            account_sid.to_string(),
+            auth_token.to_string(),
+            from.to_string(),
+        ));
+        self
+    }
+
+    /// How long a mailed or texted code stays valid, e.g. `10m`.
+    pub fn code_lifetime(mut self, lifetime: &str) -> Self {
+        self.code_lifetime = Some(lifetime.to_string());
+        self
+    }
+
+    /// How long before a new code may be sent, e.g. `30s`.
+    pub fn resend_after(mut self, after: &str) -> Self {
+        self.resend_after = Some(after.to_string());
+        self
+    }
+
+    /// Gives the existing user `username` (e.g. alice) a phone number.
+    pub fn user_phone(mut self, username: &str, phone: &str) -> Self {
+        let user = self
+            .users
+            .iter_mut()
+            .find(|u| u.username == username)
+            .unwrap_or_else(|| panic!("no user {username} in the config"));
+        user.phone = Some(phone.to_string());
         self
     }
 
@@ -441,6 +509,9 @@ impl GatewayConfig {
             mfa.insert("remember_device_days".into(), json!(days));
         }
         root.insert("mfa".into(), Value::Object(mfa));
+        if let Some(notify) = self.render_notify() {
+            root.insert("notify".into(), notify);
+        }
         let apps: Vec<Value> = self.apps.iter().map(AppConfig::render).collect();
         root.insert("apps".into(), json!(apps));
         if !self.service_tokens.is_empty() {
@@ -454,9 +525,44 @@ impl GatewayConfig {
         Value::Object(root)
     }
 
+    /// The `notify` mapping; `None` when nothing of it was set, so configs
+    /// that never send codes stay exactly as before.
+    fn render_notify(&self) -> Option<Value> {
+        let mut notify = Map::new();
+        if let Some((smtp_url, from)) = &self.notify_email {
+            notify.insert(
+                "email".into(),
+                json!({ "smtp_url": smtp_url, "from": from }),
+            );
+        }
+        if let Some((api_url, account_sid, auth_token, from)) = &self.notify_sms {
+            notify.insert(
+                "sms".into(),
+                json!({
+                    "api_url": api_url,
+                    "account_sid": account_sid,
+                    "auth_token": auth_token,
+                    "from": from,
+                }),
+            );
+        }
+        if let Some(lifetime) = &self.code_lifetime {
+            notify.insert("code_lifetime".into(), json!(lifetime));
+        }
+        if let Some(after) = &self.resend_after {
+            notify.insert("resend_after".into(), json!(after));
+        }
+        (!notify.is_empty()).then_some(Value::Object(notify))
+    }
+
     /// The users file's content.
     pub fn render_users(&self) -> Value {
-        let hash = password_hash();
+        self.render_users_with(password_hash())
+    }
+
+    /// The users file with `hash` as every password: unit tests pass a dummy
+    /// so they need not run `gatehouse hash-password`.
+    fn render_users_with(&self, hash: &str) -> Value {
         let mut users = Map::new();
         for user in &self.users {
             let mut entry = Map::new();
@@ -466,6 +572,9 @@ impl GatewayConfig {
             }
             if let Some(name) = &user.display_name {
                 entry.insert("display_name".into(), json!(name));
+            }
+            if let Some(phone) = &user.phone {
+                entry.insert("phone".into(), json!(phone));
             }
             entry.insert("groups".into(), json!(user.groups));
             entry.insert("disabled".into(), json!(user.disabled));
@@ -478,4 +587,56 @@ impl GatewayConfig {
 /// Hex SHA-256, the form service tokens take in the config file.
 pub fn sha256_hex(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notify_is_rendered_only_when_set() {
+        let plain = GatewayConfig::new().render(8080, None);
+        assert!(plain.get("notify").is_none(), "{plain}");
+
+        let config = GatewayConfig::new()
+            .email_via(
+                "smtp://127.0.0.1:2525",
+                "Gatehouse <gatehouse@example.test>",
+            )
+            .sms_via("http://127.0.0.1:8081", "AC123", "token", "+15005550006")
+            .code_lifetime("10m")
+            .resend_after("30s");
+        let notify = &config.render(8080, None)["notify"];
+        assert_eq!(
+            *notify,
+            json!({
+                "email": {
+                    "smtp_url": "smtp://127.0.0.1:2525",
+                    "from": "Gatehouse <gatehouse@example.test>",
+                },
+                "sms": {
+                    "api_url": "http://127.0.0.1:8081",
+                    "account_sid": "AC123",
+                    "auth_token": "token",
+                    "from": "+15005550006",
+                },
+                "code_lifetime": "10m",
+                "resend_after": "30s",
+            })
+        );
+
+        let only_lifetime = GatewayConfig::new().code_lifetime("1s").render(8080, None);
+        assert_eq!(only_lifetime["notify"], json!({ "code_lifetime": "1s" }));
+    }
+
+    #[test]
+    fn phones_are_written_to_the_users_file() {
+        let config = GatewayConfig::new()
+            .user_phone("alice", "+15551234567")
+            .user(UserSpec::new("dave").phone("+447700900123"));
+        let users = config.render_users_with("$argon2id$dummy");
+        assert_eq!(users["users"]["alice"]["phone"], "+15551234567");
+        assert_eq!(users["users"]["dave"]["phone"], "+447700900123");
+        assert!(users["users"]["bob"].get("phone").is_none());
+    }
 }

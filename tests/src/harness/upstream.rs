@@ -219,7 +219,8 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
     Some(request)
 }
 
-fn read_chunked(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+/// A chunked body, as both test servers (this one and the SMS provider) read it.
+pub(crate) fn read_chunked(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
     let mut body = Vec::new();
     loop {
         let mut size_line = String::new();

@@ -23,6 +23,7 @@ macro_rules! on_both_backends {
 }
 
 mod basics;
+mod contact;
 mod devices_audit;
 mod mfa;
 mod urls;

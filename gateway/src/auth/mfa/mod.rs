@@ -2,7 +2,12 @@
 //! recovery codes and remembered devices, over the durable store.
 //!
 //! Pages stay thin: they parse forms and pick what to render; every rule
-//! about factors lives here, once.
+//! about factors lives here, once. Codes by email and text message are in
+//! [`contact`].
+
+mod contact;
+
+pub use contact::SendOutcome;
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -17,12 +22,14 @@ use rand::TryRngCore;
 use sha2::Sha256;
 
 use super::enforcement::{Enforcement, OrgPolicy, PolicyError};
+use super::one_time::PendingCodes;
 use super::recovery::{self, RecoveryHasher};
 use super::secret_box::SecretBox;
 use super::totp::{qr_svg, Totp, TotpSecret};
-use crate::config::MfaSettings;
+use crate::config::{MfaSettings, NotifySettings};
 use crate::durable::LazyStore;
 use crate::limits::Limiter;
+use crate::notify::{Channel, Notifier};
 use crate::redis_client::RedisError;
 use crate::store::{AuditEntry, Device, Store, StoreError, UserFactors};
 
@@ -45,6 +52,8 @@ pub enum MfaError {
     Markers(#[from] RedisError),
     #[error("the stored authenticator secret for {user} cannot be read: {detail}")]
     Secret { user: String, detail: String },
+    #[error("the store holds an unknown factor channel {channel:?} for {user}")]
+    UnknownChannel { user: String, channel: String },
 }
 
 /// What a submitted authenticator code turned out to be.
@@ -64,16 +73,45 @@ pub struct Pending {
     pub qr_svg: String,
 }
 
-/// The user's second-factor status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The user's second factors.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Status {
-    /// When the authenticator was confirmed, if it was (ms).
-    pub enrolled_at: Option<i64>,
+    /// When the authenticator app was confirmed, if it was (ms).
+    pub app_at: Option<i64>,
+    /// Confirmed email/SMS channels and when (ms), in channel order.
+    pub contact: Vec<(Channel, i64)>,
+}
+
+impl Status {
+    /// When MFA was turned on: the first factor's confirmation (ms).
+    pub fn enrolled_at(&self) -> Option<i64> {
+        self.contact
+            .iter()
+            .map(|(_, at)| *at)
+            .chain(self.app_at)
+            .min()
+    }
+
+    pub fn is_enrolled(&self) -> bool {
+        self.app_at.is_some() || !self.contact.is_empty()
+    }
+
+    pub fn has_app(&self) -> bool {
+        self.app_at.is_some()
+    }
+
+    pub fn has(&self, channel: Channel) -> bool {
+        self.contact.iter().any(|(c, _)| *c == channel)
+    }
 }
 
 pub struct Mfa {
     store: Arc<LazyStore>,
     markers: Limiter,
+    codes: PendingCodes,
+    notifier: Notifier,
+    /// How long sent codes live, and how often they may be sent.
+    pub notify: NotifySettings,
     sealer: SecretBox,
     recovery: RecoveryHasher,
     device_key: [u8; 32],
@@ -91,16 +129,23 @@ fn now_secs() -> u64 {
 }
 
 impl Mfa {
+    /// `codes` keeps sent codes; its key must come from
+    /// [`derive_key`]`(master_key, "one-time-code")`.
     pub fn new(
         store: LazyStore,
         markers: Limiter,
+        codes: PendingCodes,
         master_key: &[u8; 32],
         settings: MfaSettings,
+        notify: NotifySettings,
     ) -> Self {
         Self {
             policy: OrgPolicy::new(settings.enforce),
             store: Arc::new(store),
             markers,
+            codes,
+            notifier: Notifier::new(&notify),
+            notify,
             sealer: SecretBox::new(&derive_key(master_key, "totp-secret")),
             recovery: RecoveryHasher::new(&derive_key(master_key, "recovery-code")),
             device_key: derive_key(master_key, "remembered-device"),
@@ -139,13 +184,21 @@ impl Mfa {
     }
 
     pub async fn status(&self, user: &str) -> Result<Status, MfaError> {
-        let enrolled_at = self
-            .store()
+        let store = self.store().await?;
+        let app_at = store.totp_get(user).await?.and_then(|e| e.confirmed_at);
+        let contact = store
+            .contact_list(user)
             .await?
-            .totp_get(user)
-            .await?
-            .and_then(|e| e.confirmed_at);
-        Ok(Status { enrolled_at })
+            .into_iter()
+            .map(|(name, at)| match Channel::from_name(&name) {
+                Some(channel) => Ok((channel, at)),
+                None => Err(MfaError::UnknownChannel {
+                    user: user.to_owned(),
+                    channel: name,
+                }),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Status { app_at, contact })
     }
 
     fn totp(&self, user: &str, secret: &TotpSecret) -> Totp {
@@ -197,13 +250,14 @@ impl Mfa {
     }
 
     /// Confirms the pending enrollment with one code, or two consecutive
-    /// ones when configured. On success returns fresh recovery codes.
+    /// ones when configured. On success returns fresh recovery codes if
+    /// this is the user's first factor (see [`Mfa::first_factor_codes`]).
     pub async fn confirm_enrollment(
         &self,
         user: &str,
         code: &str,
         next_code: Option<&str>,
-    ) -> Result<Result<Vec<String>, CodeCheck>, MfaError> {
+    ) -> Result<Result<Option<Vec<String>>, CodeCheck>, MfaError> {
         let Some(enrollment) = self.store().await?.totp_get(user).await? else {
             return Ok(Err(CodeCheck::NotEnrolled));
         };
@@ -229,9 +283,23 @@ impl Mfa {
                 return Ok(Err(CodeCheck::Replayed));
             }
         }
+        let had_factor = self.status(user).await?.is_enrolled();
         self.store().await?.totp_confirm(user, now_ms()).await?;
-        let codes = self.regenerate_recovery_codes(user).await?;
-        Ok(Ok(codes))
+        Ok(Ok(self.first_factor_codes(user, had_factor).await?))
+    }
+
+    /// Recovery codes come with the first factor. A user adding a second
+    /// one keeps the codes they saved: replacing them behind their back
+    /// would leave them holding dead codes.
+    async fn first_factor_codes(
+        &self,
+        user: &str,
+        had_factor: bool,
+    ) -> Result<Option<Vec<String>>, MfaError> {
+        if had_factor {
+            return Ok(None);
+        }
+        Ok(Some(self.regenerate_recovery_codes(user).await?))
     }
 
     /// Marks a time step used for the user; false if it already was.
@@ -291,9 +359,11 @@ impl Mfa {
         Ok(codes)
     }
 
-    /// Removes the authenticator, recovery codes and remembered devices:
+    /// Removes every factor, the recovery codes and remembered devices:
     /// turning MFA off, or resetting it after a lost phone.
     pub async fn remove(&self, user: &str) -> Result<(), MfaError> {
+        self.codes.discard(user).await?;
+        self.store().await?.contact_delete_all(user).await?;
         self.store().await?.totp_delete(user).await?;
         self.store().await?.recovery_delete_all(user).await?;
         self.store().await?.devices_revoke_all(user).await?;

@@ -1,0 +1,184 @@
+//! Codes by email and text message as a second factor.
+//!
+//! The address or number comes from the users file, which ops own: a user
+//! can't point codes somewhere else. Enrolling a channel proves the user
+//! receives codes there; after that, a code sent there passes the challenge
+//! like an authenticator code.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::{now_ms, CodeCheck, Mfa, MfaError};
+use crate::auth::one_time::{OneTimeCheck, Purpose};
+use crate::config::User;
+use crate::limits::{Attempt, Verdict};
+use crate::notify::{Channel, CodeMessage, NotifyError};
+
+/// What asking for a code came to.
+#[derive(Debug)]
+pub enum SendOutcome {
+    /// On its way to this (masked on pages) destination.
+    Sent,
+    /// A code went out moments ago; ask again after this long.
+    TooSoon(Duration),
+    /// Too many codes for this user or from this address lately.
+    TooMany(Duration),
+    /// Not configured, or the user has no address for it in the users file.
+    NotOffered,
+    /// The mail server or SMS provider failed; nothing usable was sent.
+    Failed(NotifyError),
+}
+
+impl Mfa {
+    /// Where `user` could get codes: configured channels for which the
+    /// users file has an address, with that address.
+    pub fn reachable(&self, user: &User) -> Vec<(Channel, String)> {
+        Channel::ALL
+            .into_iter()
+            .filter(|c| self.notifier.offers(*c))
+            .filter_map(|c| {
+                let to = match c {
+                    Channel::Email => user.email.as_ref(),
+                    Channel::Sms => user.phone.as_ref(),
+                };
+                Some((c, to?.clone()))
+            })
+            .collect()
+    }
+
+    /// The channel of the code the user was last sent for `purpose`, if it
+    /// is still outstanding.
+    pub async fn outstanding(
+        &self,
+        user: &str,
+        purpose: Purpose,
+    ) -> Result<Option<Channel>, MfaError> {
+        Ok(self.codes.outstanding(user, purpose).await?)
+    }
+
+    /// Sends `user` a new code over `channel`, replacing any outstanding
+    /// one. The caller decides whether the channel may be used for
+    /// `purpose`; this enforces how often.
+    pub async fn send_code(
+        &self,
+        user: &User,
+        channel: Channel,
+        purpose: Purpose,
+        ip: IpAddr,
+    ) -> Result<SendOutcome, MfaError> {
+        let name = user.username.as_str();
+        let Some((_, to)) = self
+            .reachable(user)
+            .into_iter()
+            .find(|(c, _)| *c == channel)
+        else {
+            return Ok(SendOutcome::NotOffered);
+        };
+        if let Verdict::Locked(wait) = self.markers.check(Attempt::CodeSent, name, ip).await? {
+            return Ok(SendOutcome::TooMany(wait));
+        }
+        let resend_after = self.notify.resend_after;
+        // Zero turns the pause off (a marker can't live for no time).
+        if !resend_after.is_zero()
+            && !self
+                .markers
+                .claim_once(&format!("otc-sent:{name}"), resend_after)
+                .await?
+        {
+            return Ok(SendOutcome::TooSoon(resend_after));
+        }
+        self.markers
+            .record_failure(Attempt::CodeSent, name, ip)
+            .await?;
+        let lifetime = self.notify.code_lifetime;
+        let code = self.codes.issue(name, purpose, channel, lifetime).await?;
+        let message = CodeMessage {
+            code: &code,
+            issuer: &self.settings.issuer,
+            lifetime,
+        };
+        match self.notifier.send(channel, &to, &message).await {
+            Ok(()) => Ok(SendOutcome::Sent),
+            Err(e) => {
+                // A code nobody received must not stay guessable.
+                self.codes.discard(name).await?;
+                Ok(SendOutcome::Failed(e))
+            }
+        }
+    }
+
+    /// Confirms `channel` for the user with the code sent to enroll it.
+    /// On success returns fresh recovery codes if it is the first factor.
+    pub async fn confirm_contact(
+        &self,
+        user: &str,
+        channel: Channel,
+        code: &str,
+    ) -> Result<Result<Option<Vec<String>>, CodeCheck>, MfaError> {
+        let check = self
+            .codes
+            .check(user, Purpose::Enroll, code, &self.markers)
+            .await?;
+        match check {
+            OneTimeCheck::Accepted(sent) if sent == channel => {}
+            OneTimeCheck::Replayed => return Ok(Err(CodeCheck::Replayed)),
+            OneTimeCheck::NoneOutstanding => return Ok(Err(CodeCheck::NotEnrolled)),
+            OneTimeCheck::Accepted(_) | OneTimeCheck::Wrong => return Ok(Err(CodeCheck::Wrong)),
+        }
+        let had_factor = self.status(user).await?.is_enrolled();
+        self.store()
+            .await?
+            .contact_confirm(user, channel.as_str(), now_ms())
+            .await?;
+        Ok(Ok(self.first_factor_codes(user, had_factor).await?))
+    }
+
+    /// Checks a code typed at the challenge: the one last sent, or else
+    /// one from the authenticator app. Returns what it was checked as
+    /// (`email`, `sms` or `app`), for the audit log.
+    pub async fn check_sign_in_code(
+        &self,
+        user: &str,
+        code: &str,
+    ) -> Result<(CodeCheck, &'static str), MfaError> {
+        let status = self.status(user).await?;
+        match self
+            .codes
+            .check(user, Purpose::SignIn, code, &self.markers)
+            .await?
+        {
+            // Re-checked: the channel may have been removed since.
+            OneTimeCheck::Accepted(channel) if status.has(channel) => {
+                return Ok((CodeCheck::Accepted, channel.as_str()))
+            }
+            OneTimeCheck::Accepted(channel) => return Ok((CodeCheck::Wrong, channel.as_str())),
+            OneTimeCheck::Replayed => return Ok((CodeCheck::Replayed, "code")),
+            OneTimeCheck::Wrong | OneTimeCheck::NoneOutstanding => {}
+        }
+        if status.has_app() {
+            return Ok((self.check_code(user, code).await?, "app"));
+        }
+        let check = if status.is_enrolled() {
+            CodeCheck::Wrong
+        } else {
+            CodeCheck::NotEnrolled
+        };
+        Ok((check, "code"))
+    }
+
+    /// Removes one channel. When it was the last factor, MFA is off, and
+    /// the recovery codes and remembered browsers go with it. Returns
+    /// whether MFA is now off.
+    pub async fn remove_contact(&self, user: &str, channel: Channel) -> Result<bool, MfaError> {
+        self.codes.discard(user).await?;
+        self.store()
+            .await?
+            .contact_delete(user, channel.as_str())
+            .await?;
+        if self.status(user).await?.is_enrolled() {
+            return Ok(false);
+        }
+        self.remove(user).await?;
+        Ok(true)
+    }
+}

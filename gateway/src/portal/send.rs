@@ -1,0 +1,161 @@
+//! "Email me a code" / "Text me a code": sending a one-time code, for the
+//! challenge or to confirm a channel being enrolled.
+//!
+//! Both answer with a redirect to their page carrying `sent=<channel>`, so
+//! a reload shows the page again instead of sending another code.
+
+use std::time::Duration;
+
+use pingora::proxy::Session;
+
+use super::challenge::{challenge, Offer};
+use super::enroll::{addable, may_enroll, page, store_down};
+use super::form::Form;
+use super::{or_reply, with_rd, Current};
+use crate::auth::mfa::SendOutcome;
+use crate::auth::one_time::Purpose;
+use crate::gateway::Gateway;
+use crate::notify::Channel;
+use crate::respond::Reply;
+
+const NOT_OFFERED: &str = "That way of getting codes isn't available for your account.";
+const SEND_FAILED: &str = "We couldn't send the code just now. Try again in a minute, \
+                           or use another way to sign in.";
+
+fn too_soon(wait: Duration) -> String {
+    format!(
+        "We sent a code moments ago. Check for it, or ask for a new one in {} seconds.",
+        wait.as_secs().max(1)
+    )
+}
+
+fn too_many(wait: Duration) -> String {
+    format!(
+        "Too many codes were sent lately. You can ask for another in {} minutes.",
+        wait.as_secs().div_ceil(60).max(1)
+    )
+}
+
+/// The channel the form names, if it is one at all.
+fn channel(form: &Form) -> Option<Channel> {
+    Channel::from_name(form.get("channel"))
+}
+
+/// What an outcome means for the page: the redirect when sent, else the
+/// status, message and any Retry-After.
+enum Answer {
+    Sent,
+    Refused(u16, String, Option<Duration>),
+}
+
+async fn send(
+    gw: &Gateway,
+    session: &Session,
+    current: &Current<'_>,
+    channel: Channel,
+    purpose: Purpose,
+) -> Result<Answer, Reply> {
+    let ip = gw.client_ip(session);
+    let user = current.user();
+    let outcome = gw
+        .mfa
+        .send_code(&current.account.user, channel, purpose, ip)
+        .await
+        .map_err(|e| store_down(session, e))?;
+    let detail = Some(channel.as_str());
+    Ok(match outcome {
+        SendOutcome::Sent => {
+            gw.mfa
+                .audit_detail("code_sent", user, ip, "ok", detail)
+                .await;
+            Answer::Sent
+        }
+        SendOutcome::TooSoon(wait) => Answer::Refused(429, too_soon(wait), Some(wait)),
+        SendOutcome::TooMany(wait) => {
+            gw.mfa
+                .audit_detail("code_sent", user, ip, "refused_limit", detail)
+                .await;
+            Answer::Refused(429, too_many(wait), Some(wait))
+        }
+        SendOutcome::NotOffered => Answer::Refused(400, NOT_OFFERED.to_owned(), None),
+        SendOutcome::Failed(e) => {
+            // The error names the server or provider, never the code.
+            tracing::error!(user, "could not send a code by {channel}: {e}");
+            gw.mfa
+                .audit_detail("code_sent", user, ip, "failed", detail)
+                .await;
+            Answer::Refused(503, SEND_FAILED.to_owned(), None)
+        }
+    })
+}
+
+fn sent_location(path: &str, rd: &str, channel: Channel) -> String {
+    format!("{}&sent={}", with_rd(path, rd), channel.as_str())
+}
+
+fn with_retry(reply: Reply, wait: Option<Duration>) -> Reply {
+    match wait {
+        Some(wait) => reply.header("retry-after", &wait.as_secs().max(1).to_string()),
+        None => reply,
+    }
+}
+
+/// POST `/.gatehouse/mfa/send`: a sign-in code to a channel the user has.
+pub async fn for_challenge(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    let form = or_reply!(gw.checked_form(session).await?);
+    let rd = form.rd();
+    let current = or_reply!(
+        gw.require_user(session, true, &with_rd("/.gatehouse/mfa", &rd))
+            .await
+    );
+    if current.session.mfa_done() {
+        return Ok(Reply::redirect(303, &rd));
+    }
+    let offer = match Offer::load(gw, &current).await {
+        Ok(offer) => offer,
+        Err(e) => return Ok(store_down(session, e)),
+    };
+    let Some(channel) = channel(&form).filter(|c| offer.includes(*c)) else {
+        let error = Some(NOT_OFFERED);
+        return Ok(challenge(gw, session, &offer, None, 400, &rd, error));
+    };
+    Ok(
+        match or_reply!(send(gw, session, &current, channel, Purpose::SignIn).await) {
+            Answer::Sent => Reply::redirect(303, &sent_location("/.gatehouse/mfa", &rd, channel)),
+            Answer::Refused(status, error, wait) => with_retry(
+                challenge(gw, session, &offer, None, status, &rd, Some(&error)),
+                wait,
+            ),
+        },
+    )
+}
+
+/// POST `/.gatehouse/enroll/send`: a code to prove a channel being added.
+pub async fn for_enrollment(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    let form = or_reply!(gw.checked_form(session).await?);
+    let rd = form.rd();
+    let current = or_reply!(
+        gw.require_user(session, true, &with_rd("/.gatehouse/enroll", &rd))
+            .await
+    );
+    let factors = match gw.mfa.status(current.user()).await {
+        Ok(f) => f,
+        Err(e) => return Ok(store_down(session, e)),
+    };
+    or_reply!(may_enroll(&current, &factors, &rd));
+    let offered = addable(gw, &current, &factors);
+    let Some(channel) = channel(&form).filter(|c| offered.iter().any(|(o, _)| o == c)) else {
+        return Ok(page(gw, session, &current, None, 400, &rd, Some(NOT_OFFERED)).await);
+    };
+    Ok(
+        match or_reply!(send(gw, session, &current, channel, Purpose::Enroll).await) {
+            Answer::Sent => {
+                Reply::redirect(303, &sent_location("/.gatehouse/enroll", &rd, channel))
+            }
+            Answer::Refused(status, error, wait) => with_retry(
+                page(gw, session, &current, None, status, &rd, Some(&error)).await,
+                wait,
+            ),
+        },
+    )
+}
