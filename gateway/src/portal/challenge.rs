@@ -10,7 +10,7 @@ use pingora::proxy::Session;
 
 use super::login::locked_message;
 use super::{or_reply, query_param, rd_query, with_rd, Current};
-use crate::auth::mfa::{CodeCheck, MfaError};
+use crate::auth::mfa::{CodeCheck, MfaError, Status};
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
 use crate::notify::{mask, Channel};
@@ -32,7 +32,7 @@ const WRONG_RECOVERY: &str =
 /// What the challenge page offers this user: their app, and the channels
 /// they enrolled that can still reach them.
 pub(super) struct Offer {
-    has_app: bool,
+    factors: Status,
     channels: Vec<(Channel, String)>,
 }
 
@@ -47,7 +47,7 @@ impl Offer {
             .map(|(c, to)| (c, mask(c, &to)))
             .collect();
         Ok(Offer {
-            has_app: status.has_app(),
+            factors: status,
             channels,
         })
     }
@@ -74,7 +74,7 @@ pub(super) fn challenge(
         rd,
         error,
         remember_days: gw.settings.mfa.remember_device_days,
-        has_app: offer.has_app,
+        has_app: offer.factors.has_app(),
         channels: &channels,
         sent,
         code_minutes: minutes(gw),
@@ -166,13 +166,10 @@ pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
             return unavailable_reply(session.req_header());
         }
     };
-    if !offer.has_app && offer.channels.is_empty() {
-        // Nothing to challenge with: no factor yet, or only channels the
-        // config no longer offers (recovery codes still work from there).
-        let status = gw.mfa.status(current.user()).await;
-        if !matches!(status, Ok(s) if s.is_enrolled()) {
-            return Reply::redirect(302, &with_rd("/.gatehouse/enroll", &rd));
-        }
+    // No factor yet: nothing to challenge with. (Channels the config no
+    // longer offers still count: recovery codes work from this page.)
+    if !offer.factors.is_enrolled() {
+        return Reply::redirect(302, &with_rd("/.gatehouse/enroll", &rd));
     }
     // Only a channel the page offers: the parameter picks a notice, it
     // never puts text on the page.
@@ -211,7 +208,11 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     {
         return Ok(reply);
     }
-    let (check, via) = match gw.mfa.check_sign_in_code(&user, form.get("code")).await {
+    let (check, via) = match gw
+        .mfa
+        .check_sign_in_code(&user, &offer.factors, form.get("code"))
+        .await
+    {
         Ok(c) => c,
         Err(e) => {
             tracing::error!("MFA check failed: {e}");
@@ -220,7 +221,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     };
     let error = match check {
         CodeCheck::Accepted => None,
-        CodeCheck::Wrong if !offer.has_app => Some(WRONG_SENT_CODE),
+        CodeCheck::Wrong if !offer.factors.has_app() => Some(WRONG_SENT_CODE),
         CodeCheck::Wrong => Some(WRONG_CODE),
         CodeCheck::Replayed => Some(REPLAYED_CODE),
         CodeCheck::NotEnrolled => {

@@ -8,7 +8,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::{now_ms, CodeCheck, Mfa, MfaError};
+use super::{now_ms, CodeCheck, Mfa, MfaError, Status};
 use crate::auth::one_time::{OneTimeCheck, Purpose};
 use crate::config::User;
 use crate::limits::{Attempt, Verdict};
@@ -134,14 +134,15 @@ impl Mfa {
     }
 
     /// Checks a code typed at the challenge: the one last sent, or else
-    /// one from the authenticator app. Returns what it was checked as
-    /// (`email`, `sms` or `app`), for the audit log.
+    /// one from the authenticator app. `status` is the user's, as the page
+    /// just read it. Returns what the code was checked as (`email`, `sms`
+    /// or `app`), for the audit log.
     pub async fn check_sign_in_code(
         &self,
         user: &str,
+        status: &Status,
         code: &str,
     ) -> Result<(CodeCheck, &'static str), MfaError> {
-        let status = self.status(user).await?;
         match self
             .codes
             .check(user, Purpose::SignIn, code, &self.markers)
