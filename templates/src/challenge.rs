@@ -243,16 +243,7 @@ mod tests {
         assert!(!mfa_challenge_page(&challenge()).contains(r#"role="alert""#));
     }
 
-    const CHANNELS: [CodeChannel<'static>; 2] = [
-        CodeChannel {
-            channel: "email",
-            destination: "a•••e@example.com",
-        },
-        CodeChannel {
-            channel: "sms",
-            destination: "••• 4567",
-        },
-    ];
+    const CHANNELS: [CodeChannel<'static>; 2] = crate::channel::SAMPLE_CHANNELS;
 
     fn forms<'h>(html: &'h str, action: &str) -> Vec<&'h str> {
         let open = format!(r#"<form method="post" action="{action}""#);

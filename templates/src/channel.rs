@@ -106,18 +106,26 @@ pub(crate) fn factor_name(key: &str) -> &str {
     }
 }
 
+/// An email address and a phone, masked as the gateway masks them: the
+/// channels page tests offer.
+#[cfg(test)]
+pub(crate) const SAMPLE_CHANNELS: [CodeChannel<'static>; 2] = [
+    CodeChannel {
+        channel: CodeChannel::EMAIL,
+        destination: "a•••e@example.com",
+    },
+    CodeChannel {
+        channel: CodeChannel::SMS,
+        destination: "••• 4567",
+    },
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const EMAIL: CodeChannel = CodeChannel {
-        channel: "email",
-        destination: "a•••e@example.com",
-    };
-    const SMS: CodeChannel = CodeChannel {
-        channel: "sms",
-        destination: "••• 4567",
-    };
+    const EMAIL: CodeChannel = SAMPLE_CHANNELS[0];
+    const SMS: CodeChannel = SAMPLE_CHANNELS[1];
     const FAX: CodeChannel = CodeChannel {
         channel: "fax",
         destination: "555",

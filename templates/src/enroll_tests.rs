@@ -10,16 +10,7 @@ const APP: AppSetup<'static> = AppSetup {
     two_codes: false,
 };
 
-const CHANNELS: [CodeChannel<'static>; 2] = [
-    CodeChannel {
-        channel: "email",
-        destination: "a•••e@example.com",
-    },
-    CodeChannel {
-        channel: "sms",
-        destination: "••• 4567",
-    },
-];
+const CHANNELS: [CodeChannel<'static>; 2] = crate::channel::SAMPLE_CHANNELS;
 
 fn view() -> EnrollView<'static> {
     EnrollView {

@@ -97,16 +97,7 @@ mod tests {
             label: "Firefox on Linux",
             ..DeviceRow::default()
         }];
-        let channels = [
-            CodeChannel {
-                channel: "email",
-                destination: "a•••e@example.com",
-            },
-            CodeChannel {
-                channel: "sms",
-                destination: "••• 4567",
-            },
-        ];
+        let channels = crate::channel::SAMPLE_CHANNELS;
         let contacts = [ContactFactorRow {
             channel: channels[0],
             since: "2025-01-03",

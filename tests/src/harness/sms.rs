@@ -6,7 +6,7 @@
 //! production. It records what it accepted, counts every attempt, and can
 //! simulate an outage.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::harness::upstream::read_chunked;
+use crate::harness::upstream::{read_body, read_head};
 use crate::harness::wait_until;
 
 /// How long [`SmsProvider::wait_for_sms`] waits.
@@ -498,56 +498,21 @@ fn rfc2822(unix_secs: u64) -> String {
 /// Reads one request (Content-Length or chunked body); `None` at EOF or on
 /// garbage. Answers `Expect: 100-continue` so such clients send the body.
 fn read_request(reader: &mut BufReader<TcpStream>, writer: &mut TcpStream) -> Option<Request> {
-    let mut line = String::new();
-    // Skip stray blank lines between keep-alive requests.
-    while line.trim().is_empty() {
-        line.clear();
-        if reader.read_line(&mut line).ok()? == 0 {
-            return None;
-        }
-    }
-    let mut parts = line.split_whitespace();
-    let method = parts.next()?.to_string();
-    let path = parts.next()?.to_string();
-    let http10 = parts.next().is_none_or(|v| v == "HTTP/1.0");
-    let mut headers = Vec::new();
-    loop {
-        let mut header = String::new();
-        if reader.read_line(&mut header).ok()? == 0 {
-            return None;
-        }
-        let header = header.trim_end_matches(['\r', '\n']);
-        if header.is_empty() {
-            break;
-        }
-        let (name, value) = header.split_once(':')?;
-        headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
-    }
-    let mut request = Request {
-        method,
-        path,
-        headers,
-        body: Vec::new(),
-        http10,
-    };
-    if request
+    let head = read_head(reader)?;
+    if head
         .header("expect")
         .is_some_and(|v| v.eq_ignore_ascii_case("100-continue"))
     {
         writer.write_all(b"HTTP/1.1 100 Continue\r\n\r\n").ok()?;
     }
-    let chunked = request
-        .header("transfer-encoding")
-        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
-    if chunked {
-        request.body = read_chunked(reader)?;
-    } else if let Some(length) = request.header("content-length") {
-        let length: usize = length.parse().ok()?;
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).ok()?;
-        request.body = body;
-    }
-    Some(request)
+    let body = read_body(reader, &head)?;
+    Some(Request {
+        method: head.method,
+        path: head.path,
+        headers: head.headers,
+        body,
+        http10: head.http10,
+    })
 }
 
 #[cfg(test)]

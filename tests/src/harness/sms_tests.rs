@@ -1,6 +1,10 @@
 //! The Twilio Messages API stand-in, checked with a real HTTP client.
-use super::*;
+
+use std::io::Read;
+
 use reqwest::blocking::Client;
+
+use super::*;
 
 const SID: &str = "AC0123456789abcdef0123456789abcdef";
 const TOKEN: &str = "test-auth-token";

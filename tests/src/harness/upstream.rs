@@ -175,6 +175,39 @@ fn echo_body(request: &Recorded, name: &str) -> String {
 }
 
 fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
+    let head = read_head(reader)?;
+    let body = read_body(reader, &head)?;
+    Some(Recorded {
+        method: head.method,
+        path: head.path,
+        headers: head.headers,
+        body,
+    })
+}
+
+/// A request line and its headers, as both test servers (this one and the
+/// SMS provider) read them.
+pub(crate) struct Head {
+    pub method: String,
+    /// Path plus query, exactly as sent.
+    pub path: String,
+    /// HTTP/1.0 (or no version): the connection closes after the answer.
+    pub http10: bool,
+    /// Lower-cased names, in arrival order.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Head {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Reads the request line and headers; `None` at EOF or on garbage.
+pub(crate) fn read_head(reader: &mut BufReader<TcpStream>) -> Option<Head> {
     let mut line = String::new();
     // Skip stray blank lines between keep-alive requests.
     while line.trim().is_empty() {
@@ -186,6 +219,7 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
     let mut parts = line.split_whitespace();
     let method = parts.next()?.to_string();
     let path = parts.next()?.to_string();
+    let http10 = parts.next().is_none_or(|v| v == "HTTP/1.0");
     let mut headers = Vec::new();
     loop {
         let mut header = String::new();
@@ -199,28 +233,31 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
         let (name, value) = header.split_once(':')?;
         headers.push((name.trim().to_ascii_lowercase(), value.trim().to_string()));
     }
-    let mut request = Recorded {
+    Some(Head {
         method,
         path,
+        http10,
         headers,
-        body: Vec::new(),
-    };
-    let chunked = request
+    })
+}
+
+/// Reads the body `head` announces: chunked, Content-Length, or none.
+pub(crate) fn read_body(reader: &mut BufReader<TcpStream>, head: &Head) -> Option<Vec<u8>> {
+    let chunked = head
         .header("transfer-encoding")
         .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
     if chunked {
-        request.body = read_chunked(reader)?;
-    } else if let Some(length) = request.header("content-length") {
-        let length: usize = length.parse().ok()?;
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).ok()?;
-        request.body = body;
+        return read_chunked(reader);
     }
-    Some(request)
+    let Some(length) = head.header("content-length") else {
+        return Some(Vec::new());
+    };
+    let mut body = vec![0; length.parse().ok()?];
+    reader.read_exact(&mut body).ok()?;
+    Some(body)
 }
 
-/// A chunked body, as both test servers (this one and the SMS provider) read it.
-pub(crate) fn read_chunked(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
+fn read_chunked(reader: &mut BufReader<TcpStream>) -> Option<Vec<u8>> {
     let mut body = Vec::new();
     loop {
         let mut size_line = String::new();
