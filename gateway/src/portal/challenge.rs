@@ -8,6 +8,7 @@ use gatehouse_templates::{
 };
 use pingora::proxy::Session;
 
+use super::form::Form;
 use super::login::locked_message;
 use super::{or_reply, query_param, rd_query, with_rd, Current};
 use crate::auth::mfa::{CodeCheck, MfaError, Status};
@@ -180,25 +181,56 @@ pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
     challenge(gw, session, &offer, sent, 200, &rd, None)
 }
 
-pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let rd = form.rd();
-    let current = or_reply!(
-        gw.require_user(session, true, &with_rd("/.gatehouse/mfa", &rd))
-            .await
-    );
-    if current.session.mfa_done() {
-        return Ok(Reply::redirect(303, &rd));
+/// A POST to a challenge action, read and checked: its form and return
+/// path, and the user who still owes the second step, with what the page
+/// offers them. A session that already passed goes on to `rd`.
+pub(super) struct Challenged<'g> {
+    pub form: Form,
+    pub rd: String,
+    pub current: Current<'g>,
+    pub offer: Offer,
+}
+
+impl<'g> Challenged<'g> {
+    pub(super) async fn read(
+        gw: &'g Gateway,
+        session: &mut Session,
+    ) -> pingora::Result<Result<Challenged<'g>, Reply>> {
+        let form = or_reply!(gw.checked_form(session).await?, Err);
+        let rd = form.rd();
+        let current = or_reply!(
+            gw.require_user(session, true, &with_rd("/.gatehouse/mfa", &rd))
+                .await,
+            Err
+        );
+        if current.session.mfa_done() {
+            return Ok(Err(Reply::redirect(303, &rd)));
+        }
+        let offer = match Offer::load(gw, &current).await {
+            Ok(offer) => offer,
+            Err(e) => {
+                tracing::error!("store unavailable: {e}");
+                return Ok(Err(unavailable_reply(session.req_header())));
+            }
+        };
+        Ok(Ok(Challenged {
+            form,
+            rd,
+            current,
+            offer,
+        }))
     }
+}
+
+pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    let Challenged {
+        form,
+        rd,
+        current,
+        offer,
+    } = or_reply!(Challenged::read(gw, session).await?);
     let user = current.user().to_owned();
     let ip = gw.client_ip(session);
-    let offer = match Offer::load(gw, &current).await {
-        Ok(offer) => offer,
-        Err(e) => {
-            tracing::error!("store unavailable: {e}");
-            return Ok(unavailable_reply(session.req_header()));
-        }
-    };
     // App codes and sent codes share one counter: it is one form, and
     // guesses must not get twice the budget by alternating.
     if let Some(reply) = locked(gw, session, Attempt::Totp, &user, |m| {

@@ -148,18 +148,45 @@ pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
     }
 }
 
+/// A POST to an enrollment action, read and checked: its form and return
+/// path, and the user with their factors, once this session may add one.
+pub(super) struct Enrolling<'g> {
+    pub form: Form,
+    pub rd: String,
+    pub current: Current<'g>,
+    pub factors: Status,
+}
+
+impl<'g> Enrolling<'g> {
+    pub(super) async fn read(
+        gw: &'g Gateway,
+        session: &mut Session,
+    ) -> pingora::Result<Result<Enrolling<'g>, Reply>> {
+        let form = or_reply!(gw.checked_form(session).await?, Err);
+        let rd = form.rd();
+        let current = or_reply!(
+            gw.require_user(session, true, &with_rd("/.gatehouse/enroll", &rd))
+                .await,
+            Err
+        );
+        let factors = match gw.mfa.status(current.user()).await {
+            Ok(f) => f,
+            Err(e) => return Ok(Err(store_down(session, e))),
+        };
+        or_reply!(may_enroll(&current, &factors, &rd), Err);
+        Ok(Ok(Enrolling {
+            form,
+            rd,
+            current,
+            factors,
+        }))
+    }
+}
+
 pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let rd = form.rd();
-    let current = or_reply!(
-        gw.require_user(session, true, &with_rd("/.gatehouse/enroll", &rd))
-            .await
-    );
-    let factors = match gw.mfa.status(current.user()).await {
-        Ok(f) => f,
-        Err(e) => return Ok(store_down(session, e)),
-    };
-    or_reply!(may_enroll(&current, &factors, &rd));
+    let Enrolling {
+        form, rd, current, ..
+    } = or_reply!(Enrolling::read(gw, session).await?);
     match form.get("channel") {
         "" => submit_app(gw, session, &current, &form, &rd).await,
         name => match Channel::from_name(name) {

@@ -184,9 +184,13 @@ impl Gateway {
 /// Unwraps a `Result<T, Reply>`, returning the reply from the handler.
 macro_rules! or_reply {
     ($e:expr) => {
+        or_reply!($e, std::convert::identity)
+    };
+    // With `Err`: for helpers that hand the reply on as `Ok(Err(reply))`.
+    ($e:expr, $wrap:expr) => {
         match $e {
             Ok(v) => v,
-            Err(reply) => return Ok(reply),
+            Err(reply) => return Ok($wrap(reply)),
         }
     };
 }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use pingora::proxy::Session;
 
-use super::challenge::{challenge, Offer};
-use super::enroll::{addable, may_enroll, page, store_down};
+use super::challenge::{challenge, Challenged};
+use super::enroll::{addable, page, store_down, Enrolling};
 use super::form::Form;
 use super::{or_reply, with_rd, Current};
 use crate::auth::mfa::SendOutcome;
@@ -102,19 +102,12 @@ fn with_retry(reply: Reply, wait: Option<Duration>) -> Reply {
 
 /// POST `/.gatehouse/mfa/send`: a sign-in code to a channel the user has.
 pub async fn for_challenge(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let rd = form.rd();
-    let current = or_reply!(
-        gw.require_user(session, true, &with_rd("/.gatehouse/mfa", &rd))
-            .await
-    );
-    if current.session.mfa_done() {
-        return Ok(Reply::redirect(303, &rd));
-    }
-    let offer = match Offer::load(gw, &current).await {
-        Ok(offer) => offer,
-        Err(e) => return Ok(store_down(session, e)),
-    };
+    let Challenged {
+        form,
+        rd,
+        current,
+        offer,
+    } = or_reply!(Challenged::read(gw, session).await?);
     let Some(channel) = channel(&form).filter(|c| offer.includes(*c)) else {
         let error = Some(NOT_OFFERED);
         return Ok(challenge(gw, session, &offer, None, 400, &rd, error));
@@ -132,17 +125,12 @@ pub async fn for_challenge(gw: &Gateway, session: &mut Session) -> pingora::Resu
 
 /// POST `/.gatehouse/enroll/send`: a code to prove a channel being added.
 pub async fn for_enrollment(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let rd = form.rd();
-    let current = or_reply!(
-        gw.require_user(session, true, &with_rd("/.gatehouse/enroll", &rd))
-            .await
-    );
-    let factors = match gw.mfa.status(current.user()).await {
-        Ok(f) => f,
-        Err(e) => return Ok(store_down(session, e)),
-    };
-    or_reply!(may_enroll(&current, &factors, &rd));
+    let Enrolling {
+        form,
+        rd,
+        current,
+        factors,
+    } = or_reply!(Enrolling::read(gw, session).await?);
     let offered = addable(gw, &current, &factors);
     let Some(channel) = channel(&form).filter(|c| offered.iter().any(|(o, _)| o == c)) else {
         return Ok(page(gw, session, &current, None, 400, &rd, Some(NOT_OFFERED)).await);
