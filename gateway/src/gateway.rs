@@ -24,7 +24,7 @@ use crate::proxy::headers::IdentityHeaders;
 use crate::proxy::route::Router;
 use crate::proxy::upstream::{self, Unstarted, UpstreamError, Upstreams};
 use crate::redis_client::{RedisClient, RedisError};
-use crate::session::{Expiry, MemoryStore, RedisStore, SessionStore};
+use crate::session::{Expiry, MemoryStore, Owed, RedisStore, SessionStore};
 use crate::tokens::TokenSet;
 
 #[derive(Debug, thiserror::Error)]
@@ -81,6 +81,17 @@ impl Gateway {
             .server
             .trusted_proxies
             .client_ip(peer, &session.req_header().headers)
+    }
+
+    /// What the session still owes before it reaches anything. Enrollment
+    /// was owed because MFA was required at sign-in; once an admin stops
+    /// requiring it, the session owes nothing more, as a new sign-in
+    /// wouldn't.
+    pub fn owed(&self, session: &crate::session::Session) -> Owed {
+        match session.owed {
+            Owed::Enrollment if !self.mfa.enforced_now() => Owed::Nothing,
+            owed => owed,
+        }
     }
 
     /// Whether the user may use the admin console: a member of
@@ -145,11 +156,13 @@ impl Gateway {
         // argon2 gets at most half the cores, so a storm of sign-ins
         // queues instead of starving signed-in traffic.
         let passwords = PasswordHasherPool::new((settings.server.threads / 2).max(1))?;
+        let store = Arc::new(LazyStore::new(&settings.store.url));
+        let app_names = settings.apps.iter().map(|a| a.name.clone()).collect();
         let gateway = Gateway {
             router: Router::new(&settings.apps),
             pools: Vec::new(),
             accounts,
-            tokens: TokenSet::new(&settings.service_tokens),
+            tokens: TokenSet::new(&settings.service_tokens, store.clone(), app_names),
             sessions,
             expiry: Expiry {
                 lifetime: settings.sessions.lifetime,
@@ -159,7 +172,7 @@ impl Gateway {
             passwords,
             csrf: Csrf::new(derive_key(&key, "csrf")),
             mfa: Mfa::new(
-                LazyStore::new(&settings.store.url),
+                store,
                 limiter.clone(),
                 codes,
                 &key,

@@ -5,7 +5,7 @@ use maud::html;
 use crate::account_mfa::{mfa_sections, AccountMfa};
 use crate::components::{alert, csrf_field, AlertKind};
 use crate::layout::page;
-use crate::{ADMIN_PATH, LOGOUT_ACTION};
+use crate::{ACCOUNT_SIGN_OUT_EVERYWHERE_ACTION, ADMIN_PATH, LOGOUT_ACTION};
 
 /// Who is signed in, for the account page. All strings are escaped on output.
 #[derive(Debug, Clone, Copy, Default)]
@@ -31,8 +31,10 @@ pub struct AccountView<'a> {
 }
 
 /// The full account document: MFA status and actions (see [`AccountMfa`]),
-/// a link to the admin console for admins, and a `POST /.gatehouse/logout`
-/// sign-out form. Every form carries `csrf_token`.
+/// a link to the admin console for admins, a `POST /.gatehouse/logout`
+/// sign-out form, and a `POST /.gatehouse/account/sign-out-everywhere` form
+/// for a user who fears a session left open elsewhere (a shared or lost
+/// computer). Every form carries `csrf_token`.
 pub fn account_page(v: &AccountView) -> String {
     let name = if v.display_name.is_empty() {
         v.username
@@ -94,10 +96,17 @@ pub fn account_page(v: &AccountView) -> String {
             }
 
             div.section {
-                form method="post" action=(LOGOUT_ACTION) {
-                    (csrf_field(v.csrf_token))
-                    button.btn.btn-secondary type="submit" { "Sign out" }
+                div.row-actions {
+                    form method="post" action=(LOGOUT_ACTION) {
+                        (csrf_field(v.csrf_token))
+                        button.btn.btn-secondary type="submit" { "Sign out" }
+                    }
+                    form method="post" action=(ACCOUNT_SIGN_OUT_EVERYWHERE_ACTION) id="sign-out-everywhere" {
+                        (csrf_field(v.csrf_token))
+                        button.btn.btn-secondary type="submit" { "Sign out everywhere" }
+                    }
                 }
+                p.hint.muted { "Ends your sessions in every browser, this one included." }
             }
         }
     };
@@ -156,6 +165,26 @@ mod tests {
         let form = &form[..form.find("</form>").unwrap()];
         assert!(form.contains(r#"<input type="hidden" name="csrf_token" value="tok-42">"#));
         assert!(form.contains(">Sign out</button>"));
+    }
+
+    #[test]
+    fn has_sign_out_everywhere_form_with_csrf_token() {
+        let groups = groups();
+        let html = account_page(&view(&groups));
+        let open = r#"<form method="post" action="/.gatehouse/account/sign-out-everywhere" id="sign-out-everywhere">"#;
+        assert_eq!(html.matches(open).count(), 1);
+        let form = &html[html.find(open).unwrap()..];
+        let form = &form[..form.find("</form>").unwrap()];
+        assert!(form.contains(r#"<input type="hidden" name="csrf_token" value="tok-42">"#));
+        assert!(form.contains(
+            r#"<button class="btn btn-secondary" type="submit">Sign out everywhere</button>"#
+        ));
+        assert!(html.contains("Ends your sessions in every browser, this one included."));
+        let logout = html.find(r#"action="/.gatehouse/logout""#).unwrap();
+        assert!(
+            logout < html.find(open).unwrap(),
+            "comes after the plain sign-out"
+        );
     }
 
     #[test]

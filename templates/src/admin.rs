@@ -1,8 +1,10 @@
 //! The admin console: the two-factor policy, every user's two-factor state
-//! with per-user reset and sign-out, and the recent audit log.
+//! with per-user reset and sign-out, the service tokens (in `admin_tokens`),
+//! and the recent audit log.
 
 use maud::{html, Markup};
 
+use crate::admin_tokens::{self, TokenRow};
 use crate::channel::factor_name;
 use crate::components::{alert, count, csrf_field, AlertKind};
 use crate::layout::page;
@@ -87,6 +89,10 @@ pub struct AdminView<'a> {
     pub csrf_token: &'a str,
     pub enforcement: Enforcement,
     pub users: &'a [AdminUserRow<'a>],
+    /// Every service token, config ones first.
+    pub tokens: &'a [TokenRow<'a>],
+    /// The apps a new console token may be limited to (names, in config order).
+    pub token_apps: &'a [&'a str],
     /// Newest first.
     pub audit: &'a [AuditRow<'a>],
     /// Outcome of the last action; role="status", id="admin-notice".
@@ -114,6 +120,7 @@ pub fn admin_page(v: &AdminView) -> String {
             }
             (policy(v))
             (users(v))
+            (admin_tokens::section(v))
             (audit(v.audit))
         }
     };

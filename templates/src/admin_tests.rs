@@ -6,6 +6,8 @@ const TOKEN: &str = "tok-42";
 const ENFORCE: &str = "/.gatehouse/admin/enforce";
 const RESET: &str = "/.gatehouse/admin/reset";
 const SIGN_OUT: &str = "/.gatehouse/admin/sign-out";
+/// The service-token create form, always shown (see admin_tokens_tests.rs).
+const NEW_TOKEN: &str = "/.gatehouse/admin/tokens";
 
 fn users(groups: &[String]) -> [AdminUserRow<'_>; 3] {
     [
@@ -248,11 +250,11 @@ fn every_form_carries_the_csrf_token() {
     let users = users(&groups);
     for enforcement in [Enforcement::Off, Enforcement::OnByAdmin] {
         let html = render(enforcement, &users);
-        let all: Vec<&str> = [ENFORCE, RESET, SIGN_OUT]
+        let all: Vec<&str> = [ENFORCE, RESET, SIGN_OUT, NEW_TOKEN]
             .iter()
             .flat_map(|action| forms(&html, action))
             .collect();
-        assert_eq!(all.len(), 1 + 2 + 3);
+        assert_eq!(all.len(), 1 + 2 + 3 + 1);
         assert_eq!(all.len(), html.matches("<form").count());
         for f in all {
             assert!(

@@ -8,16 +8,19 @@ pub(crate) enum AlertKind {
     Error,
     Info,
     Success,
+    /// Nothing failed, but the reader must act now (e.g. copy a secret shown once).
+    Warning,
 }
 
-/// A message box. Errors are `role="alert"` (announced at once); info and
-/// success are `role="status"` (announced politely). `id` lets fields point
-/// at the message with `aria-describedby`.
+/// A message box. Errors and warnings are `role="alert"` (announced at once);
+/// info and success are `role="status"` (announced politely). `id` lets
+/// fields point at the message with `aria-describedby`.
 pub(crate) fn alert(kind: AlertKind, id: Option<&str>, message: &str) -> Markup {
     let (class, role, live) = match kind {
         AlertKind::Error => ("alert alert-error", "alert", "assertive"),
         AlertKind::Info => ("alert alert-info", "status", "polite"),
         AlertKind::Success => ("alert alert-success", "status", "polite"),
+        AlertKind::Warning => ("alert alert-warn", "alert", "assertive"),
     };
     html! {
         div class=(class) role=(role) aria-live=(live) id=[id] { (message) }
@@ -177,6 +180,15 @@ mod tests {
         assert_eq!(
             html,
             r#"<div class="alert alert-error" role="alert" aria-live="assertive" id="e">&lt;b&gt;no&lt;/b&gt;</div>"#
+        );
+    }
+
+    #[test]
+    fn warning_alert_is_announced_at_once() {
+        let html = alert(AlertKind::Warning, None, "now").into_string();
+        assert_eq!(
+            html,
+            r#"<div class="alert alert-warn" role="alert" aria-live="assertive">now</div>"#
         );
     }
 

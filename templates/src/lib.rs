@@ -9,6 +9,7 @@
 mod account;
 mod account_mfa;
 mod admin;
+mod admin_tokens;
 mod challenge;
 mod channel;
 mod components;
@@ -22,6 +23,7 @@ mod recovery;
 pub use account::{account_page, AccountView};
 pub use account_mfa::{AccountMfa, ContactFactorRow, DeviceRow};
 pub use admin::{admin_page, AdminUserRow, AdminView, AuditRow, Enforcement, UserMfa};
+pub use admin_tokens::{token_created_page, TokenCreatedView, TokenRow, TokenSource};
 pub use challenge::{mfa_challenge_page, recover_page, MfaChallengeView, RecoverView};
 pub use channel::CodeChannel;
 pub use demo::{demo_app_page, DemoView};
@@ -58,6 +60,13 @@ pub(crate) const ADMIN_PATH: &str = "/.gatehouse/admin";
 pub(crate) const ADMIN_ENFORCE_ACTION: &str = "/.gatehouse/admin/enforce";
 pub(crate) const ADMIN_RESET_ACTION: &str = "/.gatehouse/admin/reset";
 pub(crate) const ADMIN_SIGN_OUT_ACTION: &str = "/.gatehouse/admin/sign-out";
+/// Creates a service token from the posted `name`, `app` and `expires`.
+pub(crate) const ADMIN_TOKENS_ACTION: &str = "/.gatehouse/admin/tokens";
+/// Revokes the console-made service token named by the posted `name`.
+pub(crate) const ADMIN_TOKEN_REVOKE_ACTION: &str = "/.gatehouse/admin/tokens/revoke";
+/// Ends every session of the signed-in user, the current one included.
+pub(crate) const ACCOUNT_SIGN_OUT_EVERYWHERE_ACTION: &str =
+    "/.gatehouse/account/sign-out-everywhere";
 
 #[cfg(test)]
 mod tests {
@@ -133,9 +142,25 @@ mod tests {
             event: "login",
             ..AuditRow::default()
         }];
+        let tokens = [
+            TokenRow {
+                name: "monitoring",
+                ..TokenRow::default()
+            },
+            TokenRow {
+                name: "ci",
+                source: TokenSource::Console {
+                    created: "2025-01-02",
+                    created_by: "alice",
+                },
+                ..TokenRow::default()
+            },
+        ];
         let admin = AdminView {
             csrf_token,
             users: &users,
+            tokens: &tokens,
+            token_apps: &["wiki"],
             audit: &audit,
             error: Some("e"),
             ..AdminView::default()
@@ -210,6 +235,11 @@ mod tests {
                 remaining: 9,
             }),
             mfa_reminder_page(&ReminderView { csrf_token, rd }),
+            token_created_page(&TokenCreatedView {
+                name: "ci",
+                token: "ght_x",
+                ..TokenCreatedView::default()
+            }),
         ]
     }
 

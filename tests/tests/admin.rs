@@ -300,6 +300,31 @@ fn a_switch_on_one_replica_reaches_signed_in_users_on_another() {
 }
 
 #[test]
+fn a_user_sent_to_enroll_goes_free_once_the_requirement_is_switched_off() {
+    let stack = Stack::start(Backend::Memory);
+    let (admin, _) = stack.admin();
+    assert_eq!(admin.admin_post(ENFORCE, &[("enforce", "on")]).status, 303);
+    let bob = stack.client();
+    let login = bob.login("bob", PASSWORD, Some(RD));
+    assert_eq!(login.location(), Some(with_rd(ENROLL, RD).as_str()));
+    assert_eq!(
+        bob.get_html(RD).location(),
+        Some(with_rd(ENROLL, RD).as_str())
+    );
+    assert_eq!(
+        bob.get(ACCOUNT).status,
+        302,
+        "pages wait for enrollment too"
+    );
+
+    assert_eq!(admin.admin_post(ENFORCE, &[("enforce", "off")]).status, 303);
+    assert_eq!(bob.get(RD).status, 200, "as a new sign-in would be");
+    assert_eq!(bob.get_html(ACCOUNT).status, 200);
+    // two_factor routes still need a second factor, as for anyone without one.
+    assert_ne!(bob.get("/secure/x").status, 200);
+}
+
+#[test]
 fn a_requirement_in_the_config_cannot_be_switched_off_in_the_console() {
     let stack = Stack::start_with(Backend::Memory, |c| c.mfa_enforce(true));
     let (admin, _) = stack.admin();

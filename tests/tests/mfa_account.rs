@@ -15,6 +15,7 @@ const RD: &str = "/secure/report";
 const DISABLE: &str = "/.gatehouse/mfa/disable";
 const REGENERATE: &str = "/.gatehouse/recovery-codes/regenerate";
 const FORGET: &str = "/.gatehouse/devices/forget";
+const SIGN_OUT_EVERYWHERE: &str = "/.gatehouse/account/sign-out-everywhere";
 
 fn now_ms() -> i64 {
     SystemTime::now()
@@ -62,6 +63,57 @@ fn turning_mfa_off_needs_a_current_code_and_revokes_everything() {
     assert!(remembered_devices(&stack.gateway.store_url(), "alice").is_empty());
     let recovery = next.submit_recovery_code(RD, &codes[0]);
     assert_eq!(recovery.status, 401, "a recovery code outlived MFA");
+}
+
+#[test]
+fn a_user_signs_out_of_every_browser_from_the_account_page() {
+    let stack = Stack::start(Backend::Redis);
+    let (laptop, phone, other) = (stack.client(), stack.client(), stack.client());
+    laptop.login_ok("bob");
+    phone.login_ok("bob");
+    other.login_ok("alice");
+    let page = laptop.get_html(ACCOUNT);
+    assert!(
+        page.body.contains(r#"id="sign-out-everywhere""#),
+        "{}",
+        page.body
+    );
+
+    // A forged form ends nothing.
+    let forged = phone.post_form(SIGN_OUT_EVERYWHERE, &[("csrf_token", "forged")]);
+    assert_eq!(forged.status, 403);
+    assert_eq!(laptop.get("/private/x").status, 200);
+
+    let token = laptop.token_from(ACCOUNT);
+    let done = laptop.post_form(SIGN_OUT_EVERYWHERE, &[("csrf_token", &token)]);
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.location(), Some("/.gatehouse/login?logged_out=1"));
+    assert!(done
+        .set_cookie(laptop.session_cookie_name())
+        .is_some_and(|c| c.is_removal()));
+    for (who, client) in [("this browser", &laptop), ("the other browser", &phone)] {
+        assert_eq!(
+            client.get("/private/x").status,
+            401,
+            "{who} is still signed in"
+        );
+    }
+    assert_eq!(
+        other.get("/private/x").status,
+        200,
+        "alice keeps her session"
+    );
+    let entry = audit_log(&stack.gateway.store_url(), "bob")
+        .into_iter()
+        .find(|e| e.event == "signed_out_everywhere")
+        .expect("audited");
+    assert_eq!(
+        entry.detail.as_deref(),
+        Some("by the user; 2 sessions ended")
+    );
+    // Signed out, the form only leads to the sign-in page.
+    let again = laptop.post_form(SIGN_OUT_EVERYWHERE, &[("csrf_token", &token)]);
+    assert_eq!(again.status, 302);
 }
 
 #[test]

@@ -3,13 +3,15 @@
 //! what the gateway sends; the test reads the code from the message the way
 //! a user would.
 
+use std::time::Duration;
+
 use gatehouse_tests::harness::mfa::{alert_text, recovery_codes, ENROLL, MFA};
 use gatehouse_tests::harness::sms::SmsProvider;
 use gatehouse_tests::harness::smtp::{one_time_code, SmtpSink};
 use gatehouse_tests::harness::store::audit_log;
 use gatehouse_tests::{
-    both_backends, with_rd, Authenticator, Backend, Client, GatewayConfig, Response, Stack,
-    UserSpec,
+    both_backends, eventually, with_rd, Authenticator, Backend, Client, GatewayConfig, Response,
+    Stack, UserSpec,
 };
 
 const RD: &str = "/secure/report";
@@ -296,12 +298,21 @@ fn sending_is_paused_between_codes_and_capped_per_user() {
     assert_eq!(send_for_enrollment(&browser, "email").status, 303);
     let again = send_for_enrollment(&browser, "email");
     assert_eq!(again.status, 429, "{}", again.body);
-    assert!(again.header("retry-after").is_some());
-    assert!(
-        alert_text(&again.body).contains("moments ago"),
-        "{}",
-        again.body
-    );
+    let wait: u64 = again
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    assert!((1..=30).contains(&wait), "{wait}");
+    let message = alert_text(&again.body);
+    assert!(message.contains("moments ago"), "{}", again.body);
+    assert!(message.contains(&format!("in {wait} seconds")), "{message}");
+    // The wait counts down: it says what is left of the pause, not all of it.
+    eventually(Duration::from_secs(10), "a shorter wait", || {
+        let later = send_for_enrollment(&browser, "email");
+        assert_eq!(later.status, 429);
+        let left: u64 = later.header("retry-after")?.parse().ok()?;
+        (left < wait).then_some(())
+    });
     sink.wait_for_mail("bob@example.com", 1);
 
     let capped = Stack::start_with(Backend::Memory, |c| {

@@ -23,6 +23,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 
+pub(crate) use apps::check_name;
 pub use error::{ConfigError, Problem};
 pub use settings::*;
 

@@ -189,6 +189,12 @@ impl Limiter {
         }
     }
 
+    /// How long the claim on `key` (see [`Limiter::claim_once`]) has left;
+    /// zero if there is none.
+    pub async fn claim_left(&self, key: &str) -> Result<Duration, RedisError> {
+        Ok(self.read(&format!("gh:once:{key}")).await?.1)
+    }
+
     async fn read(&self, key: &str) -> Result<(u64, Duration), RedisError> {
         match &self.counters {
             Counters::Memory(m) => Ok(m.read(key)),
@@ -264,6 +270,9 @@ mod tests {
             .claim_once("totp:alice:2", Duration::from_secs(60))
             .await
             .unwrap());
+        let left = l.claim_left("totp:alice:2").await.unwrap();
+        assert!(left > Duration::from_secs(58) && left <= Duration::from_secs(60));
+        assert_eq!(l.claim_left("totp:alice:3").await.unwrap(), Duration::ZERO);
     }
 
     #[tokio::test]

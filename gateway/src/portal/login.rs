@@ -226,3 +226,28 @@ pub async fn logout(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     }
     Ok(Reply::redirect(303, "/.gatehouse/login?logged_out=1").cookie(&gw.cookies.clear_session()))
 }
+
+/// Ends every session of the signed-in user, this one included, on every
+/// replica: for the user who signed in somewhere they shouldn't have.
+pub async fn sign_out_everywhere(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    or_reply!(gw.checked_form(session).await?);
+    let current = or_reply!(gw.require_user(session, false, "/.gatehouse/account").await);
+    let ended = match gw.sessions.delete_user(current.user()).await {
+        Ok(n) => n,
+        Err(e) => {
+            tracing::error!("session store unavailable: {e}");
+            return Ok(unavailable_reply(session.req_header()));
+        }
+    };
+    let detail = format!("by the user; {ended} sessions ended");
+    gw.mfa
+        .audit_detail(
+            "signed_out_everywhere",
+            current.user(),
+            gw.client_ip(session),
+            "ok",
+            Some(&detail),
+        )
+        .await;
+    Ok(Reply::redirect(303, "/.gatehouse/login?logged_out=1").cookie(&gw.cookies.clear_session()))
+}

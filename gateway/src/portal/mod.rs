@@ -140,7 +140,7 @@ impl Gateway {
             return Err(Reply::redirect(302, &with_rd("/.gatehouse/login", here)));
         };
         if !allow_owed {
-            match current.session.owed {
+            match self.owed(&current.session) {
                 Owed::Nothing => {}
                 Owed::Challenge => {
                     return Err(Reply::redirect(302, &with_rd("/.gatehouse/mfa", here)))
@@ -233,6 +233,11 @@ pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora:
         ("/.gatehouse/admin/enforce", _, true) => admin::enforce(gw, session).await?,
         ("/.gatehouse/admin/reset", _, true) => admin::reset(gw, session).await?,
         ("/.gatehouse/admin/sign-out", _, true) => admin::sign_out(gw, session).await?,
+        ("/.gatehouse/admin/tokens", _, true) => admin::create_token(gw, session).await?,
+        ("/.gatehouse/admin/tokens/revoke", _, true) => admin::revoke_token(gw, session).await?,
+        ("/.gatehouse/account/sign-out-everywhere", _, true) => {
+            login::sign_out_everywhere(gw, session).await?
+        }
         ("/.gatehouse" | "/.gatehouse/", true, _) => Reply::redirect(302, "/.gatehouse/account"),
         _ => match allowed_methods(path) {
             Some(allow) => method_not_allowed(session, allow),
@@ -270,7 +275,10 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
         | "/.gatehouse/devices/forget"
         | "/.gatehouse/admin/enforce"
         | "/.gatehouse/admin/reset"
-        | "/.gatehouse/admin/sign-out" => "POST",
+        | "/.gatehouse/admin/sign-out"
+        | "/.gatehouse/admin/tokens"
+        | "/.gatehouse/admin/tokens/revoke"
+        | "/.gatehouse/account/sign-out-everywhere" => "POST",
         _ => return None,
     })
 }

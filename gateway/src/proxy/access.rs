@@ -15,6 +15,7 @@ use crate::portal::return_path;
 use crate::proxy::headers::IdentityHeaders;
 use crate::respond::{wants_html, Reply};
 use crate::session::Owed;
+use crate::tokens::audit_name;
 
 /// What to do with the request.
 pub enum Access {
@@ -63,7 +64,10 @@ impl Gateway {
         let bearer_token = bearer(session).map(str::to_owned);
         session.req_header_mut().remove_header(TOKEN_HEADER);
 
-        let bearer_match = bearer_token.as_deref().and_then(|t| self.tokens.find(t));
+        let bearer_match = match bearer_token.as_deref() {
+            Some(t) => self.tokens.find(t).await,
+            None => None,
+        };
         if policy == Policy::Bypass {
             return Access::Allow {
                 identity: None,
@@ -72,7 +76,7 @@ impl Gateway {
             };
         }
         let token = match header_token.as_deref() {
-            Some(t) => match self.tokens.find(t) {
+            Some(t) => match self.tokens.find(t).await {
                 Some(entry) => Some((entry, false)),
                 None => return invalid_token(),
             },
@@ -80,15 +84,13 @@ impl Gateway {
         };
         if let Some((entry, from_bearer)) = token {
             if entry.audit_due(crate::session::now_ms()) {
-                let who = format!("service:{}", entry.name);
                 let ip = self.client_ip(session);
-                self.mfa.audit("token_used", &who, ip, "ok").await;
+                self.mfa
+                    .audit("token_used", &audit_name(&entry.name), ip, "ok")
+                    .await;
             }
-            let allowed = self.settings.apps[app]
-                .service_tokens
-                .as_ref()
-                .is_none_or(|names| names.contains(&entry.name));
-            if !allowed {
+            let listed = self.settings.apps[app].service_tokens.as_deref();
+            if !entry.may_reach(app, listed) {
                 return Access::Refuse(
                     Reply::json(403, &serde_json::json!({ "error": "forbidden" })),
                     Outcome::Forbidden,
@@ -128,7 +130,7 @@ impl Gateway {
         // A second step still owed blocks everything; so does having none
         // once the organisation requires it. two_factor routes also need it
         // done on this session.
-        let step = match s.owed {
+        let step = match self.owed(&s) {
             Owed::Challenge => Some("/.gatehouse/mfa"),
             Owed::Enrollment => Some("/.gatehouse/enroll"),
             Owed::Nothing if !s.mfa_done() && self.mfa.enforced_now() => Some("/.gatehouse/enroll"),

@@ -90,4 +90,18 @@ impl Store {
             .collect::<Result<_, _>>()
             .map_err(StoreError::query(WHAT))
     }
+
+    /// When `user` last had an `event` (ms), if ever. The (username, at_ms)
+    /// index finds it without reading the whole log.
+    pub async fn audit_last(&self, user: &str, event: &str) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar(
+            "SELECT at_ms FROM audit_log WHERE username = $1 AND event = $2 \
+             ORDER BY at_ms DESC LIMIT 1",
+        )
+        .bind(user)
+        .bind(event)
+        .fetch_optional(self.pool())
+        .await
+        .map_err(StoreError::query("read the audit log"))
+    }
 }

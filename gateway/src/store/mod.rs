@@ -1,5 +1,6 @@
-//! Durable state: MFA enrollments, recovery codes, remembered devices, the
-//! audit log, the organisation's MFA policy and generated settings.
+//! Durable state: MFA enrollments, recovery codes, remembered devices,
+//! service tokens created in the console, the audit log, the organisation's
+//! MFA policy and generated settings.
 //!
 //! One [`Store`] speaks to SQLite (the embedded default, `sqlite://path`,
 //! created on first start) or PostgreSQL (`postgres://…`, for several
@@ -19,6 +20,7 @@ mod devices;
 mod mfa;
 mod overview;
 mod settings;
+mod tokens;
 
 #[cfg(test)]
 mod pg_harness;
@@ -35,6 +37,7 @@ pub use audit::AuditEntry;
 pub use devices::Device;
 pub use mfa::TotpEnrollment;
 pub use overview::UserFactors;
+pub use tokens::IssuedToken;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -1,21 +1,45 @@
 //! Service tokens: how integrations pass without pages or MFA.
 //!
-//! Only the SHA-256 of each token is configured. A presented token is hashed
-//! and compared with every configured hash in constant time, without
-//! stopping at a match, so timing says nothing about which hash was close.
+//! Tokens come from two places. Ops write `service_tokens` in the config
+//! (fixed until restart); admins create and revoke tokens in the console,
+//! kept in the store ([`issued`]). Only the SHA-256 of a token is kept either
+//! way. A presented token is hashed and compared with every known hash in
+//! constant time, without stopping at a match, so timing says nothing about
+//! which hash was close.
+
+mod issued;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::config::ServiceToken;
+use crate::durable::LazyStore;
 use crate::proxy::headers::IdentityHeaders;
+
+pub use issued::{IssueError, IssuedTokens, NewToken, REFRESH};
+
+/// Which apps a token may reach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reach {
+    /// From the config: every app, or the apps that list it in
+    /// `apps[].service_tokens`.
+    Config,
+    /// From the console: apps that don't list their tokens; with an index,
+    /// only that app. The config has the last word: an app whose tokens ops
+    /// pinned takes no console token.
+    Console(Option<usize>),
+}
 
 pub struct TokenEntry {
     pub name: String,
     sha256: [u8; 32],
     pub identity: IdentityHeaders,
+    reach: Reach,
+    /// When it stops working (ms since the epoch); None = never.
+    expires_at_ms: Option<u64>,
     /// When this token's use was last audited (ms since the epoch).
     last_audit_ms: AtomicU64,
 }
@@ -25,7 +49,23 @@ pub struct TokenEntry {
 /// the request.
 const AUDIT_EVERY_MS: u64 = 60_000;
 
+/// The audit log's name for a token's uses, as `Remote-User` shows it.
+pub fn audit_name(token: &str) -> String {
+    format!("service:{token}")
+}
+
 impl TokenEntry {
+    fn new(name: &str, sha256: [u8; 32], reach: Reach, expires_at_ms: Option<u64>) -> Option<Self> {
+        Some(TokenEntry {
+            name: name.to_owned(),
+            sha256,
+            identity: IdentityHeaders::for_service(name)?,
+            reach,
+            expires_at_ms,
+            last_audit_ms: AtomicU64::new(0),
+        })
+    }
+
     /// True at most once per audit interval, for whichever request gets
     /// there first.
     pub fn audit_due(&self, now_ms: u64) -> bool {
@@ -36,71 +76,85 @@ impl TokenEntry {
                 .compare_exchange(last, now_ms, Ordering::Relaxed, Ordering::Relaxed)
                 .is_ok()
     }
+
+    /// Whether the token may reach app number `app`, whose config lists
+    /// `listed` tokens (None: it takes any).
+    pub fn may_reach(&self, app: usize, listed: Option<&[String]>) -> bool {
+        match (self.reach, listed) {
+            (Reach::Config, None) => true,
+            (Reach::Config, Some(names)) => names.contains(&self.name),
+            (Reach::Console(_), Some(_)) => false,
+            (Reach::Console(only), None) => only.is_none_or(|i| i == app),
+        }
+    }
+
+    fn live(&self, now_ms: u64) -> bool {
+        self.expires_at_ms.is_none_or(|at| now_ms < at)
+    }
 }
 
-#[derive(Default)]
+/// The entry among `entries` whose hash is `digest` and that hasn't expired.
+/// Every entry is compared, whatever matched before.
+fn scan<'a>(
+    entries: &'a [Arc<TokenEntry>],
+    digest: &[u8; 32],
+    now_ms: u64,
+) -> Option<&'a Arc<TokenEntry>> {
+    let mut found = None;
+    for entry in entries {
+        if bool::from(entry.sha256.ct_eq(digest)) {
+            found = Some(entry);
+        }
+    }
+    found.filter(|e| e.live(now_ms))
+}
+
+/// Every token this replica knows: the config's, then the console's.
 pub struct TokenSet {
-    entries: Vec<TokenEntry>,
+    config: Vec<Arc<TokenEntry>>,
+    issued: Arc<IssuedTokens>,
 }
 
 impl TokenSet {
-    pub fn new(tokens: &[ServiceToken]) -> Self {
+    /// `apps` are the app names in config order, to place console tokens
+    /// limited to one app.
+    pub fn new(tokens: &[ServiceToken], store: Arc<LazyStore>, apps: Vec<String>) -> Self {
         Self {
-            entries: tokens
+            config: tokens
                 .iter()
-                .filter_map(|t| {
-                    Some(TokenEntry {
-                        name: t.name.clone(),
-                        sha256: t.sha256,
-                        identity: IdentityHeaders::for_service(&t.name)?,
-                        last_audit_ms: AtomicU64::new(0),
-                    })
-                })
+                .filter_map(|t| TokenEntry::new(&t.name, t.sha256, Reach::Config, None))
+                .map(Arc::new)
                 .collect(),
+            issued: Arc::new(IssuedTokens::new(store, apps)),
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
-    /// The entry whose hash matches the presented token, if any.
-    pub fn find(&self, presented: &str) -> Option<&TokenEntry> {
+    /// The live token matching `presented`, if any. May read the store
+    /// when the console's tokens were last read more than [`REFRESH`] ago.
+    pub async fn find(&self, presented: &str) -> Option<Arc<TokenEntry>> {
         let digest: [u8; 32] = Sha256::digest(presented.as_bytes()).into();
-        let mut found = None;
-        for entry in &self.entries {
-            if bool::from(entry.sha256.ct_eq(&digest)) {
-                found = Some(entry);
-            }
+        let now = crate::session::now_ms();
+        if let Some(entry) = scan(&self.config, &digest, now) {
+            return Some(entry.clone());
         }
-        found
+        self.issued.find(&digest, now).await
+    }
+
+    /// Creates a console token and returns it: the only time it exists
+    /// outside the caller's hands. Its name must not be a config token's,
+    /// so `Remote-User` always says which token came in.
+    pub async fn issue(&self, new: NewToken<'_>) -> Result<String, IssueError> {
+        if self.config.iter().any(|e| e.name == new.name) {
+            return Err(IssueError::NameInConfig);
+        }
+        self.issued.issue(new).await
+    }
+
+    /// The console's tokens, for creating, listing and revoking them.
+    pub fn issued(&self) -> &IssuedTokens {
+        &self.issued
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_the_exact_token_matches() {
-        let set = TokenSet::new(&[ServiceToken {
-            name: "ci".into(),
-            sha256: Sha256::digest(b"s3cret").into(),
-        }]);
-        assert_eq!(set.find("s3cret").map(|e| e.name.as_str()), Some("ci"));
-        assert!(set.find("s3cret ").is_none());
-        assert!(set.find("").is_none());
-    }
-
-    #[test]
-    fn token_use_is_audited_once_per_interval() {
-        let set = TokenSet::new(&[ServiceToken {
-            name: "ci".into(),
-            sha256: Sha256::digest(b"t").into(),
-        }]);
-        let entry = set.find("t").unwrap();
-        assert!(entry.audit_due(1_000_000));
-        assert!(!entry.audit_due(1_000_001));
-        assert!(entry.audit_due(1_000_000 + AUDIT_EVERY_MS));
-    }
-}
+mod tests;

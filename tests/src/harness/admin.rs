@@ -8,6 +8,8 @@ pub const ADMIN: &str = "/.gatehouse/admin";
 pub const ENFORCE: &str = "/.gatehouse/admin/enforce";
 pub const RESET: &str = "/.gatehouse/admin/reset";
 pub const SIGN_OUT: &str = "/.gatehouse/admin/sign-out";
+pub const TOKENS: &str = "/.gatehouse/admin/tokens";
+pub const TOKEN_REVOKE: &str = "/.gatehouse/admin/tokens/revoke";
 
 impl Client {
     /// Loads the admin console and posts one of its forms.
@@ -16,6 +18,24 @@ impl Client {
         let mut all = fields.to_vec();
         all.push(("csrf_token", &token));
         self.post_form(action, &all)
+    }
+}
+
+impl Client {
+    /// Creates a service token in the console (`app` "" for every app,
+    /// `expires` one of the form's choices) and returns the token the
+    /// page shows once.
+    pub fn create_token(&self, name: &str, app: &str, expires: &str) -> String {
+        let created = self.admin_post(
+            TOKENS,
+            &[("name", name), ("app", app), ("expires", expires)],
+        );
+        assert_eq!(
+            created.status, 200,
+            "creating token {name}: {}",
+            created.body
+        );
+        shown_token(&created.body).unwrap_or_else(|| panic!("no token shown: {}", created.body))
     }
 }
 
@@ -30,9 +50,10 @@ impl Stack {
     }
 }
 
-/// Each row of `id="users"` as (username, two-factor state: on, pending, off).
-pub fn user_rows(html: &str) -> Vec<(String, String)> {
-    let Some(start) = html.find(r#"id="users""#) else {
+/// Each `<tr …>` of the table with this `id`, as (opening tag, the row's
+/// markup up to `</tr>`).
+fn table_rows<'h>(html: &'h str, id: &str) -> Vec<(&'h str, &'h str)> {
+    let Some(start) = html.find(&format!(r#"id="{id}""#)) else {
         return Vec::new();
     };
     let table = &html[start..];
@@ -42,6 +63,16 @@ pub fn user_rows(html: &str) -> Vec<(String, String)> {
         .skip(1)
         .filter_map(|row| {
             let tag = &row[..row.find('>')?];
+            Some((tag, &row[..row.find("</tr>").unwrap_or(row.len())]))
+        })
+        .collect()
+}
+
+/// Each row of `id="users"` as (username, two-factor state: on, pending, off).
+pub fn user_rows(html: &str) -> Vec<(String, String)> {
+    table_rows(html, "users")
+        .into_iter()
+        .filter_map(|(tag, _)| {
             let user = attribute(tag, "data-username")?;
             let mfa = attribute(tag, "data-mfa")?;
             Some((unescape_html(&user), mfa))
@@ -55,6 +86,40 @@ pub fn mfa_state(html: &str, user: &str) -> Option<String> {
         .into_iter()
         .find(|(name, _)| name == user)
         .map(|(_, mfa)| mfa)
+}
+
+/// The text of `id="service-token"` on the page that shows a new token.
+pub fn shown_token(html: &str) -> Option<String> {
+    let at = html.find(r#"id="service-token""#)?;
+    let start = at + html[at..].find('>')? + 1;
+    let end = start + html[start..].find('<')?;
+    Some(unescape_html(html[start..end].trim()))
+}
+
+/// One row of the console's `id="tokens"` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenRow {
+    pub name: String,
+    /// `config` or `console`.
+    pub source: String,
+    pub expired: bool,
+    /// The row's markup, for what the attributes don't say.
+    pub html: String,
+}
+
+/// Each row of the console's `id="tokens"` table, in order.
+pub fn token_rows(html: &str) -> Vec<TokenRow> {
+    table_rows(html, "tokens")
+        .into_iter()
+        .filter_map(|(tag, row)| {
+            Some(TokenRow {
+                name: unescape_html(&attribute(tag, "data-token")?),
+                source: attribute(tag, "data-source")?,
+                expired: attribute(tag, "data-expired")? == "true",
+                html: row.to_owned(),
+            })
+        })
+        .collect()
 }
 
 /// Whether the console says MFA is required for everyone.
@@ -85,6 +150,24 @@ mod tests {
         );
         assert_eq!(mfa_state(html, "alice").as_deref(), Some("on"));
         assert_eq!(mfa_state(html, "bob"), None);
+    }
+
+    #[test]
+    fn token_rows_and_the_shown_token_are_read_from_their_markup() {
+        let html = r#"<table id="tokens"><tbody>
+            <tr data-token="ci" data-source="config" data-expired="false"><td>Never</td></tr>
+            <tr data-token="old" data-source="console" data-expired="true"><td>x</td></tr>
+            </tbody></table><p><code id="service-token">gatehouse_abc</code></p>"#;
+        let rows = token_rows(html);
+        assert_eq!(rows.len(), 2);
+        assert_eq!(
+            (rows[0].name.as_str(), rows[0].source.as_str()),
+            ("ci", "config")
+        );
+        assert!(!rows[0].expired && rows[1].expired);
+        assert!(rows[0].html.contains("Never") && !rows[1].html.contains("Never"));
+        assert_eq!(shown_token(html).as_deref(), Some("gatehouse_abc"));
+        assert_eq!(shown_token("<p>none</p>"), None);
     }
 
     #[test]

@@ -4,7 +4,7 @@
 
 use std::future::Future;
 
-pub use gatehouse::store::{AuditEntry, Device, TotpEnrollment};
+pub use gatehouse::store::{AuditEntry, Device, IssuedToken, TotpEnrollment};
 use gatehouse::store::{Store, StoreError};
 
 /// Runs `work` against the store at `url` on a runtime of its own.
@@ -34,6 +34,11 @@ pub fn audit_log(url: &str, user: &str) -> Vec<AuditEntry> {
     });
     entries.reverse();
     entries
+}
+
+/// The service tokens created in the console, as stored (by name).
+pub fn issued_tokens(url: &str) -> Vec<IssuedToken> {
+    with_store(url, |store| async move { store.tokens_list().await })
 }
 
 /// Every audit entry, oldest first (at most 5000).

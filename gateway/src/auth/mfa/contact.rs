@@ -19,7 +19,8 @@ use crate::notify::{Channel, CodeMessage, NotifyError};
 pub enum SendOutcome {
     /// On its way to this (masked on pages) destination.
     Sent,
-    /// A code went out moments ago; ask again after this long.
+    /// A code went out moments ago; ask again after this long (what is
+    /// left of the pause).
     TooSoon(Duration),
     /// Too many codes for this user or from this address lately.
     TooMany(Duration),
@@ -78,14 +79,13 @@ impl Mfa {
             return Ok(SendOutcome::TooMany(wait));
         }
         let resend_after = self.notify.resend_after;
+        let pause = format!("otc-sent:{name}");
         // Zero turns the pause off (a marker can't live for no time).
-        if !resend_after.is_zero()
-            && !self
-                .markers
-                .claim_once(&format!("otc-sent:{name}"), resend_after)
-                .await?
-        {
-            return Ok(SendOutcome::TooSoon(resend_after));
+        if !resend_after.is_zero() && !self.markers.claim_once(&pause, resend_after).await? {
+            // The time left, rounded up to whole seconds as pages show it.
+            let left = self.markers.claim_left(&pause).await?;
+            let secs = left.as_millis().div_ceil(1000).max(1) as u64;
+            return Ok(SendOutcome::TooSoon(Duration::from_secs(secs)));
         }
         self.markers
             .record_failure(Attempt::CodeSent, name, ip)

@@ -132,7 +132,7 @@ impl Mfa {
     /// `codes` keeps sent codes; its key must come from
     /// [`derive_key`]`(master_key, "one-time-code")`.
     pub fn new(
-        store: LazyStore,
+        store: Arc<LazyStore>,
         markers: Limiter,
         codes: PendingCodes,
         master_key: &[u8; 32],
@@ -141,7 +141,7 @@ impl Mfa {
     ) -> Self {
         Self {
             policy: OrgPolicy::new(settings.enforce),
-            store: Arc::new(store),
+            store,
             markers,
             codes,
             notifier: Notifier::new(&notify),

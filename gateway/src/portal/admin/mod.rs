@@ -1,5 +1,5 @@
-//! The admin console: the organisation's MFA policy, who has MFA, and the
-//! reset for a user who lost their phone.
+//! The admin console: the organisation's MFA policy, who has MFA, the
+//! reset for a user who lost their phone, and service tokens ([`tokens`]).
 //!
 //! Only members of `users.admin_group` get in, and only with the second
 //! factor done on this session: the console can strip anyone's MFA, so a
@@ -17,6 +17,9 @@ use crate::gateway::Gateway;
 use crate::proxy::access::unavailable_reply;
 use crate::respond::{wants_html, Reply};
 use crate::store::UserFactors;
+
+mod tokens;
+pub use tokens::{create as create_token, revoke as revoke_token};
 
 const HERE: &str = "/.gatehouse/admin";
 /// How many audit entries the console shows.
@@ -94,6 +97,11 @@ fn notice(gw: &Gateway, session: &Session) -> Option<String> {
              codes and remembered browsers are gone, and they were signed out everywhere."
         ),
         ("signed_out", Some(user)) => format!("{user} was signed out everywhere."),
+        ("token_revoked", _) => format!(
+            "The service token was revoked. It stopped working here at once, and stops on \
+             every other replica within {} seconds.",
+            crate::tokens::REFRESH.as_secs()
+        ),
         _ => return None,
     })
 }
@@ -110,9 +118,10 @@ async fn page(
             gw.mfa.enforcement().await?,
             gw.mfa.overview().await?,
             gw.mfa.recent_events(RECENT_EVENTS).await?,
+            tokens::listed(gw).await?,
         ))
     };
-    let (enforcement, factors, events) = match loaded.await {
+    let (enforcement, factors, events, tokens) = match loaded.await {
         Ok(v) => v,
         Err(e) => return store_down(session, e),
     };
@@ -168,6 +177,8 @@ async fn page(
             detail: e.detail.as_deref(),
         })
         .collect();
+    let token_rows: Vec<_> = tokens.iter().map(tokens::Listed::row).collect();
+    let token_apps = tokens::token_apps(gw);
     let nonce = gw.csrf_nonce(session);
     let notice = notice(gw, session);
     let html = admin_page(&AdminView {
@@ -180,6 +191,8 @@ async fn page(
         },
         users: &rows,
         audit: &audit,
+        tokens: &token_rows,
+        token_apps: &token_apps,
         notice: notice.as_deref(),
         error,
     });

@@ -139,5 +139,11 @@ async fn audit_round_trip_newest_first(url: String) {
     assert_eq!(all[2], anonymous);
     assert_eq!(all[4], written[0]);
     assert_eq!(store.audit_recent(Some("nobody"), 10).await.unwrap(), []);
+    assert_eq!(
+        store.audit_last("olga", "same_ms_a").await.unwrap(),
+        Some(T0 + 5)
+    );
+    assert_eq!(store.audit_last("olga", "first").await.unwrap(), Some(T0));
+    assert_eq!(store.audit_last("olga", "pete").await.unwrap(), None);
     store.close().await;
 }

@@ -26,6 +26,7 @@ mod basics;
 mod contact;
 mod devices_audit;
 mod mfa;
+mod tokens;
 mod urls;
 
 /// A point in time for tests (unix ms).

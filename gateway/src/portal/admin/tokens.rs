@@ -1,0 +1,220 @@
+//! Service tokens in the admin console: the list (config and console
+//! tokens), creating one (shown once) and revoking one.
+//!
+//! Creating a token is audited with the admin's name; the token itself is
+//! only ever in the reply that shows it, which no cache keeps.
+
+use gatehouse_templates::{token_created_page, TokenCreatedView, TokenRow, TokenSource};
+use pingora::proxy::Session;
+
+use super::{page, require_admin, store_down, HERE};
+use crate::config::check_name;
+use crate::gateway::Gateway;
+use crate::portal::{date, or_reply};
+use crate::respond::Reply;
+use crate::session::now_ms;
+use crate::store::StoreError;
+use crate::tokens::{audit_name, IssueError, NewToken};
+
+/// Longest name the console takes: it ends up in headers and metrics.
+const MAX_NAME: usize = 64;
+const DAY_MS: i64 = 86_400_000;
+
+/// One listed token, owned, so the page's rows can borrow from it.
+pub(super) struct Listed {
+    name: String,
+    app: Option<String>,
+    /// `(created, created_by)` for console tokens.
+    console: Option<(String, String)>,
+    expires: Option<String>,
+    expired: bool,
+    last_used: Option<String>,
+}
+
+impl Listed {
+    pub(super) fn row(&self) -> TokenRow<'_> {
+        TokenRow {
+            name: &self.name,
+            app: self.app.as_deref(),
+            source: match &self.console {
+                Some((created, by)) => TokenSource::Console {
+                    created,
+                    created_by: by,
+                },
+                None => TokenSource::Config,
+            },
+            expires: self.expires.as_deref(),
+            expired: self.expired,
+            last_used: self.last_used.as_deref(),
+        }
+    }
+}
+
+/// Every token: the config's first, then the console's by name, each with
+/// when it was last used (from the audit log).
+pub(super) async fn listed(gw: &Gateway) -> Result<Vec<Listed>, StoreError> {
+    let issued = gw.tokens.issued();
+    let now = now_ms() as i64;
+    let mut out: Vec<Listed> = gw
+        .settings
+        .service_tokens
+        .iter()
+        .map(|t| Listed {
+            name: t.name.clone(),
+            app: None,
+            console: None,
+            expires: None,
+            expired: false,
+            last_used: None,
+        })
+        .collect();
+    out.extend(issued.list().await?.into_iter().map(|t| Listed {
+        app: t.app,
+        console: Some((day(t.created_at), t.created_by)),
+        expires: t.expires_at.map(day),
+        expired: t.expires_at.is_some_and(|at| at <= now),
+        last_used: None,
+        name: t.name,
+    }));
+    for token in &mut out {
+        token.last_used = issued.last_used(&audit_name(&token.name)).await?.map(date);
+    }
+    Ok(out)
+}
+
+fn day(ms: i64) -> String {
+    date(ms).chars().take(10).collect()
+}
+
+/// The apps a console token may be limited to: those that don't list
+/// their own tokens in the config.
+pub(super) fn token_apps(gw: &Gateway) -> Vec<&str> {
+    gw.settings
+        .apps
+        .iter()
+        .filter(|a| a.service_tokens.is_none())
+        .map(|a| a.name.as_str())
+        .collect()
+}
+
+/// Creates a token from the form (`name`, `app`, `expires`) and shows it once.
+pub async fn create(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    let form = or_reply!(gw.checked_form(session).await?);
+    let current = or_reply!(require_admin(gw, session).await);
+    // A refusal shows the console again, with the reason.
+    macro_rules! refuse {
+        ($status:expr, $error:expr) => {{
+            let error: &str = &$error;
+            return Ok(page(gw, session, &current, $status, Some(error)).await);
+        }};
+    }
+    let name = form.get("name").trim();
+    if let Err(problem) = check_name(name) {
+        refuse!(400, format!("Token name: {problem}."));
+    }
+    if name.len() > MAX_NAME {
+        refuse!(
+            400,
+            format!("Token name: longer than {MAX_NAME} characters.")
+        );
+    }
+    let app = match form.get("app") {
+        "" => None,
+        app if token_apps(gw).contains(&app) => Some(app),
+        _ => {
+            refuse!(
+                400,
+                "Choose an app from the list: the others take only the tokens their \
+                 configuration lists (apps[].service_tokens)."
+            );
+        }
+    };
+    let now = now_ms() as i64;
+    let expires_at_ms = match form.get("expires") {
+        "30d" => Some(now + 30 * DAY_MS),
+        "90d" => Some(now + 90 * DAY_MS),
+        "365d" => Some(now + 365 * DAY_MS),
+        "never" => None,
+        _ => {
+            refuse!(
+                400,
+                "Choose when the token expires: 30 days, 90 days, 1 year or never."
+            );
+        }
+    };
+    let issued = gw
+        .tokens
+        .issue(NewToken {
+            name,
+            app,
+            expires_at_ms,
+            created_by: current.user(),
+            now_ms: now,
+        })
+        .await;
+    let token = match issued {
+        Ok(token) => token,
+        Err(e @ (IssueError::NameInConfig | IssueError::NameTaken)) => {
+            refuse!(409, format!("There is already a token called {name}: {e}."));
+        }
+        Err(IssueError::Store(e)) => return Ok(store_down(session, e)),
+    };
+    let detail = format!(
+        "token {name} by admin {}; app {}; {}",
+        current.user(),
+        app.unwrap_or("any"),
+        expires_at_ms.map_or("never expires".to_owned(), |at| format!(
+            "expires {}",
+            day(at)
+        ))
+    );
+    gw.mfa
+        .audit_detail(
+            "token_created",
+            current.user(),
+            gw.client_ip(session),
+            "ok",
+            Some(&detail),
+        )
+        .await;
+    let expires = expires_at_ms.map(day);
+    Ok(Reply::html(
+        200,
+        token_created_page(&TokenCreatedView {
+            name,
+            token: &token,
+            app,
+            expires: expires.as_deref(),
+        }),
+    ))
+}
+
+/// Revokes the console token the form names (`name`).
+pub async fn revoke(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    let form = or_reply!(gw.checked_form(session).await?);
+    let current = or_reply!(require_admin(gw, session).await);
+    let name = form.get("name");
+    match gw.tokens.issued().revoke(name).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let error = if gw.settings.service_tokens.iter().any(|t| t.name == name) {
+                "That token is in the configuration file; remove it there."
+            } else {
+                "There is no token by that name created in this console."
+            };
+            return Ok(page(gw, session, &current, 404, Some(error)).await);
+        }
+        Err(e) => return Ok(store_down(session, e)),
+    }
+    let detail = format!("token {name} by admin {}", current.user());
+    gw.mfa
+        .audit_detail(
+            "token_revoked",
+            current.user(),
+            gw.client_ip(session),
+            "ok",
+            Some(&detail),
+        )
+        .await;
+    Ok(Reply::redirect(303, &format!("{HERE}?done=token_revoked")))
+}

@@ -1,0 +1,248 @@
+//! Tokens created in the admin console, kept in the store.
+//!
+//! Token requests can't afford a query each, so each replica keeps a copy
+//! and re-reads it when it is older than [`REFRESH`] and a token request
+//! comes in. A token the copy doesn't know makes that request wait for the
+//! re-read, so a token created on another replica works within [`REFRESH`];
+//! a known one is served from the copy while the re-read runs in the
+//! background, so a revoked one stops working within [`REFRESH`] too. With
+//! no token traffic nothing is read at all. Re-reads are one at a time and
+//! at most one per [`REFRESH`], so unknown tokens can't flood the store.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use base64::Engine;
+use rand::rngs::OsRng;
+use rand::TryRngCore;
+use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, OwnedMutexGuard};
+
+use super::{scan, Reach, TokenEntry};
+use crate::durable::LazyStore;
+use crate::store::{IssuedToken, StoreError};
+
+/// How stale a replica's copy of the console's tokens may get.
+pub const REFRESH: Duration = Duration::from_secs(2);
+
+/// A request waits at most this long for the store before its unknown
+/// token is refused: an unreachable store must not hold requests for the
+/// pool's whole connect timeout.
+const READ_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// What every console token starts with: easy to spot in a leaked file or
+/// a secret scanner's rules.
+pub const PREFIX: &str = "gatehouse_";
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("a service token in the configuration file already has this name")]
+    NameInConfig,
+    #[error("a service token created in the console already has this name")]
+    NameTaken,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What an admin asks for.
+pub struct NewToken<'a> {
+    pub name: &'a str,
+    /// Limit it to this app (by name); None for every app that takes
+    /// console tokens.
+    pub app: Option<&'a str>,
+    pub expires_at_ms: Option<i64>,
+    /// The admin, for the console's list.
+    pub created_by: &'a str,
+    pub now_ms: i64,
+}
+
+pub struct IssuedTokens {
+    store: Arc<LazyStore>,
+    /// App names in config order, to place tokens limited to one app.
+    apps: Vec<String>,
+    copy: ArcSwap<Vec<Arc<TokenEntry>>>,
+    /// When the copy was last read (or a read failed), ms; 0 = never.
+    read_at_ms: AtomicU64,
+    /// Held while re-reading; true while the store is failing, so an
+    /// outage is logged once.
+    reading: Arc<Mutex<bool>>,
+}
+
+impl IssuedTokens {
+    pub fn new(store: Arc<LazyStore>, apps: Vec<String>) -> Self {
+        Self {
+            store,
+            apps,
+            copy: ArcSwap::from_pointee(Vec::new()),
+            read_at_ms: AtomicU64::new(0),
+            reading: Arc::new(Mutex::new(false)),
+        }
+    }
+
+    fn stale(&self, now_ms: u64) -> bool {
+        now_ms.saturating_sub(self.read_at_ms.load(Ordering::Acquire)) >= REFRESH.as_millis() as u64
+    }
+
+    pub(super) async fn find(
+        self: &Arc<Self>,
+        digest: &[u8; 32],
+        now_ms: u64,
+    ) -> Option<Arc<TokenEntry>> {
+        let stale = self.stale(now_ms);
+        if let Some(entry) = scan(&self.copy.load(), digest, now_ms).cloned() {
+            if stale {
+                // One background re-read; everyone else keeps going.
+                if let Ok(guard) = self.reading.clone().try_lock_owned() {
+                    let this = self.clone();
+                    tokio::spawn(async move { this.read(guard, false).await });
+                }
+            }
+            return Some(entry);
+        }
+        if !stale {
+            return None;
+        }
+        // Boxed: the store read's future is large, and every request that
+        // carries a token would otherwise reserve room for it.
+        Box::pin(async {
+            let guard = self.reading.clone().lock_owned().await;
+            self.read(guard, false).await;
+        })
+        .await;
+        scan(&self.copy.load(), digest, now_ms).cloned()
+    }
+
+    /// Makes the copy stale, as if [`REFRESH`] had passed.
+    #[cfg(test)]
+    pub(super) fn age_copy(&self) {
+        self.read_at_ms.store(0, Ordering::Release);
+    }
+
+    /// Re-reads the store now: after a change on this replica, so it takes
+    /// effect here at once.
+    pub async fn reload(&self) {
+        let guard = self.reading.clone().lock_owned().await;
+        self.read(guard, true).await;
+    }
+
+    /// Replaces the copy with the store's tokens, unless another reader did
+    /// while this one waited (and `force` is off). On failure the old copy
+    /// stays: a store outage must not revoke every token, nor bring back a
+    /// revoked one.
+    async fn read(&self, mut failing: OwnedMutexGuard<bool>, force: bool) {
+        if !force && !self.stale(crate::session::now_ms()) {
+            return;
+        }
+        let read = async { self.store.get().await?.tokens_list().await };
+        let result = match tokio::time::timeout(READ_TIMEOUT, read).await {
+            Ok(result) => result.map_err(|e| e.to_string()),
+            Err(_) => Err(format!("no answer within {READ_TIMEOUT:?}")),
+        };
+        match result {
+            Ok(tokens) => {
+                let old = self.copy.load();
+                let entries = tokens.iter().filter_map(|t| self.entry(t, &old)).collect();
+                self.copy.store(Arc::new(entries));
+                if *failing {
+                    tracing::info!("service tokens: the store answers again");
+                }
+                *failing = false;
+            }
+            Err(e) => {
+                if !*failing {
+                    tracing::warn!(
+                        "service tokens: cannot read the console's tokens ({e}); \
+                         keeping the {} known",
+                        self.copy.load().len()
+                    );
+                }
+                *failing = true;
+            }
+        }
+        self.read_at_ms
+            .store(crate::session::now_ms(), Ordering::Release);
+    }
+
+    /// The runtime entry for a stored token. It keeps the old entry's audit
+    /// time, so a re-read doesn't restart "audited once a minute".
+    fn entry(&self, token: &IssuedToken, old: &[Arc<TokenEntry>]) -> Option<Arc<TokenEntry>> {
+        if let Some(same) = old
+            .iter()
+            .find(|e| e.name == token.name && e.sha256 == token.sha256)
+        {
+            return Some(same.clone());
+        }
+        // An app renamed or removed from the config since: the token
+        // reaches nothing rather than everything.
+        let app = token.app.as_ref().map(|name| {
+            self.apps
+                .iter()
+                .position(|a| a == name)
+                .unwrap_or(usize::MAX)
+        });
+        let expires = token.expires_at.map(|at| at.max(0) as u64);
+        TokenEntry::new(&token.name, token.sha256, Reach::Console(app), expires).map(Arc::new)
+    }
+
+    pub(super) async fn issue(&self, new: NewToken<'_>) -> Result<String, IssueError> {
+        let (token, sha256) = mint();
+        let stored = IssuedToken {
+            name: new.name.to_owned(),
+            sha256,
+            app: new.app.map(str::to_owned),
+            created_at: new.now_ms,
+            created_by: new.created_by.to_owned(),
+            expires_at: new.expires_at_ms,
+        };
+        // 256 random bits never collide, so a refusal means the name.
+        if !self.store.get().await?.token_insert(&stored).await? {
+            return Err(IssueError::NameTaken);
+        }
+        self.reload().await;
+        Ok(token)
+    }
+
+    /// Every console token, expired ones included, by name.
+    pub async fn list(&self) -> Result<Vec<IssuedToken>, StoreError> {
+        self.store.get().await?.tokens_list().await
+    }
+
+    /// When the audit log last saw `who` (a token's [`super::audit_name`])
+    /// come in. Uses are audited once a minute per replica, so this is as
+    /// close as it gets without a write per request.
+    pub async fn last_used(&self, who: &str) -> Result<Option<i64>, StoreError> {
+        self.store.get().await?.audit_last(who, "token_used").await
+    }
+
+    /// Revokes a token: at once on this replica, within [`REFRESH`] on the
+    /// others. False if there was none by that name.
+    pub async fn revoke(&self, name: &str) -> Result<bool, StoreError> {
+        let removed = self.store.get().await?.token_delete(name).await?;
+        // Dropped from the copy first, so even a failing re-read can't
+        // leave it working here.
+        self.copy.rcu(|copy| {
+            copy.iter()
+                .filter(|e| e.name != name)
+                .cloned()
+                .collect::<Vec<_>>()
+        });
+        self.reload().await;
+        Ok(removed)
+    }
+}
+
+/// A new token (256 bits from the OS, after [`PREFIX`]) and its hash.
+fn mint() -> (String, [u8; 32]) {
+    let mut bytes = [0u8; 32];
+    OsRng
+        .try_fill_bytes(&mut bytes)
+        .expect("the OS random number generator is available");
+    let token = format!(
+        "{PREFIX}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    );
+    let sha256 = Sha256::digest(token.as_bytes()).into();
+    (token, sha256)
+}

@@ -1,0 +1,261 @@
+//! Service tokens in the admin console: the list (config-file tokens beside
+//! console-made ones), the create and revoke forms, and the page that shows
+//! a new token its one and only time.
+
+use maud::{html, Markup};
+
+use crate::admin::AdminView;
+use crate::components::{alert, csrf_field, field, AlertKind, Field};
+use crate::layout::page;
+use crate::{ADMIN_PATH, ADMIN_TOKENS_ACTION, ADMIN_TOKEN_REVOKE_ACTION};
+
+/// Where a service token comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenSource<'a> {
+    /// `service_tokens` in the config file: listed, but only the file can change it.
+    #[default]
+    Config,
+    /// Created in this console. Dates preformatted by the caller.
+    Console {
+        created: &'a str,
+        created_by: &'a str,
+    },
+}
+
+impl TokenSource<'_> {
+    /// The row's `data-source` value, a stable hook for tests and scripts.
+    fn key(self) -> &'static str {
+        match self {
+            TokenSource::Config => "config",
+            TokenSource::Console { .. } => "console",
+        }
+    }
+}
+
+/// One service token as the console lists it. Never holds the token itself:
+/// the gateway keeps only its hash, so there is nothing to show twice.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokenRow<'a> {
+    pub name: &'a str,
+    /// The one app it may reach, or None for every app that takes console tokens
+    /// (for a Config token: None means every app that doesn't restrict its tokens).
+    pub app: Option<&'a str>,
+    pub source: TokenSource<'a>,
+    /// Preformatted expiry; None = never expires.
+    pub expires: Option<&'a str>,
+    pub expired: bool,
+    /// Preformatted time of last use seen; None = not used yet (or unknown).
+    pub last_used: Option<&'a str>,
+}
+
+/// The page that shows a new token, once. All strings are escaped on output.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TokenCreatedView<'a> {
+    pub name: &'a str,
+    /// The token itself: shown only on this page, never stored.
+    pub token: &'a str,
+    pub app: Option<&'a str>,
+    pub expires: Option<&'a str>,
+}
+
+/// The name pattern for the browser to check; the gateway checks again.
+/// `[a-z0-9_-]` would be the natural spelling, but browsers compile `pattern`
+/// with the `v` flag, where an unescaped `-` in a class is a syntax error
+/// and the whole pattern is silently ignored. `\-` is valid with `u` and `v`.
+const NAME_PATTERN: &str = r"[a-z0-9_\-]+";
+
+/// The `<select name="expires">` choices; the gateway maps each value to a
+/// lifetime. 90 days is the default: long enough not to be a chore, short
+/// enough that a forgotten token does not live for ever.
+const EXPIRY_CHOICES: [(&str, &str); 4] = [
+    ("30d", "30 days"),
+    ("90d", "90 days"),
+    ("365d", "1 year"),
+    ("never", "Never"),
+];
+const DEFAULT_EXPIRY: &str = "90d";
+
+/// The admin console's "Service tokens" section: every token, then the
+/// create form. Config tokens get no revoke form: the console could not
+/// honour it (the file would bring the token back), so it does not offer one.
+pub(crate) fn section(v: &AdminView) -> Markup {
+    html! {
+        section.section id="service-tokens" aria-labelledby="tokens-heading" {
+            h2 id="tokens-heading" { "Service tokens" }
+            p {
+                "Integrations pass with " code { "Authorization: Bearer <token>" }
+                " or " code { "X-Gatehouse-Token" } ", as "
+                code { "Remote-User: service:<name>" } ", never asked for two-factor."
+            }
+            @if v.tokens.is_empty() {
+                p { "No service tokens yet." }
+            } @else {
+                div.table-wrap {
+                    table id="tokens" {
+                        thead {
+                            tr {
+                                th scope="col" { "Name" }
+                                th scope="col" { "Apps" }
+                                th scope="col" { "Created" }
+                                th scope="col" { "Expires" }
+                                th scope="col" { "Last used" }
+                                th scope="col" { "Actions" }
+                            }
+                        }
+                        tbody {
+                            @for t in v.tokens {
+                                (token_row(t, v.csrf_token))
+                            }
+                        }
+                    }
+                }
+            }
+            (create_form(v))
+        }
+    }
+}
+
+fn token_row(t: &TokenRow, csrf_token: &str) -> Markup {
+    html! {
+        tr data-token=(t.name) data-source=(t.source.key()) data-expired=(t.expired) {
+            th scope="row" { code { (t.name) } }
+            td {
+                @match t.app {
+                    Some(app) => (app),
+                    None => "Every app",
+                }
+            }
+            td {
+                @match t.source {
+                    TokenSource::Config => "In the config file",
+                    TokenSource::Console { created, created_by } => {
+                        (created) " by " (created_by)
+                    }
+                }
+            }
+            td {
+                @match t.expires {
+                    Some(at) => (at),
+                    None => "Never",
+                }
+                // The caller's flag, not a date comparison: dates arrive preformatted.
+                @if t.expired {
+                    " " span.badge.badge-warn { "Expired" }
+                }
+            }
+            td {
+                @match t.last_used {
+                    Some(at) => (at),
+                    None => span.muted { "Never" },
+                }
+            }
+            td {
+                @match t.source {
+                    TokenSource::Config => span.muted { "Change in the config file" },
+                    TokenSource::Console { .. } => {
+                        form method="post" action=(ADMIN_TOKEN_REVOKE_ACTION) {
+                            (csrf_field(csrf_token))
+                            input type="hidden" name="name" value=(t.name);
+                            button.btn.btn-danger.btn-small type="submit"
+                                aria-label={ "Revoke token " (t.name) } {
+                                "Revoke"
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `method` and `action` come first so the form reads like every other
+/// console form (and the tests find it the same way).
+fn create_form(v: &AdminView) -> Markup {
+    html! {
+        h3 id="new-token-heading" { "Create a token" }
+        form method="post" action=(ADMIN_TOKENS_ACTION) id="new-token" class="narrow"
+            aria-labelledby="new-token-heading" {
+            (csrf_field(v.csrf_token))
+            (field(&Field {
+                id: "token-name",
+                name: Some("name"),
+                label: "Name",
+                hint: Some("Lower-case letters, digits, '_' and '-'. \
+                    The upstream sees it as Remote-User: service:NAME."),
+                pattern: Some(NAME_PATTERN),
+                maxlength: Some(64),
+                verbatim: true,
+                ..Field::default()
+            }))
+            div.field {
+                label for="token-app" { "Apps" }
+                select.input id="token-app" name="app" {
+                    option value="" selected { "Every app that takes console tokens" }
+                    @for app in v.token_apps {
+                        option value=(app) { (app) }
+                    }
+                }
+            }
+            div.field {
+                label for="token-expires" { "Expires after" }
+                select.input id="token-expires" name="expires" {
+                    @for (value, label) in EXPIRY_CHOICES {
+                        option value=(value) selected[value == DEFAULT_EXPIRY] { (label) }
+                    }
+                }
+            }
+            button.btn.btn-primary type="submit" { "Create token" }
+        }
+        p.muted {
+            "The token is shown once, on the next page. Apps that list their own tokens "
+            "in the config (" code { "apps[].service_tokens" } ") take only those."
+        }
+    }
+}
+
+/// The full document showing a new token its only time, like the recovery
+/// codes page: the token in `<code id="service-token">`, two ready-to-paste
+/// examples, and a "Done" link back to the console. No form: nothing here
+/// changes state, and a reload shows nothing new (the gateway keeps only
+/// the token's hash).
+pub fn token_created_page(v: &TokenCreatedView) -> String {
+    let body = html! {
+        div.card.card-wide {
+            p.eyebrow { "Gatehouse administration" }
+            h1 { "Service token created" }
+            (alert(AlertKind::Warning, Some("token-warning"),
+                "Copy this token now. It is shown only once: Gatehouse keeps only its SHA-256 hash."))
+            p.secret { code id="service-token" { (v.token) } }
+            p id="token-summary" {
+                "The token " code { (v.name) } " reaches "
+                @match v.app {
+                    Some(app) => { "only the app " code { (app) } }
+                    None => "every app that takes console tokens",
+                }
+                " and "
+                @match v.expires {
+                    Some(at) => { "expires " (at) }
+                    None => "never expires",
+                }
+                ". Upstreams see it as " code { "Remote-User: service:" (v.name) } "."
+            }
+            h2 { "Using it" }
+            p { "Send it as a bearer token:" }
+            pre {
+                code { "curl -H 'Authorization: Bearer " (v.token) "' https://gateway.example/…" }
+            }
+            p { "or in Gatehouse's own header:" }
+            pre {
+                code { "curl -H 'X-Gatehouse-Token: " (v.token) "' https://gateway.example/…" }
+            }
+            div.actions {
+                a.btn.btn-primary href=(ADMIN_PATH) { "Done" }
+            }
+        }
+    };
+    page("Service token created", body).into_string()
+}
+
+#[cfg(test)]
+#[path = "admin_tokens_tests.rs"]
+mod tests;
