@@ -211,20 +211,16 @@ pub async fn logout(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     match gw.current_session(session).await {
         Ok(Some((id, s))) => {
             if let Err(e) = gw.sessions.delete(&id).await {
-                tracing::error!("session store unavailable: {e}");
-                return Ok(unavailable_reply(session.req_header()));
+                return Ok(sessions_down(session, e));
             }
             gw.mfa
                 .audit("logout", &s.user, gw.client_ip(session), "ok")
                 .await;
         }
         Ok(None) => {}
-        Err(e) => {
-            tracing::error!("session store unavailable: {e}");
-            return Ok(unavailable_reply(session.req_header()));
-        }
+        Err(e) => return Ok(sessions_down(session, e)),
     }
-    Ok(Reply::redirect(303, "/.gatehouse/login?logged_out=1").cookie(&gw.cookies.clear_session()))
+    Ok(signed_out(gw))
 }
 
 /// Ends every session of the signed-in user, this one included, on every
@@ -234,10 +230,7 @@ pub async fn sign_out_everywhere(gw: &Gateway, session: &mut Session) -> pingora
     let current = or_reply!(gw.require_user(session, false, "/.gatehouse/account").await);
     let ended = match gw.sessions.delete_user(current.user()).await {
         Ok(n) => n,
-        Err(e) => {
-            tracing::error!("session store unavailable: {e}");
-            return Ok(unavailable_reply(session.req_header()));
-        }
+        Err(e) => return Ok(sessions_down(session, e)),
     };
     let detail = format!("by the user; {ended} sessions ended");
     gw.mfa
@@ -249,5 +242,15 @@ pub async fn sign_out_everywhere(gw: &Gateway, session: &mut Session) -> pingora
             Some(&detail),
         )
         .await;
-    Ok(Reply::redirect(303, "/.gatehouse/login?logged_out=1").cookie(&gw.cookies.clear_session()))
+    Ok(signed_out(gw))
+}
+
+/// The sign-in page with its "signed out" notice, and the cookie gone.
+fn signed_out(gw: &Gateway) -> Reply {
+    Reply::redirect(303, "/.gatehouse/login?logged_out=1").cookie(&gw.cookies.clear_session())
+}
+
+fn sessions_down(session: &Session, e: impl std::fmt::Display) -> Reply {
+    tracing::error!("session store unavailable: {e}");
+    unavailable_reply(session.req_header())
 }

@@ -15,7 +15,7 @@ use crate::portal::return_path;
 use crate::proxy::headers::IdentityHeaders;
 use crate::respond::{wants_html, Reply};
 use crate::session::Owed;
-use crate::tokens::audit_name;
+use crate::tokens::service_user;
 
 /// What to do with the request.
 pub enum Access {
@@ -86,7 +86,7 @@ impl Gateway {
             if entry.audit_due(crate::session::now_ms()) {
                 let ip = self.client_ip(session);
                 self.mfa
-                    .audit("token_used", &audit_name(&entry.name), ip, "ok")
+                    .audit("token_used", &service_user(&entry.name), ip, "ok")
                     .await;
             }
             let listed = self.settings.apps[app].service_tokens.as_deref();

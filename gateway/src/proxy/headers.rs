@@ -134,7 +134,7 @@ impl IdentityHeaders {
 
     pub fn for_service(name: &str) -> Option<Self> {
         Some(Self {
-            user: HeaderValue::from_str(&format!("service:{name}")).ok()?,
+            user: HeaderValue::from_str(&crate::tokens::service_user(name)).ok()?,
             email: None,
             name: HeaderValue::from_str(name).ok(),
             groups: None,

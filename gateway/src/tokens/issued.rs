@@ -209,11 +209,12 @@ impl IssuedTokens {
         self.store.get().await?.tokens_list().await
     }
 
-    /// When the audit log last saw `who` (a token's [`super::audit_name`])
-    /// come in. Uses are audited once a minute per replica, so this is as
-    /// close as it gets without a write per request.
-    pub async fn last_used(&self, who: &str) -> Result<Option<i64>, StoreError> {
-        self.store.get().await?.audit_last(who, "token_used").await
+    /// When the audit log last saw token `name` come in. Uses are audited
+    /// once a minute per replica, so this is as close as it gets without a
+    /// write per request.
+    pub async fn last_used(&self, name: &str) -> Result<Option<i64>, StoreError> {
+        let who = super::service_user(name);
+        self.store.get().await?.audit_last(&who, "token_used").await
     }
 
     /// Revokes a token: at once on this replica, within [`REFRESH`] on the

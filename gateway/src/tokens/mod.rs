@@ -49,8 +49,8 @@ pub struct TokenEntry {
 /// the request.
 const AUDIT_EVERY_MS: u64 = 60_000;
 
-/// The audit log's name for a token's uses, as `Remote-User` shows it.
-pub fn audit_name(token: &str) -> String {
+/// The user a token passes as: what `Remote-User` and the audit log say.
+pub fn service_user(token: &str) -> String {
     format!("service:{token}")
 }
 

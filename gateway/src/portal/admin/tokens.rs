@@ -14,7 +14,7 @@ use crate::portal::{date, or_reply};
 use crate::respond::Reply;
 use crate::session::now_ms;
 use crate::store::StoreError;
-use crate::tokens::{audit_name, IssueError, NewToken};
+use crate::tokens::{IssueError, NewToken};
 
 /// Longest name the console takes: it ends up in headers and metrics.
 const MAX_NAME: usize = 64;
@@ -77,7 +77,7 @@ pub(super) async fn listed(gw: &Gateway) -> Result<Vec<Listed>, StoreError> {
         name: t.name,
     }));
     for token in &mut out {
-        token.last_used = issued.last_used(&audit_name(&token.name)).await?.map(date);
+        token.last_used = issued.last_used(&token.name).await?.map(date);
     }
     Ok(out)
 }
