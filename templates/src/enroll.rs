@@ -73,7 +73,11 @@ pub fn enroll_page(v: &EnrollView) -> String {
                     "Your organisation requires two-factor authentication. Set it up to continue."))
             }
             p.muted {
-                @if v.app.is_some() {
+                @if v.app.is_some() && !v.channels.is_empty() {
+                    "After your password, you will also enter a code: from an app on your "
+                    "phone, or one we send you. "
+                    "Your account stays safe even if someone learns your password."
+                } @else if v.app.is_some() {
                     "After your password, you will also enter a code from an app on your phone. "
                     "Your account stays safe even if someone learns your password."
                 } @else {
@@ -214,7 +218,9 @@ fn confirm_channel(v: &EnrollView, sent: CodeChannel) -> Markup {
         section.section id="confirm-channel" aria-labelledby="confirm-channel-heading" {
             h2 id="confirm-channel-heading" { "Turn on codes by " (sent.medium()) }
             (alert(AlertKind::Info, Some("code-sent"), &notice))
-            form method="post" action=(ENROLL_PATH) {
+            // As narrow as the app's code field: a 6-digit code in a
+            // full-width box reads like a message field.
+            form method="post" action=(ENROLL_PATH) class="narrow" {
                 (csrf_field(v.csrf_token))
                 (rd_field(v.rd))
                 (channel_field(sent.channel))

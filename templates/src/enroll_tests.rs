@@ -303,3 +303,18 @@ fn reminder_never_links_off_site() {
     });
     assert!(html.contains(r#"href="/">Remind me later</a>"#));
 }
+
+#[test]
+fn the_introduction_names_sent_codes_only_when_they_are_offered() {
+    let with_channels = enroll_page(&EnrollView {
+        channels: &CHANNELS,
+        ..view()
+    });
+    assert!(with_channels.contains("from an app on your phone, or one we send you."));
+    let app_only = enroll_page(&EnrollView {
+        channels: &[],
+        ..view()
+    });
+    assert!(app_only.contains("a code from an app on your phone. "));
+    assert!(!app_only.contains("one we send you"));
+}

@@ -30,7 +30,7 @@ pub fn recovery_codes_page(v: &RecoveryCodesView) -> String {
         div.card.card-wide {
             h1 { "Save your recovery codes" }
             p {
-                "If you lose your phone or can't use your authenticator app, you can "
+                "If you lose your phone or can't get a sign-in code, you can "
                 "sign in with one of these codes instead. "
                 strong { "Each code works only once." }
             }

@@ -1,22 +1,46 @@
 //! A real browser: Debian's headless chromium, driven over WebDriver by
-//! chromedriver, signs in, enrolls an authenticator (with a code from
-//! `oathtool`), signs out, signs in again through the code challenge, and
-//! as an admin resets another user's lost phone in the admin console.
+//! chromedriver, walks through the pages as people do.
+//!
+//! - With an authenticator app: alice signs in, enrolls an authenticator
+//!   (with a code from `oathtool`), saves her recovery codes, signs out, and
+//!   signs in again through the code challenge. In the admin console she
+//!   resets bob's lost phone, then creates a service token in the "Service
+//!   tokens" section (checking that chromium accepts the name field's
+//!   `pattern` and posts the name, app and expiry), reads it from the page
+//!   that shows it once, sees it pass as `service:<name>`, and revokes it
+//!   from its row, after which it is refused.
+//! - With codes by email (a real SMTP server, aiosmtpd): bob signs in,
+//!   chooses "Email me a code" while setting up two-factor, types the code
+//!   from the mail, saves his recovery codes, signs out, and signs in again
+//!   with a second emailed code at the challenge.
+//!
 //! Every page is saved as a screenshot under
-//! `target/artifacts/browser/NN-page.png` for people (and CI) to look at.
+//! `target/artifacts/browser/<walk>/NN-page.png` for people (and CI) to
+//! look at.
 
 use std::fmt::Display;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use fantoccini::{Client as Browser, ClientBuilder, Locator};
-use gatehouse_tests::{target_dir, Authenticator, Backend, ChromeDriver, Stack, PASSWORD};
+use gatehouse_tests::harness::store::{audit_log, issued_tokens, totp_enrollment};
+use gatehouse_tests::{
+    one_time_code, target_dir, Authenticator, Backend, ChromeDriver, SmtpSink, Stack, PASSWORD,
+};
 use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{json, Value};
 
 /// How long any one page gets to show up.
 const WAIT: Duration = Duration::from_secs(20);
 /// The protected page the user asks for first.
 const START: &str = "/private/browser?from=test";
+/// The service token alice makes in the console: every character class the
+/// name's `pattern` allows, `-` included (the one a browser may choke on).
+const TOKEN_NAME: &str = "nightly-backup_2";
+/// Who the gateway's mail comes from.
+const FROM: &str = "Gatehouse <gatehouse@example.test>";
+/// bob's address in the standard users file.
+const BOB_EMAIL: &str = "bob@example.com";
 
 type Step<T> = Result<T, String>;
 
@@ -31,15 +55,16 @@ impl<T, E: Display> Doing<T> for Result<T, E> {
     }
 }
 
-/// Screenshots, numbered in the order the pages appear.
+/// Screenshots, numbered in the order the pages appear, one directory per
+/// walk (the walks run in parallel).
 struct Screenshots {
     dir: PathBuf,
     taken: Vec<PathBuf>,
 }
 
 impl Screenshots {
-    fn new() -> Screenshots {
-        let dir = target_dir().join("artifacts").join("browser");
+    fn new(walk: &str) -> Screenshots {
+        let dir = target_dir().join("artifacts").join("browser").join(walk);
         std::fs::create_dir_all(&dir).expect("create the screenshot dir");
         // Only this run's pictures: stale ones would hide a missing page.
         for entry in std::fs::read_dir(&dir).expect("list the screenshot dir") {
@@ -87,6 +112,28 @@ async fn type_into(browser: &Browser, css: &str, text: &str) -> Step<()> {
         .doing(&format!("typing into {css}"))
 }
 
+async fn text_of(browser: &Browser, css: &str) -> Step<String> {
+    wait_for(browser, css)
+        .await?
+        .text()
+        .await
+        .doing(&format!("reading {css}"))
+}
+
+/// Scrolls the element at `css` to the top of the window, for a screenshot
+/// of a part of the page below the fold.
+async fn scroll_to(browser: &Browser, css: &str) -> Step<()> {
+    wait_for(browser, css).await?;
+    browser
+        .execute(
+            "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
+            vec![json!(css)],
+        )
+        .await
+        .doing(&format!("scrolling to {css}"))?;
+    Ok(())
+}
+
 async fn path_and_query(browser: &Browser) -> Step<String> {
     let url = browser.current_url().await.doing("reading the URL")?;
     Ok(match url.query() {
@@ -95,9 +142,24 @@ async fn path_and_query(browser: &Browser) -> Step<String> {
     })
 }
 
+/// Runs blocking harness code (its HTTP client, the mail sink, the store
+/// readers) on a thread of its own: some of it starts a runtime, which the
+/// WebDriver client's runtime thread may not. A panic there comes back as
+/// this step's error, so the browser session still gets closed.
+fn off_runtime<T: Send>(what: &str, work: impl FnOnce() -> T + Send) -> Step<T> {
+    std::thread::scope(|scope| scope.spawn(work).join()).map_err(|panic| {
+        let message = panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+            .unwrap_or_default();
+        format!("{what}: {message}")
+    })
+}
+
 /// Fills in and submits the sign-in form shown now.
-async fn sign_in(browser: &Browser) -> Step<()> {
-    type_into(browser, r#"input[name="username"]"#, "alice").await?;
+async fn sign_in(browser: &Browser, user: &str) -> Step<()> {
+    type_into(browser, r#"input[name="username"]"#, user).await?;
     type_into(browser, r#"input[name="password"]"#, PASSWORD).await?;
     click(
         browser,
@@ -106,21 +168,8 @@ async fn sign_in(browser: &Browser) -> Step<()> {
     .await
 }
 
-/// Waits for the echo app's answer and checks it is the page first asked
-/// for, reached as alice.
-async fn at_the_app(browser: &Browser) -> Step<()> {
-    let echo = wait_for(browser, "pre").await?.text().await.doing("echo")?;
-    let here = path_and_query(browser).await?;
-    if here != START || !echo.contains("/private/browser?from=test") || !echo.contains("alice") {
-        return Err(format!(
-            "not the app as alice at {START}: at {here}: {echo}"
-        ));
-    }
-    Ok(())
-}
-
-async fn walk_through(browser: &Browser, gateway: &str, shots: &mut Screenshots) -> Step<()> {
-    // Asking for a protected page leads to the sign-in form.
+/// Opens the app, which sends the browser to the sign-in form.
+async fn open_the_app(browser: &Browser, gateway: &str) -> Step<()> {
     browser
         .goto(&format!("{gateway}{START}"))
         .await
@@ -130,41 +179,26 @@ async fn walk_through(browser: &Browser, gateway: &str, shots: &mut Screenshots)
     if !here.starts_with("/.gatehouse/login?rd=") {
         return Err(format!("expected the sign-in page, at {here}"));
     }
-    shots.take(browser, "login").await?;
+    Ok(())
+}
 
-    // Password, then the reminder: set up MFA now.
-    sign_in(browser).await?;
-    let set_up = browser
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::LinkText("Set up now"))
-        .await
-        .doing("waiting for the reminder")?;
-    shots.take(browser, "reminder").await?;
-    set_up.click().await.doing("clicking Set up now")?;
-
-    // Enrollment: open "Can't scan it?" and type the key into the "app".
-    wait_for(browser, "#totp-secret").await?;
-    click(browser, "details.manual summary").await?;
-    let key = wait_for(browser, "#totp-secret")
-        .await?
-        .text()
-        .await
-        .doing("reading the key")?;
-    if key.trim().is_empty() {
-        return Err("the manual key is not visible".into());
+/// Waits for the echo app's answer and checks it is the page first asked
+/// for, reached as `user`.
+async fn at_the_app(browser: &Browser, user: &str) -> Step<()> {
+    let echo = text_of(browser, "pre").await?;
+    let here = path_and_query(browser).await?;
+    let seen: Value = serde_json::from_str(&echo).unwrap_or_default();
+    if here != START || seen["path"] != START || seen["headers"]["remote-user"] != user {
+        return Err(format!(
+            "not the app as {user} at {START}: at {here}: {echo}"
+        ));
     }
-    shots.take(browser, "enroll").await?;
-    let app = Authenticator::new(&key);
-    type_into(browser, "input#code", &app.code()).await?;
-    shots.take(browser, "enroll-code").await?;
-    click(
-        browser,
-        r#"form[action="/.gatehouse/enroll"] button[type="submit"]"#,
-    )
-    .await?;
+    Ok(())
+}
 
-    // Recovery codes: ten, then "I have saved these codes" and continue.
+/// On the recovery codes page: ten codes, then "I have saved these codes"
+/// and continue.
+async fn save_recovery_codes(browser: &Browser, shots: &mut Screenshots) -> Step<()> {
     wait_for(browser, "#recovery-codes").await?;
     let codes = browser
         .find_all(Locator::Css("#recovery-codes code"))
@@ -179,16 +213,30 @@ async fn walk_through(browser: &Browser, gateway: &str, shots: &mut Screenshots)
         browser,
         r#"form[action="/.gatehouse/recovery-codes/ack"] button[type="submit"]"#,
     )
-    .await?;
-    at_the_app(browser).await?;
-    shots.take(browser, "app").await?;
+    .await
+}
 
-    // Sign out from the account page.
+/// Signs out from the account page; `factor` must be listed there.
+async fn sign_out(
+    browser: &Browser,
+    gateway: &str,
+    factor: &str,
+    shots: &mut Screenshots,
+) -> Step<()> {
     browser
         .goto(&format!("{gateway}/.gatehouse/account"))
         .await
         .doing("open the account page")?;
     wait_for(browser, r#"form[action="/.gatehouse/logout"] button"#).await?;
+    let listed = browser
+        .find_all(Locator::Css(&format!(r#"[data-factor="{factor}"]"#)))
+        .await
+        .doing("looking for the factor")?;
+    if listed.is_empty() {
+        return Err(format!(
+            "the account page does not list the {factor} factor"
+        ));
+    }
     shots.take(browser, "account").await?;
     click(browser, r#"form[action="/.gatehouse/logout"] button"#).await?;
     wait_for(browser, r#"input[name="username"]"#).await?;
@@ -196,17 +244,52 @@ async fn walk_through(browser: &Browser, gateway: &str, shots: &mut Screenshots)
     if !source.contains("You have been signed out.") {
         return Err("no signed-out notice".into());
     }
-    shots.take(browser, "signed-out").await?;
+    shots.take(browser, "signed-out").await
+}
+
+async fn walk_through(browser: &Browser, gateway: &str, shots: &mut Screenshots) -> Step<()> {
+    // Asking for a protected page leads to the sign-in form.
+    open_the_app(browser, gateway).await?;
+    shots.take(browser, "login").await?;
+
+    // Password, then the reminder: set up MFA now.
+    sign_in(browser, "alice").await?;
+    let set_up = browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::LinkText("Set up now"))
+        .await
+        .doing("waiting for the reminder")?;
+    shots.take(browser, "reminder").await?;
+    set_up.click().await.doing("clicking Set up now")?;
+
+    // Enrollment: open "Can't scan it?" and type the key into the "app".
+    wait_for(browser, "#totp-secret").await?;
+    click(browser, "details.manual summary").await?;
+    let key = text_of(browser, "#totp-secret").await?;
+    if key.trim().is_empty() {
+        return Err("the manual key is not visible".into());
+    }
+    shots.take(browser, "enroll").await?;
+    let app = Authenticator::new(&key);
+    type_into(browser, "input#code", &app.code()).await?;
+    shots.take(browser, "enroll-code").await?;
+    click(
+        browser,
+        r#"form[action="/.gatehouse/enroll"] button[type="submit"]"#,
+    )
+    .await?;
+    save_recovery_codes(browser, shots).await?;
+    at_the_app(browser, "alice").await?;
+    shots.take(browser, "app").await?;
+
+    sign_out(browser, gateway, "app", shots).await?;
 
     // Signing in again asks for a code; the app's next code gets in. (The
     // gateway accepts ±1 step, so the code for the step after the one used
     // to enroll works at once: no waiting for the phone.)
-    browser
-        .goto(&format!("{gateway}{START}"))
-        .await
-        .doing("open the app again")?;
-    wait_for(browser, r#"input[name="username"]"#).await?;
-    sign_in(browser).await?;
+    open_the_app(browser, gateway).await?;
+    sign_in(browser, "alice").await?;
     wait_for(browser, r#"form[action="/.gatehouse/mfa"] input#code"#).await?;
     shots.take(browser, "challenge").await?;
     type_into(browser, "input#code", &app.code()).await?;
@@ -215,7 +298,7 @@ async fn walk_through(browser: &Browser, gateway: &str, shots: &mut Screenshots)
         r#"form[action="/.gatehouse/mfa"] button[type="submit"]"#,
     )
     .await?;
-    at_the_app(browser).await?;
+    at_the_app(browser, "alice").await?;
     shots.take(browser, "app-again").await
 }
 
@@ -233,11 +316,7 @@ async fn admin_resets_bob(browser: &Browser, gateway: &str, shots: &mut Screensh
         r#"tr[data-username="bob"] form[action="/.gatehouse/admin/reset"] button"#,
     )
     .await?;
-    let notice = wait_for(browser, "#admin-notice")
-        .await?
-        .text()
-        .await
-        .doing("reading the notice")?;
+    let notice = text_of(browser, "#admin-notice").await?;
     if !notice.contains("for bob was reset") {
         return Err(format!("unexpected notice: {notice}"));
     }
@@ -245,12 +324,286 @@ async fn admin_resets_bob(browser: &Browser, gateway: &str, shots: &mut Screensh
     shots.take(browser, "admin-reset").await
 }
 
-#[test]
-fn a_browser_signs_in_enrolls_passes_the_challenge_and_resets_a_user_as_admin() {
-    let stack = Stack::start(Backend::Memory);
-    stack.enrolled("bob");
+/// What chromium makes of the token name field: its own validity, and the
+/// whole form's (the form is not submitted unless that is true).
+async fn name_validity(browser: &Browser) -> Step<Value> {
+    browser
+        .execute(
+            "const input = document.getElementById('token-name');
+             return {
+                 pattern: input.getAttribute('pattern'),
+                 patternMismatch: input.validity.patternMismatch,
+                 valid: input.validity.valid,
+                 message: input.validationMessage,
+                 formValid: document.getElementById('new-token').checkValidity(),
+             };",
+            Vec::new(),
+        )
+        .await
+        .doing("asking chromium whether the token name is valid")
+}
+
+/// alice, still in the admin console, creates a service token for the app
+/// with 30 days to live, sees it pass as `service:<name>`, and revokes it.
+async fn admin_makes_and_revokes_a_token(
+    browser: &Browser,
+    stack: &Stack,
+    shots: &mut Screenshots,
+) -> Step<()> {
+    scroll_to(browser, "#service-tokens").await?;
+    let section = text_of(browser, "#service-tokens").await?;
+    if !section.contains("No service tokens yet.") {
+        return Err(format!("tokens before any was made: {section}"));
+    }
+    shots.take(browser, "admin-tokens").await?;
+
+    // The name's pattern is in force: a name it forbids makes the form
+    // invalid. (A pattern chromium cannot compile is silently ignored, and
+    // would let this through.)
+    type_into(browser, "#token-name", "Nightly Backup").await?;
+    let refused = name_validity(browser).await?;
+    if refused["patternMismatch"] != true || refused["formValid"] != false {
+        return Err(format!(
+            "chromium let a name with capitals and a space through: {refused}"
+        ));
+    }
+    // A name within the pattern (with '-', '_' and a digit) is valid, so the
+    // form can be submitted.
+    wait_for(browser, "#token-name")
+        .await?
+        .clear()
+        .await
+        .doing("clearing the name")?;
+    type_into(browser, "#token-name", TOKEN_NAME).await?;
+    let accepted = name_validity(browser).await?;
+    if accepted["valid"] != true || accepted["formValid"] != true {
+        return Err(format!(
+            "chromium refuses the name {TOKEN_NAME}: {accepted}"
+        ));
+    }
+    wait_for(browser, "select#token-app")
+        .await?
+        .select_by_value("app")
+        .await
+        .doing("choosing the app")?;
+    wait_for(browser, "select#token-expires")
+        .await?
+        .select_by_value("30d")
+        .await
+        .doing("choosing the expiry")?;
+    shots.take(browser, "admin-token-form").await?;
+    click(browser, r#"form#new-token button[type="submit"]"#).await?;
+
+    // The token, shown once, with what the browser posted.
+    let token = text_of(browser, "#service-token").await?;
+    if !token.starts_with("gatehouse_") {
+        return Err(format!("not a token: {token:?}"));
+    }
+    let summary = text_of(browser, "#token-summary").await?;
+    for part in [
+        format!("The token {TOKEN_NAME} reaches only the app app and expires "),
+        format!("Remote-User: service:{TOKEN_NAME}"),
+    ] {
+        if !summary.contains(&part) {
+            return Err(format!("the summary lacks {part:?}: {summary}"));
+        }
+    }
+    shots.take(browser, "token-created").await?;
+
+    // It passes as service:<name>, and the store says 30 days.
+    let bearer = format!("Bearer {token}");
+    let store = stack.gateway.store_url();
+    let (status, seen, stored) = off_runtime("using the token", || {
+        let status = stack
+            .client()
+            .get_with("/private/x", &[("Authorization", &bearer)])
+            .status;
+        let seen = stack.upstream.last().header("remote-user");
+        (status, seen, issued_tokens(&store))
+    })?;
+    let service = format!("service:{TOKEN_NAME}");
+    if status != 200 || seen.as_deref() != Some(service.as_str()) {
+        return Err(format!(
+            "the new token got {status}, upstream saw Remote-User {seen:?}"
+        ));
+    }
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64;
+    let days = |n: i64| n * 24 * 60 * 60 * 1000;
+    let made = stored.iter().find(|t| t.name == TOKEN_NAME);
+    let thirty_days = made
+        .and_then(|t| t.expires_at)
+        .is_some_and(|at| at - now_ms > days(29) && at - now_ms <= days(30));
+    if made.map(|t| t.app.as_deref()) != Some(Some("app")) || !thirty_days {
+        return Err(format!(
+            "not stored for the app with 30 days to live (now {now_ms}): {stored:?}"
+        ));
+    }
+
+    // "Done" leads back to the console, which lists it, used just now.
+    browser
+        .find(Locator::LinkText("Done"))
+        .await
+        .doing("finding Done")?
+        .click()
+        .await
+        .doing("clicking Done")?;
+    let row = format!(r#"tr[data-token="{TOKEN_NAME}"][data-source="console"]"#);
+    let listed = text_of(browser, &row).await?;
+    if listed.contains("Never") || !listed.contains("alice") {
+        return Err(format!(
+            "the row should say alice made it and when it was used: {listed}"
+        ));
+    }
+    let source = browser.source().await.doing("page source")?;
+    if source.contains(&token) {
+        return Err("the console shows the token again".into());
+    }
+    scroll_to(browser, "#service-tokens").await?;
+    shots.take(browser, "admin-token-listed").await?;
+
+    // Revoke from its row: gone from the list, and refused at once.
+    click(
+        browser,
+        &format!(r#"{row} form[action="/.gatehouse/admin/tokens/revoke"] button"#),
+    )
+    .await?;
+    let notice = text_of(browser, "#admin-notice").await?;
+    if !notice.contains("The service token was revoked.") {
+        return Err(format!("unexpected notice: {notice}"));
+    }
+    let rows = browser
+        .find_all(Locator::Css(&row))
+        .await
+        .doing("looking for the revoked row")?;
+    if !rows.is_empty() {
+        return Err("the revoked token is still listed".into());
+    }
+    scroll_to(browser, "#service-tokens").await?;
+    shots.take(browser, "admin-token-revoked").await?;
+    let refused = off_runtime("using the revoked token", || {
+        stack
+            .client()
+            .get_with("/private/x", &[("Authorization", &bearer)])
+    })?;
+    if refused.status != 401 || !refused.body.contains("invalid_token") {
+        return Err(format!(
+            "the revoked token got {}: {}",
+            refused.status, refused.body
+        ));
+    }
+    Ok(())
+}
+
+/// The code in the `nth` mail to `to`, waiting (with the sink's deadline)
+/// for it to arrive.
+fn code_from_mail(sink: &SmtpSink, to: &str, nth: usize) -> Step<String> {
+    let mail = off_runtime("waiting for the mail", || sink.wait_for_mail(to, nth))?;
+    if mail.from != "gatehouse@example.test" {
+        return Err(format!("mail from {}", mail.from));
+    }
+    one_time_code(&mail.body).ok_or_else(|| format!("no code in the mail: {}", mail.body))
+}
+
+/// The notice that a code went out by email; it must not show the whole
+/// address.
+async fn code_sent_notice(browser: &Browser) -> Step<()> {
+    let notice = text_of(browser, "#code-sent").await?;
+    if !notice.contains("We sent a code by email to b") || notice.contains(BOB_EMAIL) {
+        return Err(format!("unexpected notice: {notice}"));
+    }
+    Ok(())
+}
+
+/// bob turns on codes by email from the enrollment page, signs out, and
+/// signs in again with an emailed code.
+async fn email_walk_through(
+    browser: &Browser,
+    gateway: &str,
+    sink: &SmtpSink,
+    shots: &mut Screenshots,
+) -> Step<()> {
+    open_the_app(browser, gateway).await?;
+    shots.take(browser, "login").await?;
+    sign_in(browser, "bob").await?;
+    let set_up = browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::LinkText("Set up now"))
+        .await
+        .doing("waiting for the reminder")?;
+    shots.take(browser, "reminder").await?;
+    set_up.click().await.doing("clicking Set up now")?;
+
+    // Enrollment offers codes by email below the authenticator steps.
+    let send = text_of(browser, "#enroll-send-email").await?;
+    if !send.contains("Email me a code") {
+        return Err(format!("the send button says {send:?}"));
+    }
+    scroll_to(browser, "#enroll-channels").await?;
+    shots.take(browser, "enroll").await?;
+    click(browser, "#enroll-send-email").await?;
+
+    // The page now asks for the code from the mail.
+    wait_for(browser, "#confirm-channel input#channel-code").await?;
+    let here = path_and_query(browser).await?;
+    if !(here.starts_with("/.gatehouse/enroll?rd=") && here.ends_with("&sent=email")) {
+        return Err(format!("expected the confirmation, at {here}"));
+    }
+    code_sent_notice(browser).await?;
+    shots.take(browser, "enroll-code-sent").await?;
+    let code = code_from_mail(sink, BOB_EMAIL, 1)?;
+    type_into(browser, "#confirm-channel input#channel-code", &code).await?;
+    shots.take(browser, "enroll-code").await?;
+    click(browser, r#"#confirm-channel button[type="submit"]"#).await?;
+    save_recovery_codes(browser, shots).await?;
+    at_the_app(browser, "bob").await?;
+    shots.take(browser, "app").await?;
+
+    sign_out(browser, gateway, "email", shots).await?;
+
+    // Signing in again: no app, so the page offers to send a code first.
+    open_the_app(browser, gateway).await?;
+    sign_in(browser, "bob").await?;
+    wait_for(browser, "#code-channels #send-email").await?;
+    let here = path_and_query(browser).await?;
+    if !here.starts_with("/.gatehouse/mfa?rd=") {
+        return Err(format!("expected the challenge, at {here}"));
+    }
+    shots.take(browser, "challenge").await?;
+    click(browser, "#send-email").await?;
+    code_sent_notice(browser).await?;
+    shots.take(browser, "challenge-code-sent").await?;
+    let code = code_from_mail(sink, BOB_EMAIL, 2)?;
+    type_into(
+        browser,
+        r#"form[action="/.gatehouse/mfa"] input#code"#,
+        &code,
+    )
+    .await?;
+    shots.take(browser, "challenge-code").await?;
+    click(
+        browser,
+        r#"form[action="/.gatehouse/mfa"] button[type="submit"]"#,
+    )
+    .await?;
+    at_the_app(browser, "bob").await?;
+    shots.take(browser, "app-again").await
+}
+
+/// Starts chromedriver and a chromium session, runs `walk` in it with
+/// screenshots in `target/artifacts/browser/{pictures}/`, and closes the
+/// session. Panics with the step that failed, the page, the driver's log
+/// and the screenshots; otherwise returns the screenshots' file names
+/// after checking each is a PNG picture.
+fn in_chromium(
+    pictures: &str,
+    walk: impl AsyncFnOnce(&Browser, &mut Screenshots) -> Step<()>,
+) -> Vec<String> {
     let driver = ChromeDriver::start();
-    let mut shots = Screenshots::new();
+    let mut shots = Screenshots::new(pictures);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -262,11 +615,7 @@ fn a_browser_signs_in_enrolls_passes_the_challenge_and_resets_a_user_as_admin() 
             .connect(&driver.url())
             .await
             .doing("start a chromium session")?;
-        let gateway = stack.gateway.url("");
-        let walked = match walk_through(&browser, &gateway, &mut shots).await {
-            Ok(()) => admin_resets_bob(&browser, &gateway, &mut shots).await,
-            Err(e) => Err(e),
-        };
+        let walked = walk(&browser, &mut shots).await;
         if walked.is_err() {
             // The page as it was, for the failure message and the artifacts.
             let _ = shots.take(&browser, "failure").await;
@@ -282,12 +631,35 @@ fn a_browser_signs_in_enrolls_passes_the_challenge_and_resets_a_user_as_admin() 
             shots.taken
         );
     }
-
-    let names: Vec<String> = shots
+    for path in &shots.taken {
+        let png = std::fs::read(path).expect("read a screenshot back");
+        assert!(
+            png.len() > 1000 && png.starts_with(b"\x89PNG\r\n\x1a\n"),
+            "{} is not a PNG picture",
+            path.display()
+        );
+    }
+    shots
         .taken
         .iter()
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_browser_signs_in_enrolls_passes_the_challenge_and_administers_users_and_tokens() {
+    let stack = Stack::start(Backend::Memory);
+    stack.enrolled("bob");
+    let gateway = stack.gateway.url("");
+    let names = in_chromium(
+        "authenticator-and-admin",
+        async |browser: &Browser, shots: &mut Screenshots| {
+            walk_through(browser, &gateway, shots).await?;
+            admin_resets_bob(browser, &gateway, shots).await?;
+            admin_makes_and_revokes_a_token(browser, &stack, shots).await
+        },
+    );
+
     assert_eq!(
         names,
         [
@@ -303,27 +675,87 @@ fn a_browser_signs_in_enrolls_passes_the_challenge_and_resets_a_user_as_admin() 
             "10-app-again.png",
             "11-admin.png",
             "12-admin-reset.png",
+            "13-admin-tokens.png",
+            "14-admin-token-form.png",
+            "15-token-created.png",
+            "16-admin-token-listed.png",
+            "17-admin-token-revoked.png",
         ]
     );
-    for path in &shots.taken {
-        let png = std::fs::read(path).expect("read a screenshot back");
-        assert!(
-            png.len() > 1000 && png.starts_with(b"\x89PNG\r\n\x1a\n"),
-            "{} is not a PNG picture",
-            path.display()
-        );
-    }
     assert!(
-        gatehouse_tests::harness::store::totp_enrollment(&stack.gateway.store_url(), "bob")
-            .is_none(),
+        totp_enrollment(&stack.gateway.store_url(), "bob").is_none(),
         "bob's authenticator outlived the reset"
     );
+    assert!(
+        issued_tokens(&stack.gateway.store_url()).is_empty(),
+        "the revoked token is still stored"
+    );
+    // The app saw alice's pages, then the token's one request.
+    let mut identities: Vec<Option<String>> = stack
+        .upstream
+        .requests()
+        .iter()
+        .map(|r| r.header("remote-user"))
+        .collect();
+    let service = format!("service:{TOKEN_NAME}");
+    assert_eq!(identities.pop(), Some(Some(service)), "the token's request");
+    assert!(
+        identities.iter().all(|u| u.as_deref() == Some("alice")),
+        "the app saw a request without alice's identity: {identities:?}"
+    );
+}
+
+#[test]
+fn a_browser_turns_on_codes_by_email_and_signs_in_with_one() {
+    let sink = SmtpSink::start();
+    // No pause between codes: the sign-in code follows the enrollment one
+    // within seconds.
+    let stack = Stack::start_with(Backend::Memory, |c| {
+        c.email_via(&sink.url(), FROM).resend_after("0s")
+    });
+    let gateway = stack.gateway.url("");
+    let names = in_chromium(
+        "email-codes",
+        async |browser: &Browser, shots: &mut Screenshots| {
+            email_walk_through(browser, &gateway, &sink, shots).await
+        },
+    );
+
+    assert_eq!(
+        names,
+        [
+            "01-login.png",
+            "02-reminder.png",
+            "03-enroll.png",
+            "04-enroll-code-sent.png",
+            "05-enroll-code.png",
+            "06-recovery-codes.png",
+            "07-app.png",
+            "08-account.png",
+            "09-signed-out.png",
+            "10-challenge.png",
+            "11-challenge-code-sent.png",
+            "12-challenge-code.png",
+            "13-app-again.png",
+        ]
+    );
+    assert_eq!(sink.mails_to(BOB_EMAIL).len(), 2, "{:?}", sink.mails());
+    assert_eq!(sink.mails().len(), 2, "mail to someone else");
+    let log = audit_log(&stack.gateway.store_url(), "bob");
+    for event in ["mfa_enrolled", "mfa_challenge"] {
+        assert!(
+            log.iter().any(|e| e.event == event
+                && e.outcome == "ok"
+                && e.detail.as_deref() == Some("email")),
+            "no {event} by email: {log:?}"
+        );
+    }
     assert!(
         stack
             .upstream
             .requests()
             .iter()
-            .all(|r| r.header("remote-user").as_deref() == Some("alice")),
-        "the app saw a request without alice's identity"
+            .all(|r| r.header("remote-user").as_deref() == Some("bob")),
+        "the app saw a request without bob's identity"
     );
 }
