@@ -1,6 +1,7 @@
 //! The admin console, rendered through `admin_page`.
 
 use super::*;
+use crate::test_support::forms;
 
 const TOKEN: &str = "tok-42";
 const ENFORCE: &str = "/.gatehouse/admin/enforce";
@@ -51,14 +52,6 @@ fn form<'h>(html: &'h str, action: &str) -> Option<&'h str> {
     let start = html.find(&format!(r#"<form method="post" action="{action}""#))?;
     let len = html[start..].find("</form>")?;
     Some(&html[start..start + len])
-}
-
-/// Every form posting to `action`.
-fn forms<'h>(html: &'h str, action: &str) -> Vec<&'h str> {
-    let open = format!(r#"<form method="post" action="{action}""#);
-    html.match_indices(&open)
-        .map(|(start, _)| &html[start..start + html[start..].find("</form>").unwrap()])
-        .collect()
 }
 
 /// The `<tr>` of `username` in the users table.

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::admin_page;
+use crate::test_support::forms;
 
 const CSRF: &str = "tok-42";
 const CREATE: &str = "/.gatehouse/admin/tokens";
@@ -60,14 +61,6 @@ fn section_of(html: &str) -> &str {
 fn row<'h>(html: &'h str, name: &str) -> &'h str {
     let start = html.find(&format!(r#"<tr data-token="{name}""#)).unwrap();
     &html[start..start + html[start..].find("</tr>").unwrap()]
-}
-
-/// Every form posting to `action`.
-fn forms<'h>(html: &'h str, action: &str) -> Vec<&'h str> {
-    let open = format!(r#"<form method="post" action="{action}""#);
-    html.match_indices(&open)
-        .map(|(start, _)| &html[start..start + html[start..].find("</form>").unwrap()])
-        .collect()
 }
 
 /// The `<select>` with id `id`.

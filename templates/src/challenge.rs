@@ -179,6 +179,7 @@ pub fn recover_page(v: &RecoverView) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::forms;
 
     fn challenge() -> MfaChallengeView<'static> {
         MfaChallengeView {
@@ -244,13 +245,6 @@ mod tests {
     }
 
     const CHANNELS: [CodeChannel<'static>; 2] = crate::channel::SAMPLE_CHANNELS;
-
-    fn forms<'h>(html: &'h str, action: &str) -> Vec<&'h str> {
-        let open = format!(r#"<form method="post" action="{action}""#);
-        html.match_indices(&open)
-            .map(|(start, _)| &html[start..start + html[start..].find("</form>").unwrap()])
-            .collect()
-    }
 
     #[test]
     fn app_only_challenge_offers_no_send_buttons() {

@@ -1,4 +1,5 @@
 use super::*;
+use crate::test_support::forms;
 
 const SVG: &str = r##"<?xml version="1.0" standalone="yes"?>
 <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="200" height="200" viewBox="0 0 200 200"><rect x="0" y="0" width="200" height="200" fill="#fff"/><path fill="#000" d="M0 0h8v8H0z"/></svg>"##;
@@ -32,14 +33,6 @@ fn two_codes() -> Option<AppSetup<'static>> {
         two_codes: true,
         ..APP
     })
-}
-
-/// Every form posting to `action`.
-fn forms<'h>(html: &'h str, action: &str) -> Vec<&'h str> {
-    let open = format!(r#"<form method="post" action="{action}""#);
-    html.match_indices(&open)
-        .map(|(start, _)| &html[start..start + html[start..].find("</form>").unwrap()])
-        .collect()
 }
 
 #[test]

@@ -19,6 +19,8 @@ mod errors;
 mod layout;
 mod login;
 mod recovery;
+#[cfg(test)]
+mod test_support;
 
 pub use account::{account_page, AccountView};
 pub use account_mfa::{AccountMfa, ContactFactorRow, DeviceRow};
