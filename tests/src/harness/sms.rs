@@ -10,13 +10,12 @@ use std::io::{BufReader, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::thread;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 
-use crate::harness::upstream::{read_body, read_head};
+use crate::harness::upstream::{read_body, read_head, serve_connections};
 use crate::harness::wait_until;
 
 /// How long [`SmsProvider::wait_for_sms`] waits.
@@ -70,17 +69,7 @@ impl SmsProvider {
             stopping: AtomicBool::new(false),
             counter: AtomicU64::new(0),
         });
-        let accept_shared = Arc::clone(&shared);
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                if accept_shared.stopping.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let conn_shared = Arc::clone(&accept_shared);
-                thread::spawn(move || serve(stream, &conn_shared));
-            }
-        });
+        serve_connections(listener, Arc::clone(&shared), |s| &s.stopping, serve);
         SmsProvider { addr, shared }
     }
 

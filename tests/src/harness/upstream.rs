@@ -73,17 +73,7 @@ impl Upstream {
             requests: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
         });
-        let accept_shared = Arc::clone(&shared);
-        thread::spawn(move || {
-            for stream in listener.incoming() {
-                if accept_shared.stopping.load(Ordering::SeqCst) {
-                    break;
-                }
-                let Ok(stream) = stream else { continue };
-                let conn_shared = Arc::clone(&accept_shared);
-                thread::spawn(move || serve(stream, &conn_shared));
-            }
-        });
+        serve_connections(listener, Arc::clone(&shared), |s| &s.stopping, serve);
         Upstream { addr, shared }
     }
 
@@ -133,6 +123,27 @@ impl Drop for Upstream {
 }
 
 /// Serves one keep-alive connection until the peer closes it.
+/// Serves each connection `listener` accepts on a thread of its own until
+/// `stopping` says so: the next connection (the wake-up `stop` makes) ends
+/// the loop. Shared by the test servers.
+pub(crate) fn serve_connections<S: Send + Sync + 'static>(
+    listener: TcpListener,
+    shared: Arc<S>,
+    stopping: fn(&S) -> &AtomicBool,
+    serve: fn(TcpStream, &S),
+) {
+    thread::spawn(move || {
+        for stream in listener.incoming() {
+            if stopping(&shared).load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(stream) = stream else { continue };
+            let shared = Arc::clone(&shared);
+            thread::spawn(move || serve(stream, &shared));
+        }
+    });
+}
+
 fn serve(stream: TcpStream, shared: &Shared) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
     let Ok(mut writer) = stream.try_clone() else {
