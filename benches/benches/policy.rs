@@ -105,7 +105,7 @@ fn pieces(c: &mut Criterion) {
     let store = SessionStore::Memory(memory.clone());
     let ids: Vec<SessionId> = (0..SESSIONS)
         .map(|i| {
-            let s = Session::after_password(&format!("user{i}"), now_ms());
+            let s = Session::after_password(&format!("user{i}"), now_ms(), 0);
             ready(store.create(&s, e)).unwrap()
         })
         .collect();
@@ -247,10 +247,10 @@ fn decide(c: &mut Criterion) {
     let _context = rt.enter();
     let (gw, _dir) = gateway();
     for i in 0..SESSIONS {
-        let s = Session::after_password(&format!("user{i}"), now_ms());
+        let s = Session::after_password(&format!("user{i}"), now_ms(), 0);
         ready(gw.sessions.create(&s, gw.expiry)).unwrap();
     }
-    let alice = Session::after_password("alice", now_ms());
+    let alice = Session::after_password("alice", now_ms(), 0);
     let id = ready(gw.sessions.create(&alice, gw.expiry)).unwrap();
 
     let cases: [(&str, Vec<u8>, Policy, bool); 4] = [

@@ -33,7 +33,7 @@ fn expiry() -> Expiry {
 }
 
 fn signed_in(user: &str) -> Session {
-    Session::after_password(user, now_ms()).with_mfa(now_ms())
+    Session::after_password(user, now_ms(), 0).with_mfa(now_ms())
 }
 
 fn memory(c: &mut Criterion) {

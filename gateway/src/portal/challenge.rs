@@ -9,7 +9,7 @@ use gatehouse_templates::{
 use pingora::proxy::Session;
 
 use super::form::Form;
-use super::login::locked_message;
+use super::login::{ended_meanwhile, locked_message};
 use super::{or_reply, query_param, rd_query, with_rd, Current};
 use crate::auth::mfa::{CodeCheck, MfaError, Status};
 use crate::gateway::Gateway;
@@ -17,7 +17,7 @@ use crate::limits::{Attempt, Verdict};
 use crate::notify::{mask, Channel};
 use crate::proxy::access::unavailable_reply;
 use crate::respond::Reply;
-use crate::session::now_ms;
+use crate::session::{now_ms, SessionError};
 
 const WRONG_CODE: &str =
     "That code didn't work. Enter the newest code from your authenticator app; \
@@ -136,16 +136,21 @@ async fn locked(
 }
 
 /// The session steps up: a new id with the second factor recorded.
-async fn step_up(gw: &Gateway, session: &Session, current: &Current<'_>) -> Result<String, Reply> {
+async fn step_up(
+    gw: &Gateway,
+    session: &Session,
+    current: &Current<'_>,
+    rd: &str,
+) -> Result<String, Reply> {
     let next = current.session.with_mfa(now_ms());
-    gw.sessions
-        .rotate(&current.id, &next, gw.expiry)
-        .await
-        .map(|id| gw.cookies.session_cookie(id.as_str()))
-        .map_err(|e| {
+    match gw.sessions.rotate(&current.id, &next, gw.expiry).await {
+        Ok(id) => Ok(gw.cookies.session_cookie(id.as_str())),
+        Err(SessionError::Ended) => Err(ended_meanwhile(gw, rd)),
+        Err(e) => {
             tracing::error!("session store unavailable: {e}");
-            unavailable_reply(session.req_header())
-        })
+            Err(unavailable_reply(session.req_header()))
+        }
+    }
 }
 
 pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
@@ -276,7 +281,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     gw.mfa
         .audit_detail("mfa_challenge", &user, ip, "ok", Some(via))
         .await;
-    let cookie = or_reply!(step_up(gw, session, &current).await);
+    let cookie = or_reply!(step_up(gw, session, &current, &rd).await);
     let mut reply = Reply::redirect(303, &rd).cookie(&cookie);
     if form.get("remember_device") == "1" && gw.settings.mfa.remember_device_days > 0 {
         let label = session
@@ -356,7 +361,7 @@ pub async fn submit_recover(gw: &Gateway, session: &mut Session) -> pingora::Res
         .record_success(Attempt::Recovery, &user, ip)
         .await;
     gw.mfa.audit("recovery_code_used", &user, ip, "ok").await;
-    let cookie = or_reply!(step_up(gw, session, &current).await);
+    let cookie = or_reply!(step_up(gw, session, &current, &rd).await);
     let remaining = gw.mfa.recovery_remaining(&user).await.unwrap_or(0);
     let nonce = gw.csrf_nonce(session);
     let html = recovered_page(&RecoveredView {

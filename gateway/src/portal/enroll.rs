@@ -8,7 +8,7 @@ use pingora::proxy::Session;
 
 use super::challenge::{code_channels, minutes};
 use super::form::Form;
-use super::login::locked_message;
+use super::login::{ended_meanwhile, locked_message};
 use super::{or_reply, query_param, rd_query, with_rd, Current};
 use crate::auth::mfa::{CodeCheck, Status};
 use crate::gateway::Gateway;
@@ -16,7 +16,7 @@ use crate::limits::{Attempt, Verdict};
 use crate::notify::{mask, Channel};
 use crate::proxy::access::unavailable_reply;
 use crate::respond::Reply;
-use crate::session::now_ms;
+use crate::session::{now_ms, SessionError};
 
 const WRONG_CODE: &str =
     "That code didn't match. Enter the 6-digit code your app shows now for Gatehouse; \
@@ -301,6 +301,7 @@ async fn enrolled(
     let next = current.session.with_mfa(now_ms());
     let id = match gw.sessions.rotate(&current.id, &next, gw.expiry).await {
         Ok(id) => id,
+        Err(SessionError::Ended) => return ended_meanwhile(gw, rd),
         Err(e) => return store_down(session, e),
     };
     let cookie = gw.cookies.session_cookie(id.as_str());

@@ -16,7 +16,7 @@ use crate::metrics::METRICS;
 use crate::proxy::access::unavailable_reply;
 use crate::proxy::headers::cookie_value;
 use crate::respond::Reply;
-use crate::session::{now_ms, Owed, Session as UserSession};
+use crate::session::{now_ms, Owed, Session as UserSession, SessionError};
 
 const BAD_CREDENTIALS: &str = "Incorrect username or password.";
 
@@ -51,7 +51,13 @@ pub(super) fn locked_message(wait: std::time::Duration) -> String {
 pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
     let nonce = gw.csrf_nonce(session);
     let rd = rd_query(session);
-    let notice = query_param(session, "logged_out").map(|_| "You have been signed out.");
+    let notice = if query_param(session, "logged_out").is_some() {
+        Some("You have been signed out.")
+    } else if query_param(session, "ended").is_some() {
+        Some("Your session was ended while you were signing in. Please sign in again.")
+    } else {
+        None
+    };
     page(gw, &nonce, 200, &rd, "", None, notice)
 }
 
@@ -84,6 +90,12 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
         }
     }
 
+    // Read before anything else about the user, so that ending their
+    // sessions from here on also ends this sign-in.
+    let generation = match gw.sessions.generation(username).await {
+        Ok(g) => g,
+        Err(e) => return Ok(sessions_down(session, e)),
+    };
     let account = gw.accounts.get(username);
     let phc = account.map(|a| a.user.password_hash.as_str());
     let verified = match gw.passwords.verify(phc, password).await {
@@ -145,14 +157,20 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     }
     METRICS.logins.with_label_values(&["success"]).inc();
     gw.mfa.audit("login", username, ip, "ok").await;
-    Ok(after_password(gw, session, account, rd).await)
+    Ok(after_password(gw, session, account, rd, generation).await)
 }
 
 /// The password is right: start a session and send the user to the step
 /// they owe, if any. A remembered browser skips the code; an enrolled user
 /// owes the code; with enforcement a user without MFA owes enrollment;
 /// otherwise they see a reminder they may postpone.
-async fn after_password(gw: &Gateway, session: &Session, account: &Account, rd: &str) -> Reply {
+async fn after_password(
+    gw: &Gateway,
+    session: &Session,
+    account: &Account,
+    rd: &str,
+    generation: u64,
+) -> Reply {
     let user = &account.user.username;
     let ip = gw.client_ip(session);
     let unavailable = |e: &dyn std::fmt::Display| {
@@ -164,7 +182,7 @@ async fn after_password(gw: &Gateway, session: &Session, account: &Account, rd: 
         Err(e) => return unavailable(&e),
     };
     let now = now_ms();
-    let mut next = UserSession::after_password(user, now);
+    let mut next = UserSession::after_password(user, now, generation);
     let location = if status.is_enrolled() {
         let remembered = match cookie_value(session.req_header(), &gw.cookies.device) {
             Some(cookie) => match gw.mfa.device_remembered(user, cookie).await {
@@ -202,6 +220,10 @@ async fn after_password(gw: &Gateway, session: &Session, account: &Account, rd: 
     };
     match created {
         Ok(id) => Reply::redirect(303, &location).cookie(&gw.cookies.session_cookie(id.as_str())),
+        Err(SessionError::Ended) => {
+            gw.mfa.audit("login", user, ip, "ended_meanwhile").await;
+            ended_meanwhile(gw, rd)
+        }
         Err(e) => unavailable(&e),
     }
 }
@@ -243,6 +265,13 @@ pub async fn sign_out_everywhere(gw: &Gateway, session: &mut Session) -> pingora
         )
         .await;
     Ok(signed_out(gw))
+}
+
+/// A sign-in or step-up that lost a race with a sign-out or an admin's
+/// reset: no session was saved, so back to the sign-in page, which says why.
+pub(super) fn ended_meanwhile(gw: &Gateway, rd: &str) -> Reply {
+    Reply::redirect(303, &(with_rd("/.gatehouse/login", rd) + "&ended=1"))
+        .cookie(&gw.cookies.clear_session())
 }
 
 /// The sign-in page with its "signed out" notice, and the cookie gone.

@@ -95,7 +95,7 @@ mod tests {
         let cache = SessionCache::new(Duration::from_millis(50));
         cache.set_live(true);
         let key = StoreKey([1; 32]);
-        let s = Session::after_password("alice", 0);
+        let s = Session::after_password("alice", 0, 0);
         cache.put(&key, &s);
         assert_eq!(cache.get(&key), Some(s.clone()));
         cache.evict(&key);
@@ -112,14 +112,14 @@ mod tests {
     fn nothing_is_served_while_invalidations_are_not_received() {
         let cache = SessionCache::new(Duration::from_secs(60));
         let key = StoreKey([3; 32]);
-        cache.put(&key, &Session::after_password("carol", 0));
+        cache.put(&key, &Session::after_password("carol", 0, 0));
         assert_eq!(
             cache.get(&key),
             None,
             "served before the subscription was up"
         );
         cache.set_live(true);
-        cache.put(&key, &Session::after_password("carol", 0));
+        cache.put(&key, &Session::after_password("carol", 0, 0));
         assert!(cache.get(&key).is_some());
         cache.set_live(false);
         cache.set_live(true);
@@ -130,7 +130,7 @@ mod tests {
     fn a_zero_ttl_caches_nothing() {
         let cache = SessionCache::new(Duration::ZERO);
         let key = StoreKey([2; 32]);
-        cache.put(&key, &Session::after_password("bob", 0));
+        cache.put(&key, &Session::after_password("bob", 0, 0));
         assert_eq!(cache.get(&key), None);
     }
 }

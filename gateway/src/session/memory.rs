@@ -13,6 +13,8 @@ pub struct MemoryStore {
 
 struct Inner {
     sessions: HashMap<StoreKey, Session>,
+    /// Users whose sessions were all ended at least once, and how often.
+    generations: HashMap<String, u64>,
     writes_since_sweep: usize,
 }
 
@@ -31,6 +33,7 @@ impl MemoryStore {
         Self {
             inner: Mutex::new(Inner {
                 sessions: HashMap::new(),
+                generations: HashMap::new(),
                 writes_since_sweep: 0,
             }),
         }
@@ -45,8 +48,24 @@ impl MemoryStore {
         self.lock().sessions.get(key).cloned()
     }
 
-    pub fn put(&self, key: StoreKey, session: Session) {
+    /// The user's session generation (see [`Session::generation`]).
+    pub fn generation(&self, user: &str) -> u64 {
+        self.lock().generation(user)
+    }
+
+    /// Saves a new session, replacing `replacing` if given. Refused (false)
+    /// when the user's sessions were ended since the session's sign-in
+    /// began, or when the session it replaces is gone.
+    pub fn insert(&self, key: StoreKey, session: Session, replacing: Option<&StoreKey>) -> bool {
         let mut inner = self.lock();
+        if inner.generation(&session.user) != session.generation {
+            return false;
+        }
+        if let Some(old) = replacing {
+            if inner.sessions.remove(old).is_none() {
+                return false;
+            }
+        }
         inner.sessions.insert(key, session);
         inner.writes_since_sweep += 1;
         if inner.writes_since_sweep >= SWEEP_EVERY {
@@ -56,15 +75,30 @@ impl MemoryStore {
                 .sessions
                 .retain(|_, s| now.saturating_sub(s.last_seen_ms) < SWEEP_AGE_MS);
         }
+        true
+    }
+
+    /// Writes back a session's use; refused (false) when it was deleted
+    /// meanwhile, so a request in flight can't bring back a signed-out session.
+    pub fn touch(&self, key: &StoreKey, session: Session) -> bool {
+        match self.lock().sessions.get_mut(key) {
+            Some(stored) => {
+                *stored = session;
+                true
+            }
+            None => false,
+        }
     }
 
     pub fn remove(&self, key: &StoreKey) {
         self.lock().sessions.remove(key);
     }
 
-    /// Removes every session of `user`; returns how many there were.
+    /// Removes every session of `user`, and every sign-in of theirs under
+    /// way; returns how many sessions there were.
     pub fn remove_user(&self, user: &str) -> usize {
         let mut inner = self.lock();
+        *inner.generations.entry(user.to_owned()).or_default() += 1;
         let before = inner.sessions.len();
         inner.sessions.retain(|_, s| s.user != user);
         before - inner.sessions.len()
@@ -76,5 +110,11 @@ impl MemoryStore {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+impl Inner {
+    fn generation(&self, user: &str) -> u64 {
+        self.generations.get(user).copied().unwrap_or(0)
     }
 }

@@ -50,6 +50,16 @@ pub struct Session {
     /// What the user still owes before reaching any app.
     #[serde(rename = "o", default, skip_serializing_if = "Owed::is_nothing")]
     pub owed: Owed,
+    /// The user's session generation when the sign-in began. Ending every
+    /// session of a user (an admin reset, "sign out everywhere") moves it
+    /// on, so a sign-in or step-up already under way can't save a session
+    /// afterwards. Nearly always 0, and then not stored.
+    #[serde(rename = "g", default, skip_serializing_if = "is_zero")]
+    pub generation: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A second step the session must complete before it counts as signed in.
@@ -76,8 +86,9 @@ impl Owed {
 }
 
 impl Session {
-    /// A session for a user who has just given the right password.
-    pub fn after_password(user: &str, now_ms: u64) -> Self {
+    /// A session for a user who has just given the right password, in a
+    /// sign-in that began at the user's session `generation`.
+    pub fn after_password(user: &str, now_ms: u64, generation: u64) -> Self {
         Self {
             user: user.to_owned(),
             created_ms: now_ms,
@@ -85,6 +96,7 @@ impl Session {
             password_at_ms: now_ms,
             mfa_at_ms: None,
             owed: Owed::Nothing,
+            generation,
         }
     }
 
@@ -144,6 +156,10 @@ pub enum SessionError {
     Unavailable(#[from] RedisError),
     #[error("session record is corrupt: {0}")]
     Corrupt(#[from] serde_json::Error),
+    /// The session this step would save or replace was ended meanwhile: by
+    /// a sign-out, or by ending every session of the user.
+    #[error("the session was ended while this step was under way")]
+    Ended,
 }
 
 /// Where sessions live: in this process, or in Redis for restarts and
@@ -155,19 +171,24 @@ pub enum SessionStore {
 }
 
 impl SessionStore {
-    /// Creates a session and returns its new id.
+    /// The user's session generation, to read when a sign-in begins (see
+    /// [`Session::generation`]).
+    pub async fn generation(&self, user: &str) -> Result<u64, SessionError> {
+        match self {
+            SessionStore::Memory(m) => Ok(m.generation(user)),
+            SessionStore::Redis(r) => r.generation(user).await,
+        }
+    }
+
+    /// Creates a session and returns its new id. Fails with
+    /// [`SessionError::Ended`] when the user's sessions were all ended since
+    /// its sign-in began.
     pub async fn create(
         &self,
         session: &Session,
         expiry: Expiry,
     ) -> Result<SessionId, SessionError> {
-        let id = SessionId::generate();
-        let ttl = expiry.remaining(session, now_ms());
-        match self {
-            SessionStore::Memory(m) => m.put(id.store_key(), session.clone()),
-            SessionStore::Redis(r) => r.put(&id.store_key(), session, ttl).await?,
-        }
-        Ok(id)
+        self.save(session, expiry, None).await
     }
 
     /// Looks up a live session, refreshing its idle clock when due. An
@@ -193,9 +214,12 @@ impl SessionStore {
         if now.saturating_sub(session.last_seen_ms) >= expiry.touch_interval().as_millis() as u64 {
             session.last_seen_ms = now;
             let ttl = expiry.remaining(&session, now);
-            match self {
-                SessionStore::Memory(m) => m.put(key, session.clone()),
-                SessionStore::Redis(r) => r.put(&key, &session, ttl).await?,
+            let still_there = match self {
+                SessionStore::Memory(m) => m.touch(&key, session.clone()),
+                SessionStore::Redis(r) => r.touch(&key, &session, ttl).await?,
+            };
+            if !still_there {
+                return Ok(None);
             }
         }
         Ok(Some(session))
@@ -203,15 +227,37 @@ impl SessionStore {
 
     /// Replaces a session with a new id holding `next`: the id changes at
     /// every step up, so an id seen before the step is worthless after it.
+    /// Fails with [`SessionError::Ended`] when `old` is gone, or when the
+    /// user's sessions were all ended since the sign-in began.
     pub async fn rotate(
         &self,
         old: &SessionId,
         next: &Session,
         expiry: Expiry,
     ) -> Result<SessionId, SessionError> {
-        let id = self.create(next, expiry).await?;
-        self.delete(old).await?;
-        Ok(id)
+        self.save(next, expiry, Some(&old.store_key())).await
+    }
+
+    async fn save(
+        &self,
+        session: &Session,
+        expiry: Expiry,
+        replacing: Option<&StoreKey>,
+    ) -> Result<SessionId, SessionError> {
+        let id = SessionId::generate();
+        let key = id.store_key();
+        let saved = match self {
+            SessionStore::Memory(m) => m.insert(key, session.clone(), replacing),
+            SessionStore::Redis(r) => {
+                let ttl = expiry.remaining(session, now_ms());
+                r.insert(&key, session, ttl, replacing).await?
+            }
+        };
+        if saved {
+            Ok(id)
+        } else {
+            Err(SessionError::Ended)
+        }
     }
 
     /// Deletes a session; deleting an absent one is not an error.
@@ -227,8 +273,9 @@ impl SessionStore {
         Ok(())
     }
 
-    /// Deletes every session of `user`, on every replica: an admin reset, or
-    /// "sign out everywhere". Returns how many there were.
+    /// Deletes every session of `user`, on every replica, and refuses every
+    /// sign-in or step-up of theirs already under way: an admin reset, or
+    /// "sign out everywhere". Returns how many sessions there were.
     pub async fn delete_user(&self, user: &str) -> Result<usize, SessionError> {
         match self {
             SessionStore::Memory(m) => Ok(m.remove_user(user)),
@@ -259,7 +306,7 @@ mod tests {
     #[test]
     fn idle_and_absolute_expiry_both_end_a_session() {
         let e = expiry(100, 10);
-        let mut s = Session::after_password("alice", 0);
+        let mut s = Session::after_password("alice", 0, 0);
         assert!(e.is_alive(&s, 9_999));
         assert!(!e.is_alive(&s, 10_000), "idle timeout");
         s.last_seen_ms = 99_000;
@@ -273,17 +320,29 @@ mod tests {
     #[test]
     fn store_ttl_never_outlives_the_absolute_lifetime() {
         let e = expiry(100, 10);
-        let s = Session::after_password("alice", 0);
+        let s = Session::after_password("alice", 0, 0);
         assert_eq!(e.remaining(&s, 0), Duration::from_secs(10));
         assert_eq!(e.remaining(&s, 95_000), Duration::from_secs(5));
     }
 
     #[test]
     fn a_serialised_session_is_small() {
-        let mut s = Session::after_password("alice", now_ms());
+        let mut s = Session::after_password("alice", now_ms(), 0);
         s.mfa_at_ms = Some(now_ms());
         let bytes = serde_json::to_vec(&s).unwrap();
         assert!(bytes.len() < 100, "{} bytes", bytes.len());
+    }
+
+    #[test]
+    fn a_generation_is_stored_only_once_sessions_were_ended() {
+        let s = Session::after_password("alice", 1, 0);
+        let bytes = serde_json::to_string(&s).unwrap();
+        assert!(!bytes.contains("\"g\""), "{bytes}");
+        let later = Session::after_password("alice", 1, 3);
+        let bytes = serde_json::to_vec(&later).unwrap();
+        let back: Session = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back.generation, 3);
+        assert_eq!(back.with_mfa(2).generation, 3, "a step-up keeps it");
     }
 
     #[tokio::test]
@@ -292,7 +351,7 @@ mod tests {
         let e = expiry(60, 60);
         let mut ids = Vec::new();
         for user in ["alice", "bob", "alice"] {
-            let s = Session::after_password(user, now_ms());
+            let s = Session::after_password(user, now_ms(), 0);
             ids.push(store.create(&s, e).await.unwrap());
         }
         assert_eq!(store.delete_user("alice").await.unwrap(), 2);
@@ -307,7 +366,7 @@ mod tests {
         let store = SessionStore::Memory(Arc::new(MemoryStore::new()));
         let e = expiry(60, 60);
         let id = store
-            .create(&Session::after_password("bob", now_ms()), e)
+            .create(&Session::after_password("bob", now_ms(), 0), e)
             .await
             .unwrap();
         assert_eq!(store.get(&id, e).await.unwrap().unwrap().user, "bob");

@@ -2,7 +2,7 @@
 //! every replica that points at the same Redis.
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -17,6 +17,18 @@ use crate::redis_client::{RedisClient, RedisError};
 const INVALIDATION_CHANNEL: &str = "gh:inv";
 /// Keys asked for per SCAN step when looking for one user's sessions.
 const SCAN_BATCH: usize = 1000;
+/// Where a user's session generation lives: only users whose sessions were
+/// ever all ended have one, so it costs nothing per session.
+const GENERATION_PREFIX: &str = "gh:gen:";
+
+/// Saving a session checks the generation and the session it replaces in
+/// the same step as the write, so nothing can come between them.
+static SAVE: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(include_str!("save.lua")));
+
+fn generation_key(user: &str) -> String {
+    format!("{GENERATION_PREFIX}{user}")
+}
 
 pub struct RedisStore {
     client: Arc<RedisClient>,
@@ -74,22 +86,77 @@ impl RedisStore {
         }
     }
 
-    /// Writes the session with a TTL, so Redis forgets it by itself too.
-    pub async fn put(
+    /// The user's session generation (see [`Session::generation`]).
+    pub async fn generation(&self, user: &str) -> Result<u64, SessionError> {
+        let mut conn = self.client.connection().await?;
+        let generation: Option<u64> = conn
+            .get(generation_key(user))
+            .await
+            .map_err(|e| self.client.error(e))?;
+        Ok(generation.unwrap_or(0))
+    }
+
+    /// Saves a new session with a TTL, so Redis forgets it by itself too,
+    /// replacing `replacing` if given. Refused (false) when the user's
+    /// sessions were ended since the session's sign-in began, or when the
+    /// session it replaces is gone.
+    pub async fn insert(
         &self,
         key: &StoreKey,
         s: &Session,
         ttl: Duration,
-    ) -> Result<(), SessionError> {
+        replacing: Option<&StoreKey>,
+    ) -> Result<bool, SessionError> {
         let bytes = serde_json::to_vec(s)?;
-        let ms = ttl.as_millis().max(1) as u64;
+        let mut invocation = SAVE.prepare_invoke();
+        invocation
+            .key(generation_key(&s.user))
+            .key(key.redis_key())
+            .arg(s.generation)
+            .arg(bytes)
+            .arg(ttl_ms(ttl))
+            .arg(INVALIDATION_CHANNEL);
+        if let Some(old) = replacing {
+            self.cache.evict(old);
+            invocation.key(old.redis_key()).arg(&old.0[..]);
+        }
         let mut conn = self.client.connection().await?;
-        let _: () = conn
-            .pset_ex(key.redis_key(), bytes, ms)
+        let saved: bool = invocation
+            .invoke_async(&mut conn)
             .await
             .map_err(|e| self.client.error(e))?;
-        self.cache.put(key, s);
-        Ok(())
+        if saved {
+            self.cache.put(key, s);
+        }
+        Ok(saved)
+    }
+
+    /// Writes back a session's use. Only an existing record is overwritten
+    /// (SET XX): a request in flight must not bring back a session that was
+    /// signed out meanwhile. Refused (false) when it is gone.
+    pub async fn touch(
+        &self,
+        key: &StoreKey,
+        s: &Session,
+        ttl: Duration,
+    ) -> Result<bool, SessionError> {
+        let bytes = serde_json::to_vec(s)?;
+        let mut conn = self.client.connection().await?;
+        let written: Option<String> = redis::cmd("SET")
+            .arg(key.redis_key())
+            .arg(bytes)
+            .arg("PX")
+            .arg(ttl_ms(ttl))
+            .arg("XX")
+            .query_async(&mut conn)
+            .await
+            .map_err(|e| self.client.error(e))?;
+        if written.is_some() {
+            self.cache.put(key, s);
+        } else {
+            self.cache.evict(key);
+        }
+        Ok(written.is_some())
     }
 
     /// Deletes the session here and in Redis, and tells the other replicas.
@@ -107,8 +174,12 @@ impl RedisStore {
         Ok(())
     }
 
-    /// Deletes every session of `user` and tells the other replicas; returns
-    /// how many there were.
+    /// Deletes every session of `user`, and every sign-in of theirs under
+    /// way, and tells the other replicas; returns how many sessions there were.
+    ///
+    /// The generation moves on first, so a session saved from then on by a
+    /// sign-in or step-up that began before is refused, and every session
+    /// saved before is in Redis for the whole walk below.
     ///
     /// Sessions are keyed by a hash of their id alone, so this walks them
     /// all (SCAN, in batches). That is the price of admin resets, which are
@@ -116,9 +187,13 @@ impl RedisStore {
     /// every session and a write on every sign-in.
     pub async fn remove_user(&self, user: &str) -> Result<usize, SessionError> {
         let mut conn = self.client.connection().await?;
+        let _: u64 = conn
+            .incr(generation_key(user), 1)
+            .await
+            .map_err(|e| self.client.error(e))?;
         let pattern = format!("{REDIS_PREFIX}*");
         let mut cursor: u64 = 0;
-        let mut doomed: Vec<StoreKey> = Vec::new();
+        let mut ended = 0;
         loop {
             let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
                 .arg(cursor)
@@ -135,14 +210,28 @@ impl RedisStore {
                     .query_async(&mut conn)
                     .await
                     .map_err(|e| self.client.error(e))?;
+                let mut doomed = redis::pipe();
+                let before = ended;
                 for (key, value) in keys.iter().zip(values) {
                     // A record that fails to parse can't be anyone's live session.
                     let owned = value
                         .and_then(|v| serde_json::from_slice::<Session>(&v).ok())
                         .is_some_and(|s| s.user == user);
-                    if owned {
-                        doomed.extend(StoreKey::from_redis_key(key));
+                    if let Some(key) = StoreKey::from_redis_key(key).filter(|_| owned) {
+                        self.cache.evict(&key);
+                        doomed
+                            .del(key.redis_key())
+                            .ignore()
+                            .publish(INVALIDATION_CHANNEL, &key.0[..])
+                            .ignore();
+                        ended += 1;
                     }
+                }
+                if ended > before {
+                    let _: () = doomed
+                        .query_async(&mut conn)
+                        .await
+                        .map_err(|e| self.client.error(e))?;
                 }
             }
             if next == 0 {
@@ -150,10 +239,7 @@ impl RedisStore {
             }
             cursor = next;
         }
-        for key in &doomed {
-            self.remove(key).await?;
-        }
-        Ok(doomed.len())
+        Ok(ended)
     }
 
     pub async fn ping(&self) -> Result<(), RedisError> {
@@ -164,6 +250,10 @@ impl RedisStore {
             .map_err(|e| self.client.error(e))?;
         Ok(())
     }
+}
+
+fn ttl_ms(ttl: Duration) -> u64 {
+    ttl.as_millis().max(1) as u64
 }
 
 /// Evicts every session another replica announces as deleted, until the
