@@ -1,7 +1,6 @@
 //! The gateway's shared state: everything a request may consult, built once
 //! from the validated settings.
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
@@ -10,17 +9,18 @@ use pingora::proxy::Session;
 use rand::rngs::OsRng;
 use rand::TryRngCore;
 
+pub use crate::accounts::Account;
+use crate::accounts::Accounts;
 use crate::auth::mfa::{derive_key, Mfa};
 use crate::auth::one_time::PendingCodes;
 use crate::auth::PasswordHasherPool;
-use crate::config::{SessionBackend, Settings, User};
+use crate::config::{SessionBackend, Settings};
 use crate::cookies::CookieJar;
 use crate::durable::LazyStore;
 use crate::limits::Limiter;
 use crate::metrics::AppMetrics;
 use crate::portal::csrf::Csrf;
 use crate::proxy::forwarded::Forwarding;
-use crate::proxy::headers::IdentityHeaders;
 use crate::proxy::route::Router;
 use crate::proxy::upstream::{self, Unstarted, UpstreamError, Upstreams};
 use crate::redis_client::{RedisClient, RedisError};
@@ -45,18 +45,13 @@ pub enum BuildError {
     Tls(String),
 }
 
-/// A user as the request path needs them: the record and prebuilt headers.
-pub struct Account {
-    pub user: User,
-    pub identity: IdentityHeaders,
-}
-
 pub struct Gateway {
     pub settings: Arc<Settings>,
     pub router: Router,
     /// One pool per app, in the same order as `settings.apps`.
     pub pools: Vec<Upstreams>,
-    pub accounts: HashMap<String, Account>,
+    /// The users file's users, kept in step with the file.
+    pub accounts: Arc<Accounts>,
     pub tokens: TokenSet,
     pub sessions: SessionStore,
     pub expiry: Expiry,
@@ -110,21 +105,10 @@ impl Gateway {
             .enumerate()
             .map(|(i, app)| upstream::pool(i, app))
             .collect::<Result<Vec<_>, _>>()?;
-        let accounts = settings
-            .users
-            .users
-            .values()
-            .filter_map(|user| {
-                let identity = IdentityHeaders::for_user(user)?;
-                Some((
-                    user.username.clone(),
-                    Account {
-                        user: user.clone(),
-                        identity,
-                    },
-                ))
-            })
-            .collect();
+        let accounts = Arc::new(Accounts::new(
+            settings.users.file.clone(),
+            &settings.users.users,
+        ));
         // `server::build` fills the key from the store when none is
         // configured; a random one is only for gateways built directly.
         let key = settings.secrets.key.unwrap_or_else(|| {

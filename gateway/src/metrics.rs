@@ -17,6 +17,8 @@ pub struct Metrics {
     pub latency: HistogramVec,
     /// Failures to reach or read from an upstream, by app.
     pub upstream_errors: IntCounterVec,
+    /// Changes to the users file, applied or refused.
+    pub users_reloads: IntCounterVec,
 }
 
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
@@ -43,6 +45,12 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
         "gatehouse_upstream_errors_total",
         "Failures to connect to or read from an upstream, by app",
         &["app"]
+    )
+    .expect("metric registers once"),
+    users_reloads: register_int_counter_vec!(
+        "gatehouse_users_reloads_total",
+        "Changes to the users file seen while running, by result (applied or refused)",
+        &["result"]
     )
     .expect("metric registers once"),
 });

@@ -11,6 +11,7 @@ use pingora::tls::sign::SingleCertAndKey;
 use rand::rngs::OsRng;
 use rand::TryRngCore;
 
+use crate::accounts;
 use crate::auth::enforcement;
 use crate::config::{Settings, TlsListener};
 use crate::gateway::{BuildError, Gateway};
@@ -43,6 +44,10 @@ pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
 
     let (mut gateway, pools) = Gateway::new(settings)?;
     gateway.mfa.policy.prime(prepared.mfa_enforced_by_admin);
+    server.add_service(background_service(
+        "users file",
+        accounts::Watcher(gateway.accounts.clone()),
+    ));
     for (Unstarted { pool, members }, name) in pools.into_iter().zip(app_names) {
         let service = background_service(&format!("health check: {name}"), pool);
         gateway.pools.push(Upstreams::new(service.task(), members));

@@ -6,8 +6,8 @@ use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
 use gatehouse_tests::{
-    eventually, free_port, gatehouse_command, hash_password, password_hash, AppConfig, Backend,
-    Client, Gateway, GatewayConfig, Stack, Upstream,
+    eventually, free_port, gatehouse_command, hash_password, metric_value, password_hash,
+    AppConfig, Backend, Client, Gateway, GatewayConfig, Stack, Upstream,
 };
 
 const GOOD_CONFIG: &str = r#"listen: "127.0.0.1:18080"
@@ -282,15 +282,6 @@ fn portal_serves_its_stylesheet() {
     );
     assert!(!response.body.is_empty());
     assert_eq!(stack.upstream.count(), 0);
-}
-
-/// The value of the first series starting with `series` (name plus labels).
-fn metric_value(metrics: &str, series: &str) -> Option<f64> {
-    metrics
-        .lines()
-        .find(|line| line.starts_with(series))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
 }
 
 #[test]

@@ -54,6 +54,11 @@ pub fn load_users(path: &Path) -> Result<BTreeMap<String, User>, ConfigError> {
     users::parse_users(&yaml, Some(&path.display().to_string())).map_err(ConfigError::Invalid)
 }
 
+/// Validates the text of the users file at `path` (named in problems).
+pub fn parse_users_file(yaml: &str, path: &Path) -> Result<BTreeMap<String, User>, ConfigError> {
+    users::parse_users(yaml, Some(&path.display().to_string())).map_err(ConfigError::Invalid)
+}
+
 /// Validates users-file text.
 pub fn load_users_str(yaml: &str) -> Result<BTreeMap<String, User>, ConfigError> {
     users::parse_users(yaml, None).map_err(ConfigError::Invalid)

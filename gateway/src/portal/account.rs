@@ -34,7 +34,7 @@ fn notice(done: Option<String>) -> Option<&'static str> {
 async fn page(
     gw: &Gateway,
     session: &Session,
-    current: &Current<'_>,
+    current: &Current,
     status: u16,
     error: Option<&str>,
 ) -> Reply {
@@ -111,7 +111,7 @@ async fn page(
         display_name: account.display_name.as_deref().unwrap_or(&account.username),
         email: account.email.as_deref(),
         groups: &account.groups,
-        is_admin: gw.is_admin(current.account),
+        is_admin: gw.is_admin(&current.account),
         csrf_token: &gw.csrf.token(&nonce.value),
         signed_in_at: &signed_in_at,
         mfa_done: current.session.mfa_done(),
@@ -207,7 +207,7 @@ pub async fn disable_mfa(gw: &Gateway, session: &mut Session) -> pingora::Result
 async fn disable_without_app(
     gw: &Gateway,
     session: &Session,
-    current: &Current<'_>,
+    current: &Current,
     ip: IpAddr,
 ) -> Reply {
     if !current.session.mfa_done() {

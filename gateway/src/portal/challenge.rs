@@ -38,7 +38,7 @@ pub(super) struct Offer {
 }
 
 impl Offer {
-    pub(super) async fn load(gw: &Gateway, current: &Current<'_>) -> Result<Offer, MfaError> {
+    pub(super) async fn load(gw: &Gateway, current: &Current) -> Result<Offer, MfaError> {
         let status = gw.mfa.status(current.user()).await?;
         let channels = gw
             .mfa
@@ -139,7 +139,7 @@ async fn locked(
 async fn step_up(
     gw: &Gateway,
     session: &Session,
-    current: &Current<'_>,
+    current: &Current,
     rd: &str,
 ) -> Result<String, Reply> {
     let next = current.session.with_mfa(now_ms());
@@ -189,18 +189,18 @@ pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
 /// A POST to a challenge action, read and checked: its form and return
 /// path, and the user who still owes the second step, with what the page
 /// offers them. A session that already passed goes on to `rd`.
-pub(super) struct Challenged<'g> {
+pub(super) struct Challenged {
     pub form: Form,
     pub rd: String,
-    pub current: Current<'g>,
+    pub current: Current,
     pub offer: Offer,
 }
 
-impl<'g> Challenged<'g> {
+impl Challenged {
     pub(super) async fn read(
-        gw: &'g Gateway,
+        gw: &Gateway,
         session: &mut Session,
-    ) -> pingora::Result<Result<Challenged<'g>, Reply>> {
+    ) -> pingora::Result<Result<Challenged, Reply>> {
         let form = or_reply!(gw.checked_form(session).await?, Err);
         let rd = form.rd();
         let current = or_reply!(

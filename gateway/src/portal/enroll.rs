@@ -38,7 +38,7 @@ pub(super) fn store_down(session: &Session, e: impl std::fmt::Display) -> Reply 
 /// Whether this session may add a factor: anyone without one, or a user
 /// with one who proved it on this session. Otherwise the password alone
 /// could add an attacker's phone; the reply sends them to the challenge.
-pub(super) fn may_enroll(current: &Current<'_>, status: &Status, rd: &str) -> Result<(), Reply> {
+pub(super) fn may_enroll(current: &Current, status: &Status, rd: &str) -> Result<(), Reply> {
     if status.is_enrolled() && !current.session.mfa_done() {
         return Err(Reply::redirect(303, &with_rd("/.gatehouse/mfa", rd)));
     }
@@ -46,11 +46,7 @@ pub(super) fn may_enroll(current: &Current<'_>, status: &Status, rd: &str) -> Re
 }
 
 /// Channels the user can still turn on: offered, reachable, not yet on.
-pub(super) fn addable(
-    gw: &Gateway,
-    current: &Current<'_>,
-    status: &Status,
-) -> Vec<(Channel, String)> {
+pub(super) fn addable(gw: &Gateway, current: &Current, status: &Status) -> Vec<(Channel, String)> {
     gw.mfa
         .reachable(&current.account.user)
         .into_iter()
@@ -65,7 +61,7 @@ pub(super) fn addable(
 pub(super) async fn page(
     gw: &Gateway,
     session: &Session,
-    current: &Current<'_>,
+    current: &Current,
     sent: Option<Channel>,
     status: u16,
     rd: &str,
@@ -150,18 +146,18 @@ pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
 
 /// A POST to an enrollment action, read and checked: its form and return
 /// path, and the user with their factors, once this session may add one.
-pub(super) struct Enrolling<'g> {
+pub(super) struct Enrolling {
     pub form: Form,
     pub rd: String,
-    pub current: Current<'g>,
+    pub current: Current,
     pub factors: Status,
 }
 
-impl<'g> Enrolling<'g> {
+impl Enrolling {
     pub(super) async fn read(
-        gw: &'g Gateway,
+        gw: &Gateway,
         session: &mut Session,
-    ) -> pingora::Result<Result<Enrolling<'g>, Reply>> {
+    ) -> pingora::Result<Result<Enrolling, Reply>> {
         let form = or_reply!(gw.checked_form(session).await?, Err);
         let rd = form.rd();
         let current = or_reply!(
@@ -202,7 +198,7 @@ const UNKNOWN_CHANNEL: &str = "That way of getting codes isn't available for you
 async fn submit_app(
     gw: &Gateway,
     session: &Session,
-    current: &Current<'_>,
+    current: &Current,
     form: &Form,
     rd: &str,
 ) -> pingora::Result<Reply> {
@@ -237,7 +233,7 @@ async fn submit_app(
 async fn submit_channel(
     gw: &Gateway,
     session: &Session,
-    current: &Current<'_>,
+    current: &Current,
     channel: Channel,
     form: &Form,
     rd: &str,
@@ -294,7 +290,7 @@ async fn submit_channel(
 async fn enrolled(
     gw: &Gateway,
     session: &Session,
-    current: &Current<'_>,
+    current: &Current,
     codes: Option<Vec<String>>,
     rd: &str,
 ) -> Reply {

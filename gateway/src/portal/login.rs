@@ -97,7 +97,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
         Err(e) => return Ok(sessions_down(session, e)),
     };
     let account = gw.accounts.get(username);
-    let phc = account.map(|a| a.user.password_hash.as_str());
+    let phc = account.as_ref().map(|a| a.user.password_hash.as_str());
     let verified = match gw.passwords.verify(phc, password).await {
         Ok(ok) => ok,
         Err(PasswordError::Busy) => {
@@ -157,7 +157,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     }
     METRICS.logins.with_label_values(&["success"]).inc();
     gw.mfa.audit("login", username, ip, "ok").await;
-    Ok(after_password(gw, session, account, rd, generation).await)
+    Ok(after_password(gw, session, &account, rd, generation).await)
 }
 
 /// The password is right: start a session and send the user to the step

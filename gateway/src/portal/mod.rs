@@ -13,6 +13,8 @@ mod login;
 pub mod return_path;
 mod send;
 
+use std::sync::Arc;
+
 use gatehouse_templates::CSS;
 use http::Method;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
@@ -48,13 +50,13 @@ pub(crate) struct Nonce {
 }
 
 /// A signed-in (or signing-in) user, as a portal page sees them.
-pub(crate) struct Current<'a> {
+pub(crate) struct Current {
     pub id: SessionId,
     pub session: session::Session,
-    pub account: &'a Account,
+    pub account: Arc<Account>,
 }
 
-impl Current<'_> {
+impl Current {
     pub fn user(&self) -> &str {
         &self.account.user.username
     }
@@ -120,7 +122,7 @@ impl Gateway {
         session: &Session,
         allow_owed: bool,
         here: &str,
-    ) -> Result<Current<'_>, Reply> {
+    ) -> Result<Current, Reply> {
         let found = match self.current_session(session).await {
             Ok(found) => found,
             Err(e) => {

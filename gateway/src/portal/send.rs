@@ -51,7 +51,7 @@ enum Answer {
 async fn send(
     gw: &Gateway,
     session: &Session,
-    current: &Current<'_>,
+    current: &Current,
     channel: Channel,
     purpose: Purpose,
 ) -> Result<Answer, Reply> {

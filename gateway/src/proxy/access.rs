@@ -112,7 +112,8 @@ impl Gateway {
             }
         };
         let req = session.req_header();
-        let account = found.and_then(|(id, s)| match self.accounts.get(&s.user) {
+        let users = self.accounts.load();
+        let account = found.and_then(|(id, s)| match users.get(&s.user) {
             Some(a) if !a.user.disabled => Some((a, s)),
             _ => {
                 // The user was removed or disabled since signing in.

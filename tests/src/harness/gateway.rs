@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use tempfile::TempDir;
 
 use crate::harness::client::trusting;
-use crate::harness::{free_port, gatehouse_command, Client, GatewayConfig, POLL};
+use crate::harness::{free_port, gatehouse_command, Client, GatewayConfig, UserSpec, POLL};
 
 /// How long a gateway gets to become healthy.
 const START_DEADLINE: Duration = Duration::from_secs(30);
@@ -205,6 +205,29 @@ impl Gateway {
             .expect("fetch /metrics")
     }
 
+    /// The value of one series (name plus labels, as printed) on the
+    /// metrics page; 0 while it hasn't been counted.
+    pub fn metric(&self, series: &str) -> f64 {
+        metric_value(&self.metrics(), series).unwrap_or(0.0)
+    }
+
+    /// Changes the users while the gateway runs: `edit` changes the config's
+    /// users, and the users file is replaced as a deploy tool would (written
+    /// beside it, then renamed over it).
+    pub fn edit_users(&mut self, edit: impl FnOnce(&mut Vec<UserSpec>)) {
+        edit(&mut self.config.users);
+        let text = serde_json::to_string_pretty(&self.config.render_users()).expect("users JSON");
+        self.replace_users_file(&text);
+    }
+
+    /// Replaces the users file with `text`, valid or not.
+    pub fn replace_users_file(&self, text: &str) {
+        let staged = self.dir.path().join("users.yaml.new");
+        std::fs::write(&staged, text).expect("write the new users file");
+        std::fs::rename(&staged, self.dir.path().join("users.yaml"))
+            .expect("replace the users file");
+    }
+
     /// Sends `signal` (e.g. "TERM", "INT") and waits for the process to exit.
     /// Returns `None` if it was still running at the deadline.
     pub fn signal_and_wait(&mut self, signal: &str, within: Duration) -> Option<ExitStatus> {
@@ -308,4 +331,13 @@ fn tail(text: &str) -> String {
 fn write_tls_files(dir: &Path, cert: &str, key: &str) {
     std::fs::write(dir.join("cert.pem"), cert).expect("write the certificate");
     std::fs::write(dir.join("key.pem"), key).expect("write the key");
+}
+
+/// The value of the first series starting with `series` (name plus labels).
+pub fn metric_value(metrics: &str, series: &str) -> Option<f64> {
+    metrics
+        .lines()
+        .find(|line| line.starts_with(series))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
 }

@@ -28,7 +28,7 @@ pub use chromedriver::ChromeDriver;
 pub use client::{hidden_input, percent_decode, Client, LoginResult, Response, SetCookie};
 pub use config::{AppConfig, Backend, GatewayConfig, UserSpec};
 pub use gatehouse_testkit::{free_port, Postgres};
-pub use gateway::Gateway;
+pub use gateway::{metric_value, Gateway};
 pub use mfa::{link_href, recovery_codes, with_rd, Enrollment};
 pub use raw::{raw_get, raw_keep_alive};
 pub use redis::Redis;

@@ -31,10 +31,10 @@ fn store_down(session: &Session, e: impl std::fmt::Display) -> Reply {
 }
 
 /// The signed-in admin, or the reply for everyone else.
-async fn require_admin<'g>(gw: &'g Gateway, session: &Session) -> Result<Current<'g>, Reply> {
+async fn require_admin(gw: &Gateway, session: &Session) -> Result<Current, Reply> {
     let current = gw.require_user(session, false, HERE).await?;
     let req = session.req_header();
-    if !gw.is_admin(current.account) {
+    if !gw.is_admin(&current.account) {
         gw.mfa
             .audit(
                 "admin_console",
@@ -84,7 +84,7 @@ async fn require_admin<'g>(gw: &'g Gateway, session: &Session) -> Result<Current
 /// What the last action did, from a fixed list keyed by `done`. A username
 /// is only shown if it is a configured user, never echoed from the URL as is.
 fn notice(gw: &Gateway, session: &Session) -> Option<String> {
-    let user = query_param(session, "user").filter(|u| gw.settings.users.users.contains_key(u));
+    let user = query_param(session, "user").filter(|u| gw.accounts.contains(u));
     Some(match (query_param(session, "done")?.as_str(), user) {
         ("enforced", _) => "Two-factor authentication is now required for everyone. Users \
                             without it are sent to set it up at their next request."
@@ -109,7 +109,7 @@ fn notice(gw: &Gateway, session: &Session) -> Option<String> {
 async fn page(
     gw: &Gateway,
     session: &Session,
-    current: &Current<'_>,
+    current: &Current,
     status: u16,
     error: Option<&str>,
 ) -> Reply {
@@ -127,12 +127,11 @@ async fn page(
     };
     let none = UserFactors::default();
     // Dates are formatted first, so the rows can borrow them.
-    let users: Vec<_> = gw
-        .settings
-        .users
-        .users
-        .values()
-        .map(|user| {
+    let accounts = gw.accounts.sorted();
+    let users: Vec<_> = accounts
+        .iter()
+        .map(|account| {
+            let user = &account.user;
             let f = factors.get(&user.username).unwrap_or(&none);
             (
                 user,
@@ -242,10 +241,10 @@ pub async fn enforce(gw: &Gateway, session: &mut Session) -> pingora::Result<Rep
 async fn target<'f>(
     gw: &Gateway,
     session: &Session,
-    current: &Current<'_>,
+    current: &Current,
     username: &'f str,
 ) -> Result<&'f str, Reply> {
-    if gw.settings.users.users.contains_key(username) {
+    if gw.accounts.contains(username) {
         Ok(username)
     } else {
         let error = "There is no such user in the users file.";
