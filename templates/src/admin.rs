@@ -258,7 +258,7 @@ fn user_row(u: &AdminUserRow, csrf_token: &str) -> Markup {
                 div {
                     code { (u.username) }
                     @if u.disabled {
-                        " " span.badge.badge-warn { "Disabled" }
+                        " " span.badge.badge-bad { "Disabled" }
                     }
                 }
                 @if let Some(email) = u.email {
@@ -278,7 +278,12 @@ fn user_row(u: &AdminUserRow, csrf_token: &str) -> Markup {
             }
             td {
                 @match u.mfa {
-                    UserMfa::On { since } => span.badge.badge-ok { "On since " (since) },
+                    // The day under the badge keeps the column narrow
+                    // enough for the actions to fit beside it.
+                    UserMfa::On { since } => {
+                        span.badge.badge-ok { "On" }
+                        div.hint { "Since " span.nowrap { (since) } }
+                    }
                     UserMfa::Pending => span.badge.badge-warn { "Pending" },
                     UserMfa::Off => span.badge.badge-warn { "Off" },
                 }
@@ -300,8 +305,12 @@ fn user_row(u: &AdminUserRow, csrf_token: &str) -> Markup {
             }
             td { (u.devices) }
             td {
-                @match u.last_sign_in {
-                    Some(at) => (at),
+                // The day, then the time under it: a narrow column wraps
+                // where it reads best, not mid-time.
+                @match u.last_sign_in.map(|at| at.split_once(' ').unwrap_or((at, ""))) {
+                    Some((day, time)) => {
+                        span.nowrap { (day) } " " span.nowrap.muted { (time) }
+                    }
                     None => span.muted { "Never" },
                 }
             }

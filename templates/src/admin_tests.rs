@@ -188,8 +188,12 @@ fn user_row_shows_identity_groups_and_two_factor_details() {
     assert!(alice.contains("<code>alice</code>"));
     assert!(alice.contains(r#"<div class="muted">alice@example.com</div>"#));
     assert!(alice.contains(r#"<span class="badge">admins</span>"#));
-    assert!(alice.contains(r#"<span class="badge badge-ok">On since 2025-01-02</span>"#));
-    assert!(alice.contains("<td>8</td><td>2</td><td>2025-01-05 09:00 UTC</td>"));
+    assert!(alice.contains(
+        r#"<span class="badge badge-ok">On</span><div class="hint">Since <span class="nowrap">2025-01-02</span></div>"#
+    ));
+    assert!(alice.contains(
+        r#"<td>8</td><td>2</td><td><span class="nowrap">2025-01-05</span> <span class="nowrap muted">09:00 UTC</span></td>"#
+    ));
     assert!(!alice.contains("Disabled"));
 
     let bob = row(&html, "bob");
@@ -199,7 +203,7 @@ fn user_row_shows_identity_groups_and_two_factor_details() {
 
     let carol = row(&html, "carol");
     assert!(!carol.contains("<div>carol</div>"), "no empty display name");
-    assert!(carol.contains(r#"<span class="badge badge-warn">Disabled</span>"#));
+    assert!(carol.contains(r#"<span class="badge badge-bad">Disabled</span>"#));
     assert!(carol.contains(r#"<span class="badge badge-warn">Off</span>"#));
     assert!(carol.contains(r#"<td><span class="muted">—</span></td><td>0</td>"#));
 }
@@ -363,7 +367,7 @@ fn user_text_is_escaped() {
     assert!(html.contains("<div>&lt;b&gt;Eve&lt;/b&gt;</div>"));
     assert!(html.contains("&quot;@x"));
     assert!(html.contains("&lt;g&gt;"));
-    assert!(html.contains("On since &lt;i&gt;then&lt;/i&gt;"));
+    assert!(html.contains(r#"Since <span class="nowrap">&lt;i&gt;then&lt;/i&gt;</span>"#));
     assert!(html.contains("&lt;now&gt;"));
     assert!(html.contains(r#"value="&quot;&gt;&lt;x""#));
     assert!(html.contains("<td>&lt;script&gt;a&lt;/script&gt;</td>"));

@@ -40,6 +40,9 @@ pub struct TokenRow<'a> {
     /// The one app it may reach, or None for every app that takes console tokens
     /// (for a Config token: None means every app that doesn't restrict its tokens).
     pub app: Option<&'a str>,
+    /// Its app is gone from the config, or now takes only the tokens it
+    /// lists: the token reaches nothing.
+    pub app_gone: bool,
     pub source: TokenSource<'a>,
     /// Preformatted expiry; None = never expires.
     pub expires: Option<&'a str>,
@@ -124,6 +127,12 @@ fn token_row(t: &TokenRow, csrf_token: &str) -> Markup {
                     Some(app) => (app),
                     None => "Every app",
                 }
+                @if t.app_gone {
+                    " " span.badge.badge-bad { "Reaches nothing" }
+                    div.hint {
+                        "No longer in the config, or it now takes only the tokens it lists."
+                    }
+                }
             }
             td {
                 @match t.source {
@@ -140,7 +149,7 @@ fn token_row(t: &TokenRow, csrf_token: &str) -> Markup {
                 }
                 // The caller's flag, not a date comparison: dates arrive preformatted.
                 @if t.expired {
-                    " " span.badge.badge-warn { "Expired" }
+                    " " span.badge.badge-bad { "Expired" }
                 }
             }
             td {

@@ -124,8 +124,20 @@ fn rows_show_reach_origin_expiry_and_last_use() {
 fn expired_tokens_are_badged() {
     let html = render(&tokens(), &[]);
     assert!(row(&html, "old_backup")
-        .contains(r#"<td>2024-12-31 <span class="badge badge-warn">Expired</span></td>"#));
+        .contains(r#"<td>2024-12-31 <span class="badge badge-bad">Expired</span></td>"#));
     assert_eq!(section_of(&html).matches(">Expired</span>").count(), 1);
+}
+
+#[test]
+fn a_token_whose_app_is_gone_says_it_reaches_nothing() {
+    let mut rows = tokens();
+    rows[1].app_gone = true;
+    let html = render(&rows, &[]);
+    let ci = row(&html, "ci-deploy");
+    assert!(ci.contains(r#"<td>wiki <span class="badge badge-bad">Reaches nothing</span>"#));
+    assert!(ci.contains("No longer in the config"));
+    assert_eq!(section_of(&html).matches("Reaches nothing").count(), 1);
+    assert!(!render(&tokens(), &[]).contains("Reaches nothing"));
 }
 
 #[test]

@@ -24,6 +24,7 @@ const DAY_MS: i64 = 86_400_000;
 pub(super) struct Listed {
     name: String,
     app: Option<String>,
+    app_gone: bool,
     /// `(created, created_by)` for console tokens.
     console: Option<(String, String)>,
     expires: Option<String>,
@@ -36,6 +37,7 @@ impl Listed {
         TokenRow {
             name: &self.name,
             app: self.app.as_deref(),
+            app_gone: self.app_gone,
             source: match &self.console {
                 Some((created, by)) => TokenSource::Console {
                     created,
@@ -62,13 +64,16 @@ pub(super) async fn listed(gw: &Gateway) -> Result<Vec<Listed>, StoreError> {
         .map(|t| Listed {
             name: t.name.clone(),
             app: None,
+            app_gone: false,
             console: None,
             expires: None,
             expired: false,
             last_used: None,
         })
         .collect();
+    let apps = token_apps(gw);
     out.extend(issued.list().await?.into_iter().map(|t| Listed {
+        app_gone: t.app.as_deref().is_some_and(|app| !apps.contains(&app)),
         app: t.app,
         console: Some((day(t.created_at), t.created_by)),
         expires: t.expires_at.map(day),
