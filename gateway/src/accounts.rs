@@ -178,7 +178,7 @@ impl BackgroundService for Watcher {
                 _ = shutdown.changed() => return,
                 _ = every.tick() => {
                     let accounts = self.0.clone();
-                    // File I/O and argon2-hash checks stay off the runtime.
+                    // Reading the file is blocking I/O: keep it off the runtime.
                     let _ = tokio::task::spawn_blocking(move || accounts.reload()).await;
                 }
             }
