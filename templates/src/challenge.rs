@@ -179,7 +179,7 @@ pub fn recover_page(v: &RecoverView) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::forms;
+    use crate::test_support::{assert_send_forms, forms};
 
     fn challenge() -> MfaChallengeView<'static> {
         MfaChallengeView {
@@ -262,20 +262,7 @@ mod tests {
         });
         assert!(html.contains("it shows for this account, or a code we send you.</p>"));
         assert!(html.contains(r#"<div class="channels" id="code-channels">"#));
-        let sends = forms(&html, "/.gatehouse/mfa/send");
-        assert_eq!(sends.len(), 2);
-        for (form, (channel, label, to)) in sends.iter().zip([
-            ("email", "Email me a code", "a•••e@example.com"),
-            ("sms", "Text me a code", "••• 4567"),
-        ]) {
-            assert!(form.contains(r#"<input type="hidden" name="csrf_token" value="tok">"#));
-            assert!(form.contains(r#"<input type="hidden" name="rd" value="/wiki?a=1&amp;b=2">"#));
-            assert!(form.contains(&format!(
-                r#"<input type="hidden" name="channel" value="{channel}">"#
-            )));
-            assert!(form.contains(&format!(r#"id="send-{channel}"><span>{label}</span>"#)));
-            assert!(form.contains(&format!(r#"<span class="muted">{to}</span>"#)));
-        }
+        assert_send_forms(&html, "/.gatehouse/mfa/send", "send-");
         // With an app, the code field comes first and takes the focus.
         assert!(html.find(r#"name="code""#) < html.find("code-channels"));
         assert!(html.contains("required autofocus"));

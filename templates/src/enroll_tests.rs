@@ -1,5 +1,5 @@
 use super::*;
-use crate::test_support::forms;
+use crate::test_support::{assert_send_forms, forms};
 
 const SVG: &str = r##"<?xml version="1.0" standalone="yes"?>
 <svg xmlns="http://www.w3.org/2000/svg" version="1.1" width="200" height="200" viewBox="0 0 200 200"><rect x="0" y="0" width="200" height="200" fill="#fff"/><path fill="#000" d="M0 0h8v8H0z"/></svg>"##;
@@ -179,21 +179,7 @@ fn each_channel_is_its_own_send_form_with_csrf_rd_and_channel() {
     assert!(html.contains("totp-secret"), "the app section stays");
     assert!(html.contains(r#"<section class="section" id="enroll-channels""#));
     assert!(html.contains(">Or get codes by email or text message</h2>"));
-    let sends = forms(&html, "/.gatehouse/enroll/send");
-    assert_eq!(sends.len(), 2);
-    for (form, (channel, label, to)) in sends.iter().zip([
-        ("email", "Email me a code", "a•••e@example.com"),
-        ("sms", "Text me a code", "••• 4567"),
-    ]) {
-        assert!(form.contains(r#"<input type="hidden" name="csrf_token" value="tok">"#));
-        assert!(form.contains(r#"<input type="hidden" name="rd" value="/wiki?a=1&amp;b=2">"#));
-        assert!(form.contains(&format!(
-            r#"<input type="hidden" name="channel" value="{channel}">"#
-        )));
-        assert!(form.contains(&format!(
-            r#"id="enroll-send-{channel}"><span>{label}</span><span class="muted">{to}</span>"#
-        )));
-    }
+    assert_send_forms(&html, "/.gatehouse/enroll/send", "enroll-send-");
     let sms_only = enroll_page(&EnrollView {
         channels: &CHANNELS[1..],
         ..view()
