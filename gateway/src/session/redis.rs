@@ -212,15 +212,15 @@ impl RedisStore {
                     .map_err(|e| self.client.error(e))?;
                 let mut doomed = redis::pipe();
                 let before = ended;
-                for (key, value) in keys.iter().zip(values) {
+                for (raw, value) in keys.iter().zip(values) {
                     // A record that fails to parse can't be anyone's live session.
                     let owned = value
                         .and_then(|v| serde_json::from_slice::<Session>(&v).ok())
                         .is_some_and(|s| s.user == user);
-                    if let Some(key) = StoreKey::from_redis_key(key).filter(|_| owned) {
+                    if let Some(key) = StoreKey::from_redis_key(raw).filter(|_| owned) {
                         self.cache.evict(&key);
                         doomed
-                            .del(key.redis_key())
+                            .del(raw)
                             .ignore()
                             .publish(INVALIDATION_CHANNEL, &key.0[..])
                             .ignore();
