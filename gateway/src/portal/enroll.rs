@@ -1,6 +1,8 @@
 //! Enrolling a second factor (an authenticator app, or codes by email or
 //! text message), and showing recovery codes once.
 
+use std::net::IpAddr;
+
 use gatehouse_templates::{
     enroll_page, recovery_codes_page, AppSetup, EnrollView, RecoveryCodesView,
 };
@@ -10,13 +12,13 @@ use super::challenge::{code_channels, minutes};
 use super::form::Form;
 use super::login::{ended_meanwhile, locked_message};
 use super::{or_reply, query_param, rd_query, with_rd, Current};
-use crate::auth::mfa::{CodeCheck, Status};
+use crate::auth::mfa::{CodeCheck, Factor, Status};
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
 use crate::notify::{mask, Channel};
 use crate::proxy::access::unavailable_reply;
 use crate::respond::Reply;
-use crate::session::{now_ms, SessionError};
+use crate::session::{now_ms, SessionError, SessionId};
 
 const WRONG_CODE: &str =
     "That code didn't match. Enter the 6-digit code your app shows now for Gatehouse; \
@@ -223,10 +225,7 @@ async fn submit_app(
         }
         Err(e) => return Ok(store_down(session, e)),
     };
-    gw.mfa
-        .audit_detail("mfa_enrolled", user, ip, "ok", Some("app"))
-        .await;
-    Ok(enrolled(gw, session, current, codes, rd).await)
+    Ok(enrolled(gw, session, current, Factor::App, codes, rd).await)
 }
 
 /// Confirming an email address or phone with the code sent there.
@@ -278,10 +277,7 @@ async fn submit_channel(
         .limiter
         .record_success(Attempt::OneTimeCode, user, ip)
         .await;
-    gw.mfa
-        .audit_detail("mfa_enrolled", user, ip, "ok", Some(channel.as_str()))
-        .await;
-    Ok(enrolled(gw, session, current, codes, rd).await)
+    Ok(enrolled(gw, session, current, Factor::Contact(channel), codes, rd).await)
 }
 
 /// A factor is on. Proving it is a second step: the session steps up with
@@ -291,20 +287,65 @@ async fn enrolled(
     gw: &Gateway,
     session: &Session,
     current: &Current,
+    factor: Factor,
     codes: Option<Vec<String>>,
     rd: &str,
 ) -> Reply {
-    let next = current.session.with_mfa(now_ms());
-    let id = match gw.sessions.rotate(&current.id, &next, gw.expiry).await {
+    let id = match step_up(gw, current, factor, gw.client_ip(session)).await {
         Ok(id) => id,
-        Err(SessionError::Ended) => return ended_meanwhile(gw, rd),
-        Err(e) => return store_down(session, e),
+        Err(NotSteppedUp::Ended) => return ended_meanwhile(gw, rd),
+        Err(NotSteppedUp::Down(e)) => return store_down(session, e),
     };
     let cookie = gw.cookies.session_cookie(id.as_str());
     match codes {
         Some(codes) => codes_page(gw, session, &codes, rd).cookie(&cookie),
         None => Reply::redirect(303, "/.gatehouse/account?done=factor_added").cookie(&cookie),
     }
+}
+
+/// Why an enrollment saved no stepped-up session.
+#[derive(Debug)]
+enum NotSteppedUp {
+    /// The user's sessions were ended meanwhile; the factor was taken back.
+    Ended,
+    /// A store failed; this says which and how.
+    Down(String),
+}
+
+/// Steps the session up now that `factor` is on, and audits it.
+///
+/// A step-up refused because the user's sessions were ended meanwhile
+/// takes the factor back. A reset refuses step-ups before it removes the
+/// factors, so this is how a factor written just after the removal is
+/// caught. The enrollment then keeps nothing, as a sign-in that lost the
+/// same race. Any other failure keeps the factor: an enrollment is never
+/// lost to a store that is down.
+async fn step_up(
+    gw: &Gateway,
+    current: &Current,
+    factor: Factor,
+    ip: IpAddr,
+) -> Result<SessionId, NotSteppedUp> {
+    let user = current.user();
+    let next = current.session.with_mfa(now_ms());
+    let rotated = gw.sessions.rotate(&current.id, &next, gw.expiry).await;
+    let outcome = match &rotated {
+        Err(SessionError::Ended) => {
+            gw.mfa
+                .withdraw(user, factor)
+                .await
+                .map_err(|e| NotSteppedUp::Down(e.to_string()))?;
+            "ended_meanwhile"
+        }
+        _ => "ok",
+    };
+    gw.mfa
+        .audit_detail("mfa_enrolled", user, ip, outcome, Some(factor.as_str()))
+        .await;
+    rotated.map_err(|e| match e {
+        SessionError::Ended => NotSteppedUp::Ended,
+        e => NotSteppedUp::Down(e.to_string()),
+    })
 }
 
 /// "I have saved these": on to where the user was going.
@@ -333,3 +374,7 @@ pub async fn reset(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply
             .cookie(&gw.cookies.clear_device()),
     )
 }
+
+#[cfg(test)]
+#[path = "enroll_races.rs"]
+mod races;

@@ -94,11 +94,16 @@ impl MemoryStore {
         self.lock().sessions.remove(key);
     }
 
+    /// Refuses every sign-in or step-up of `user` under way; sessions stay.
+    pub fn advance_generation(&self, user: &str) {
+        *self.lock().generations.entry(user.to_owned()).or_default() += 1;
+    }
+
     /// Removes every session of `user`, and every sign-in of theirs under
     /// way; returns how many sessions there were.
     pub fn remove_user(&self, user: &str) -> usize {
+        self.advance_generation(user);
         let mut inner = self.lock();
-        *inner.generations.entry(user.to_owned()).or_default() += 1;
         let before = inner.sessions.len();
         inner.sessions.retain(|_, s| s.user != user);
         before - inner.sessions.len()

@@ -273,6 +273,20 @@ impl SessionStore {
         Ok(())
     }
 
+    /// Refuses every sign-in or step-up of `user` already under way, and
+    /// leaves their sessions be. A reset calls it before it removes the
+    /// factors, so an enrollment whose write lands after the removal finds
+    /// its step-up refused, and takes the factor back (`portal::enroll`).
+    pub async fn refuse_under_way(&self, user: &str) -> Result<(), SessionError> {
+        match self {
+            SessionStore::Memory(m) => {
+                m.advance_generation(user);
+                Ok(())
+            }
+            SessionStore::Redis(r) => r.advance_generation(user).await,
+        }
+    }
+
     /// Deletes every session of `user`, on every replica, and refuses every
     /// sign-in or step-up of theirs already under way: an admin reset, or
     /// "sign out everywhere". Returns how many sessions there were.

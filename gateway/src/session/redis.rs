@@ -96,6 +96,16 @@ impl RedisStore {
         Ok(generation.unwrap_or(0))
     }
 
+    /// Refuses every sign-in or step-up of `user` under way; sessions stay.
+    pub async fn advance_generation(&self, user: &str) -> Result<(), SessionError> {
+        let mut conn = self.client.connection().await?;
+        let _: u64 = conn
+            .incr(generation_key(user), 1)
+            .await
+            .map_err(|e| self.client.error(e))?;
+        Ok(())
+    }
+
     /// Saves a new session with a TTL, so Redis forgets it by itself too,
     /// replacing `replacing` if given. Refused (false) when the user's
     /// sessions were ended since the session's sign-in began, or when the
@@ -186,11 +196,8 @@ impl RedisStore {
     /// rare, in exchange for no per-user index: an index would cost bytes on
     /// every session and a write on every sign-in.
     pub async fn remove_user(&self, user: &str) -> Result<usize, SessionError> {
+        self.advance_generation(user).await?;
         let mut conn = self.client.connection().await?;
-        let _: u64 = conn
-            .incr(generation_key(user), 1)
-            .await
-            .map_err(|e| self.client.error(e))?;
         let pattern = format!("{REDIS_PREFIX}*");
         let mut cursor: u64 = 0;
         let mut ended = 0;

@@ -8,7 +8,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use super::{now_ms, CodeCheck, Mfa, MfaError, Status};
+use super::{now_ms, CodeCheck, Factor, Mfa, MfaError, Status};
 use crate::auth::one_time::{OneTimeCheck, Purpose};
 use crate::config::User;
 use crate::limits::{Attempt, Verdict};
@@ -167,19 +167,9 @@ impl Mfa {
         Ok((check, "code"))
     }
 
-    /// Removes one channel. When it was the last factor, MFA is off, and
-    /// the recovery codes and remembered browsers go with it. Returns
-    /// whether MFA is now off.
+    /// Removes one channel, and any code on its way: see [`Mfa::withdraw`].
     pub async fn remove_contact(&self, user: &str, channel: Channel) -> Result<bool, MfaError> {
         self.codes.discard(user).await?;
-        self.store()
-            .await?
-            .contact_delete(user, channel.as_str())
-            .await?;
-        if self.status(user).await?.is_enrolled() {
-            return Ok(false);
-        }
-        self.remove(user).await?;
-        Ok(true)
+        self.withdraw(user, Factor::Contact(channel)).await
     }
 }

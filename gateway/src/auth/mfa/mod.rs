@@ -3,9 +3,10 @@
 //!
 //! Pages stay thin: they parse forms and pick what to render; every rule
 //! about factors lives here, once. Codes by email and text message are in
-//! [`contact`].
+//! [`contact`], remembered browsers in [`devices`].
 
 mod contact;
+mod devices;
 
 pub use contact::SendOutcome;
 
@@ -14,11 +15,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use hmac::{Hmac, Mac};
-use rand::rngs::OsRng;
-use rand::TryRngCore;
 use sha2::Sha256;
 
 use super::enforcement::{Enforcement, OrgPolicy, PolicyError};
@@ -31,7 +28,7 @@ use crate::durable::LazyStore;
 use crate::limits::Limiter;
 use crate::notify::{Channel, Notifier};
 use crate::redis_client::RedisError;
-use crate::store::{AuditEntry, Device, Store, StoreError, UserFactors};
+use crate::store::{AuditEntry, Store, StoreError, UserFactors};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -64,6 +61,25 @@ pub enum CodeCheck {
     /// Right code, but already used: one code opens one door.
     Replayed,
     NotEnrolled,
+}
+
+/// One of a user's second factors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Factor {
+    /// An authenticator app (TOTP).
+    App,
+    /// Codes sent by email or text message.
+    Contact(Channel),
+}
+
+impl Factor {
+    /// The name the audit log and the console use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Factor::App => "app",
+            Factor::Contact(channel) => channel.as_str(),
+        }
+    }
 }
 
 /// A pending enrollment, ready to show.
@@ -284,7 +300,10 @@ impl Mfa {
             }
         }
         let had_factor = self.status(user).await?.is_enrolled();
-        self.store().await?.totp_confirm(user, now_ms()).await?;
+        if !self.store().await?.totp_confirm(user, now_ms()).await? {
+            // Removed since it was read: a reset got there first.
+            return Ok(Err(CodeCheck::NotEnrolled));
+        }
         Ok(Ok(self.first_factor_codes(user, had_factor).await?))
     }
 
@@ -370,67 +389,20 @@ impl Mfa {
         Ok(())
     }
 
-    fn device_mac(&self, user: &str, id: &str) -> HmacSha256 {
-        let mut mac =
-            HmacSha256::new_from_slice(&self.device_key).expect("HMAC takes any key length");
-        mac.update(user.as_bytes());
-        mac.update(b"\0");
-        mac.update(id.as_bytes());
-        mac
-    }
-
-    /// Records a remembered device and returns the cookie value, bound to
-    /// the user by a MAC.
-    pub async fn remember_device(&self, user: &str, label: &str) -> Result<String, MfaError> {
-        let mut raw = [0u8; 18];
-        OsRng
-            .try_fill_bytes(&mut raw)
-            .expect("the OS random number generator is available");
-        let id = URL_SAFE_NO_PAD.encode(raw);
-        let now = now_ms();
-        let days = i64::from(self.settings.remember_device_days);
-        self.store()
-            .await?
-            .device_add(&Device {
-                id: id.clone(),
-                username: user.to_owned(),
-                label: label.chars().take(120).collect(),
-                created_at: now,
-                expires_at: now + days * 24 * 3600 * 1000,
-                last_used_at: None,
-            })
-            .await?;
-        let sig = URL_SAFE_NO_PAD.encode(self.device_mac(user, &id).finalize().into_bytes());
-        Ok(format!("{id}.{sig}"))
-    }
-
-    /// Whether the device cookie is this user's and its record is live.
-    pub async fn device_remembered(&self, user: &str, cookie: &str) -> Result<bool, MfaError> {
-        if self.settings.remember_device_days == 0 {
+    /// Takes back one factor. When it was the last, MFA is off, and the
+    /// recovery codes and remembered browsers go with it, as when the user
+    /// had never enrolled. Returns whether MFA is now off.
+    pub async fn withdraw(&self, user: &str, factor: Factor) -> Result<bool, MfaError> {
+        let store = self.store().await?;
+        match factor {
+            Factor::App => store.totp_delete(user).await?,
+            Factor::Contact(channel) => store.contact_delete(user, channel.as_str()).await?,
+        };
+        if self.status(user).await?.is_enrolled() {
             return Ok(false);
         }
-        let Some((id, sig)) = cookie.split_once('.') else {
-            return Ok(false);
-        };
-        let Ok(sig) = URL_SAFE_NO_PAD.decode(sig) else {
-            return Ok(false);
-        };
-        if self.device_mac(user, id).verify_slice(&sig).is_err() {
-            return Ok(false);
-        }
-        Ok(self
-            .store()
-            .await?
-            .device_is_valid(user, id, now_ms())
-            .await?)
-    }
-
-    pub async fn devices(&self, user: &str) -> Result<Vec<Device>, MfaError> {
-        Ok(self.store().await?.devices_list(user, now_ms()).await?)
-    }
-
-    pub async fn forget_devices(&self, user: &str) -> Result<u64, MfaError> {
-        Ok(self.store().await?.devices_revoke_all(user).await?)
+        self.remove(user).await?;
+        Ok(true)
     }
 
     /// Writes an audit entry. A failure is logged, never fatal: the audit

@@ -266,7 +266,7 @@ pub async fn sign_out(gw: &Gateway, session: &mut Session) -> pingora::Result<Re
 
 /// What an admin does to one user.
 #[derive(Clone, Copy, PartialEq, Eq)]
-enum UserAction {
+pub(crate) enum UserAction {
     ResetMfa,
     SignOut,
 }
@@ -288,9 +288,8 @@ impl UserAction {
     }
 }
 
-/// An admin action on the user the form names: a reset removes their
-/// factors first; both end every session of theirs and are audited with
-/// the admin's name.
+/// An admin action on the user the form names, audited with the admin's
+/// name.
 async fn act_on_user(
     gw: &Gateway,
     session: &mut Session,
@@ -299,12 +298,7 @@ async fn act_on_user(
     let form = or_reply!(gw.checked_form(session).await?);
     let current = or_reply!(require_admin(gw, session).await);
     let user = or_reply!(target(gw, session, &current, form.get("username")).await);
-    if action == UserAction::ResetMfa {
-        if let Err(e) = gw.mfa.remove(user).await {
-            return Ok(store_down(session, e));
-        }
-    }
-    let ended = match gw.sessions.delete_user(user).await {
+    let ended = match apply(gw, user, action).await {
         Ok(n) => n,
         Err(e) => return Ok(store_down(session, e)),
     };
@@ -314,6 +308,26 @@ async fn act_on_user(
         .audit_detail(action.audit_event(), user, ip, "ok", Some(&detail))
         .await;
     Ok(Reply::redirect(303, &done(user, action.done())))
+}
+
+/// Does `action` to `user`: a reset removes their factors first; both end
+/// every session of theirs. Returns how many sessions ended.
+pub(crate) async fn apply(gw: &Gateway, user: &str, action: UserAction) -> Result<usize, String> {
+    if action == UserAction::ResetMfa {
+        // Refusing step-ups first catches an enrollment whose factor is
+        // written after the removal: its step-up fails, and it takes the
+        // factor back. The sessions go after the factors, so no sign-in
+        // with the old phone can slip in between.
+        gw.sessions
+            .refuse_under_way(user)
+            .await
+            .map_err(|e| e.to_string())?;
+        gw.mfa.remove(user).await.map_err(|e| e.to_string())?;
+    }
+    gw.sessions
+        .delete_user(user)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 fn done(user: &str, what: &str) -> String {

@@ -1,0 +1,168 @@
+//! An enrollment racing a reset or "sign out everywhere" keeps no factor.
+//!
+//! Over HTTP the steps can't be made to interleave on demand: a request
+//! checks its session first. So these drive the enrollment's step-up on a
+//! gateway built in-process (memory sessions, a SQLite store in a temporary
+//! folder), with the racing action run between the factor's write and the
+//! step-up, where a real race would put it.
+
+use std::net::{IpAddr, Ipv4Addr};
+
+use tempfile::TempDir;
+
+use super::{step_up, NotSteppedUp};
+use crate::auth::mfa::Factor;
+use crate::auth::totp::Totp;
+use crate::config::Settings;
+use crate::gateway::Gateway;
+use crate::notify::Channel;
+use crate::portal::admin::{apply, UserAction};
+use crate::portal::Current;
+use crate::session::{now_ms, Session};
+use crate::store::Store;
+
+const IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
+
+/// A gateway whose users file holds alice, and the folder its files live in.
+fn gateway() -> (Gateway, TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    // Never checked here: only its shape matters.
+    let hash = "$argon2id$v=19$m=19456,t=2,p=1$+P32n9A/HzotkzDJ87OoWA$+0+MuylEQPLmYknOjtJjpgGymdkubity3cMcpgXwOOA";
+    std::fs::write(
+        dir.path().join("users.yaml"),
+        format!("users:\n  alice:\n    password: \"{hash}\"\n    email: alice@example.com\n"),
+    )
+    .expect("write users file");
+    let config = format!(
+        "store:\n  url: \"{}\"\nusers:\n  file: users.yaml\n\
+         apps:\n  - name: wiki\n    upstream: \"127.0.0.1:3000\"\n",
+        store_url(&dir)
+    );
+    let settings = Settings::from_yaml_str(&config, dir.path()).expect("config");
+    let (gw, _) = Gateway::new(settings).expect("gateway");
+    (gw, dir)
+}
+
+fn store_url(dir: &TempDir) -> String {
+    format!("sqlite://{}", dir.path().join("gatehouse.db").display())
+}
+
+/// Alice, signed in with her password.
+async fn signed_in(gw: &Gateway) -> Current {
+    let generation = gw.sessions.generation("alice").await.expect("generation");
+    let session = Session::after_password("alice", now_ms(), generation);
+    let id = gw
+        .sessions
+        .create(&session, gw.expiry)
+        .await
+        .expect("create");
+    let account = gw.accounts.get("alice").expect("alice");
+    Current {
+        id,
+        session,
+        account,
+    }
+}
+
+/// Alice's authenticator, confirmed with a code as her phone shows it
+/// `ahead` time steps from now; returns her new recovery codes.
+async fn confirm_app(gw: &Gateway, ahead: u64) -> Vec<String> {
+    let pending = gw
+        .mfa
+        .begin_enrollment("alice")
+        .await
+        .expect("store")
+        .expect("not enrolled yet");
+    let code =
+        Totp::new(&pending.secret, "Gatehouse", "alice").code_at(now_ms() / 1000 + 30 * ahead);
+    gw.mfa
+        .confirm_enrollment("alice", &code, None)
+        .await
+        .expect("store")
+        .expect("code accepted")
+        .expect("a first factor comes with recovery codes")
+}
+
+async fn enrolled(gw: &Gateway) -> bool {
+    gw.mfa.status("alice").await.expect("status").is_enrolled()
+}
+
+async fn last_event(gw: &Gateway) -> (String, String, Option<String>) {
+    let e = gw.mfa.recent_events(1).await.expect("audit").remove(0);
+    (e.event, e.outcome, e.detail)
+}
+
+#[tokio::test]
+async fn an_enrollment_stepped_up_in_time_keeps_its_factor() {
+    let (gw, _dir) = gateway();
+    let alice = signed_in(&gw).await;
+    confirm_app(&gw, 0).await;
+
+    let id = step_up(&gw, &alice, Factor::App, IP)
+        .await
+        .expect("step up");
+
+    assert_ne!(id, alice.id, "the id changes at the step up");
+    let session = gw.sessions.get(&id, gw.expiry).await.unwrap().unwrap();
+    assert!(session.mfa_done());
+    assert!(enrolled(&gw).await);
+    let event = last_event(&gw).await;
+    assert_eq!(
+        event,
+        ("mfa_enrolled".into(), "ok".into(), Some("app".into()))
+    );
+}
+
+#[tokio::test]
+async fn an_enrollment_whose_sessions_were_ended_meanwhile_keeps_no_factor_or_codes() {
+    let (gw, _dir) = gateway();
+    let alice = signed_in(&gw).await;
+    confirm_app(&gw, 0).await;
+    // "Sign out everywhere", from another tab, as the code was checked.
+    gw.sessions.delete_user("alice").await.expect("sign out");
+
+    let refused = step_up(&gw, &alice, Factor::App, IP).await;
+
+    assert!(matches!(refused, Err(NotSteppedUp::Ended)), "{refused:?}");
+    assert!(!enrolled(&gw).await, "the authenticator was taken back");
+    assert_eq!(gw.mfa.recovery_remaining("alice").await.unwrap(), 0);
+    let event = last_event(&gw).await;
+    assert_eq!(
+        event,
+        (
+            "mfa_enrolled".into(),
+            "ended_meanwhile".into(),
+            Some("app".into())
+        )
+    );
+    // Nothing was lost for good: she signs in again and enrolls, with the
+    // next code, as the one she typed was used.
+    let again = signed_in(&gw).await;
+    confirm_app(&gw, 1).await;
+    step_up(&gw, &again, Factor::App, IP)
+        .await
+        .expect("step up");
+    assert!(enrolled(&gw).await);
+}
+
+#[tokio::test]
+async fn a_factor_written_after_a_reset_removed_the_factors_is_taken_back() {
+    let (gw, dir) = gateway();
+    let alice = signed_in(&gw).await;
+    // Her emailed code checked out; then an admin resets her MFA before
+    // the factor is written.
+    apply(&gw, "alice", UserAction::ResetMfa)
+        .await
+        .expect("reset");
+    let store = Store::connect(&store_url(&dir)).await.expect("store");
+    store
+        .contact_confirm("alice", "email", now_ms() as i64)
+        .await
+        .expect("the enrollment's write lands late");
+    assert!(enrolled(&gw).await);
+
+    let refused = step_up(&gw, &alice, Factor::Contact(Channel::Email), IP).await;
+
+    assert!(matches!(refused, Err(NotSteppedUp::Ended)), "{refused:?}");
+    assert!(!enrolled(&gw).await, "the reset stands");
+}
