@@ -1,9 +1,10 @@
 //! The admin console: the two-factor policy, every user's two-factor state
 //! with per-user reset and sign-out, the service tokens (in `admin_tokens`),
-//! and the recent audit log.
+//! and the audit log (in `admin_audit`).
 
 use maud::{html, Markup};
 
+use crate::admin_audit::{self, AuditView};
 use crate::admin_tokens::{self, TokenRow};
 use crate::channel::factor_name;
 use crate::components::{alert, count, csrf_field, AlertKind};
@@ -70,17 +71,6 @@ pub struct AdminUserRow<'a> {
     pub factors: &'a [&'a str],
 }
 
-/// One audit-log line. Every field is escaped on output.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct AuditRow<'a> {
-    pub at: &'a str,
-    pub user: Option<&'a str>,
-    pub ip: Option<&'a str>,
-    pub event: &'a str,
-    pub outcome: &'a str,
-    pub detail: Option<&'a str>,
-}
-
 /// Everything the admin console shows. Every form posts `csrf_token`.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct AdminView<'a> {
@@ -93,8 +83,8 @@ pub struct AdminView<'a> {
     pub tokens: &'a [TokenRow<'a>],
     /// The apps a new console token may be limited to (names, in config order).
     pub token_apps: &'a [&'a str],
-    /// Newest first.
-    pub audit: &'a [AuditRow<'a>],
+    /// One page of the audit log, with its filter.
+    pub audit: AuditView<'a>,
     /// Outcome of the last action; role="status", id="admin-notice".
     pub notice: Option<&'a str>,
     /// Why the last action failed; role="alert", id="admin-error".
@@ -121,7 +111,7 @@ pub fn admin_page(v: &AdminView) -> String {
             (policy(v))
             (users(v))
             (admin_tokens::section(v))
-            (audit(v.audit))
+            (admin_audit::section(&v.audit, v.csrf_token))
         }
     };
     page("Admin console", body).into_string()
@@ -338,54 +328,6 @@ fn user_row(u: &AdminUserRow, csrf_token: &str) -> Markup {
                     }
                 }
             }
-        }
-    }
-}
-
-fn audit(rows: &[AuditRow]) -> Markup {
-    html! {
-        section.section id="audit" aria-labelledby="audit-heading" {
-            h2 id="audit-heading" { "Recent security events" }
-            @if rows.is_empty() {
-                p { "No events yet." }
-            } @else {
-                div.table-wrap {
-                    table {
-                        thead {
-                            tr {
-                                th scope="col" { "Time" }
-                                th scope="col" { "User" }
-                                th scope="col" { "Event" }
-                                th scope="col" { "Outcome" }
-                                th scope="col" { "IP" }
-                                th scope="col" { "Detail" }
-                            }
-                        }
-                        tbody {
-                            @for r in rows {
-                                tr {
-                                    td { (r.at) }
-                                    td { (or_dash(r.user)) }
-                                    td { (r.event) }
-                                    td { (r.outcome) }
-                                    td { (or_dash(r.ip)) }
-                                    td { (or_dash(r.detail)) }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// The value, or a muted dash so an empty cell reads as "none", not "missing".
-fn or_dash(value: Option<&str>) -> Markup {
-    html! {
-        @match value {
-            Some(value) => (value),
-            None => span.muted { "—" },
         }
     }
 }

@@ -9,6 +9,7 @@
 mod account;
 mod account_mfa;
 mod admin;
+mod admin_audit;
 mod admin_tokens;
 mod challenge;
 mod channel;
@@ -24,7 +25,8 @@ mod test_support;
 
 pub use account::{account_page, AccountView};
 pub use account_mfa::{AccountMfa, ContactFactorRow, DeviceRow};
-pub use admin::{admin_page, AdminUserRow, AdminView, AuditRow, Enforcement, UserMfa};
+pub use admin::{admin_page, AdminUserRow, AdminView, Enforcement, UserMfa};
+pub use admin_audit::{AuditRow, AuditView};
 pub use admin_tokens::{token_created_page, TokenCreatedView, TokenRow, TokenSource};
 pub use challenge::{mfa_challenge_page, recover_page, MfaChallengeView, RecoverView};
 pub use channel::CodeChannel;
@@ -62,6 +64,8 @@ pub(crate) const ADMIN_PATH: &str = "/.gatehouse/admin";
 pub(crate) const ADMIN_ENFORCE_ACTION: &str = "/.gatehouse/admin/enforce";
 pub(crate) const ADMIN_RESET_ACTION: &str = "/.gatehouse/admin/reset";
 pub(crate) const ADMIN_SIGN_OUT_ACTION: &str = "/.gatehouse/admin/sign-out";
+/// Filters the audit log by the posted `user` and `event`.
+pub(crate) const ADMIN_AUDIT_ACTION: &str = "/.gatehouse/admin/audit";
 /// Creates a service token from the posted `name`, `app` and `expires`.
 pub(crate) const ADMIN_TOKENS_ACTION: &str = "/.gatehouse/admin/tokens";
 /// Revokes the console-made service token named by the posted `name`.
@@ -163,7 +167,13 @@ mod tests {
             users: &users,
             tokens: &tokens,
             token_apps: &["wiki"],
-            audit: &audit,
+            audit: AuditView {
+                rows: &audit,
+                events: &["login", "logout"],
+                users: &["alice", "bob"],
+                older: Some("/.gatehouse/admin?audit_before=1.2#audit"),
+                ..AuditView::default()
+            },
             error: Some("e"),
             ..AdminView::default()
         };

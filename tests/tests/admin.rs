@@ -4,7 +4,9 @@
 
 use std::time::Duration;
 
-use gatehouse_tests::harness::admin::{enforced, mfa_state, ADMIN, ENFORCE, RESET, SIGN_OUT};
+use gatehouse_tests::harness::admin::{
+    enforced, mfa_state, ADMIN, AUDIT, ENFORCE, RESET, SIGN_OUT,
+};
 use gatehouse_tests::harness::mfa::{alert_text, ACCOUNT, ENROLL, MFA, REMIND};
 use gatehouse_tests::harness::store::{audit_log, remembered_devices, totp_enrollment};
 use gatehouse_tests::{eventually, link_href, with_rd, Backend, Replicas, Stack, PASSWORD};
@@ -349,6 +351,7 @@ fn admin_forms_need_a_csrf_token_and_post() {
         (RESET, ("username", "bob")),
         (SIGN_OUT, ("username", "bob")),
         (ENFORCE, ("enforce", "on")),
+        (AUDIT, ("user", "bob")),
     ] {
         let forged = admin.post_form(action, &[field, ("csrf_token", "forged")]);
         assert_eq!(forged.status, 403, "{action}: {}", forged.body);

@@ -17,6 +17,7 @@ use crate::limits::{Attempt, Verdict};
 use crate::notify::{mask, Channel};
 use crate::proxy::access::unavailable_reply;
 use crate::respond::Reply;
+use crate::store::AuditEvent;
 
 const HERE: &str = "/.gatehouse/account";
 
@@ -152,7 +153,7 @@ pub async fn disable_mfa(gw: &Gateway, session: &mut Session) -> pingora::Result
     };
     if enforced {
         gw.mfa
-            .audit("mfa_disabled", &user, ip, "refused_enforced")
+            .audit(AuditEvent::MfaDisabled, &user, ip, "refused_enforced")
             .await;
         let error =
             "Your organisation requires two-factor authentication, so it can't be turned off.";
@@ -193,7 +194,9 @@ pub async fn disable_mfa(gw: &Gateway, session: &mut Session) -> pingora::Result
         }
     };
     if let Some(error) = error {
-        gw.mfa.audit("mfa_disabled", &user, ip, "failed").await;
+        gw.mfa
+            .audit(AuditEvent::MfaDisabled, &user, ip, "failed")
+            .await;
         if let Err(e) = gw.limiter.record_failure(Attempt::Totp, &user, ip).await {
             tracing::error!("rate limiter unavailable: {e}");
         }
@@ -221,7 +224,7 @@ async fn turn_off(gw: &Gateway, session: &Session, user: &str, ip: IpAddr) -> Re
         tracing::error!("store unavailable: {e}");
         return unavailable_reply(session.req_header());
     }
-    gw.mfa.audit("mfa_disabled", user, ip, "ok").await;
+    gw.mfa.audit(AuditEvent::MfaDisabled, user, ip, "ok").await;
     Reply::redirect(303, "/.gatehouse/account?done=mfa_off").cookie(&gw.cookies.clear_device())
 }
 
@@ -256,7 +259,13 @@ pub async fn remove_factor(gw: &Gateway, session: &mut Session) -> pingora::Resu
         return Ok(unavailable_reply(session.req_header()));
     }
     gw.mfa
-        .audit_detail("mfa_disabled", &user, ip, "ok", Some(channel.as_str()))
+        .audit_detail(
+            AuditEvent::MfaDisabled,
+            &user,
+            ip,
+            "ok",
+            Some(channel.as_str()),
+        )
         .await;
     Ok(Reply::redirect(
         303,
@@ -282,7 +291,7 @@ pub async fn regenerate(gw: &Gateway, session: &mut Session) -> pingora::Result<
     };
     gw.mfa
         .audit(
-            "recovery_codes_regenerated",
+            AuditEvent::RecoveryCodesRegenerated,
             &user,
             gw.client_ip(session),
             "ok",
@@ -300,7 +309,12 @@ pub async fn forget_devices(gw: &Gateway, session: &mut Session) -> pingora::Res
         return Ok(unavailable_reply(session.req_header()));
     }
     gw.mfa
-        .audit("devices_forgotten", &user, gw.client_ip(session), "ok")
+        .audit(
+            AuditEvent::DevicesForgotten,
+            &user,
+            gw.client_ip(session),
+            "ok",
+        )
         .await;
     Ok(
         Reply::redirect(303, "/.gatehouse/account?done=devices_forgotten")

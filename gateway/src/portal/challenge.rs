@@ -18,6 +18,7 @@ use crate::notify::{mask, Channel};
 use crate::proxy::access::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::{now_ms, SessionError};
+use crate::store::AuditEvent;
 
 const WRONG_CODE: &str =
     "That code didn't work. Enter the newest code from your authenticator app; \
@@ -267,9 +268,9 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     };
     if let Some(error) = error {
         let event = if check == CodeCheck::Replayed {
-            "code_replay_refused"
+            AuditEvent::CodeReplayRefused
         } else {
-            "mfa_challenge"
+            AuditEvent::MfaChallenge
         };
         gw.mfa.audit(event, &user, ip, "failed").await;
         if let Err(e) = gw.limiter.record_failure(Attempt::Totp, &user, ip).await {
@@ -279,7 +280,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     }
     let _ = gw.limiter.record_success(Attempt::Totp, &user, ip).await;
     gw.mfa
-        .audit_detail("mfa_challenge", &user, ip, "ok", Some(via))
+        .audit_detail(AuditEvent::MfaChallenge, &user, ip, "ok", Some(via))
         .await;
     let cookie = or_reply!(step_up(gw, session, &current, &rd).await);
     let mut reply = Reply::redirect(303, &rd).cookie(&cookie);
@@ -293,7 +294,9 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
             .to_owned();
         match gw.mfa.remember_device(&user, &label).await {
             Ok(value) => {
-                gw.mfa.audit("device_remembered", &user, ip, "ok").await;
+                gw.mfa
+                    .audit(AuditEvent::DeviceRemembered, &user, ip, "ok")
+                    .await;
                 reply = reply.cookie(
                     &gw.cookies
                         .device_cookie(&value, gw.settings.mfa.remember_device_days),
@@ -345,7 +348,7 @@ pub async fn submit_recover(gw: &Gateway, session: &mut Session) -> pingora::Res
     };
     if !used {
         gw.mfa
-            .audit("recovery_code_used", &user, ip, "failed")
+            .audit(AuditEvent::RecoveryCodeUsed, &user, ip, "failed")
             .await;
         if let Err(e) = gw
             .limiter
@@ -360,7 +363,9 @@ pub async fn submit_recover(gw: &Gateway, session: &mut Session) -> pingora::Res
         .limiter
         .record_success(Attempt::Recovery, &user, ip)
         .await;
-    gw.mfa.audit("recovery_code_used", &user, ip, "ok").await;
+    gw.mfa
+        .audit(AuditEvent::RecoveryCodeUsed, &user, ip, "ok")
+        .await;
     let cookie = or_reply!(step_up(gw, session, &current, &rd).await);
     let remaining = gw.mfa.recovery_remaining(&user).await.unwrap_or(0);
     let nonce = gw.csrf_nonce(session);

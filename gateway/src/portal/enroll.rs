@@ -19,6 +19,7 @@ use crate::notify::{mask, Channel};
 use crate::proxy::access::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::{now_ms, SessionError, SessionId};
+use crate::store::AuditEvent;
 
 const WRONG_CODE: &str =
     "That code didn't match. Enter the 6-digit code your app shows now for Gatehouse; \
@@ -215,7 +216,9 @@ async fn submit_app(
         Ok(Ok(codes)) => codes,
         Ok(Err(CodeCheck::NotEnrolled)) => return Ok(Reply::redirect(303, "/.gatehouse/account")),
         Ok(Err(_)) => {
-            gw.mfa.audit("mfa_enrolled", user, ip, "failed").await;
+            gw.mfa
+                .audit(AuditEvent::MfaEnrolled, user, ip, "failed")
+                .await;
             let error = if next_code.is_some() {
                 WRONG_CODES
             } else {
@@ -256,7 +259,13 @@ async fn submit_channel(
         Ok(Ok(codes)) => codes,
         Ok(Err(check)) => {
             gw.mfa
-                .audit_detail("mfa_enrolled", user, ip, "failed", Some(channel.as_str()))
+                .audit_detail(
+                    AuditEvent::MfaEnrolled,
+                    user,
+                    ip,
+                    "failed",
+                    Some(channel.as_str()),
+                )
                 .await;
             if let Err(e) = gw
                 .limiter
@@ -340,7 +349,13 @@ async fn step_up(
         _ => "ok",
     };
     gw.mfa
-        .audit_detail("mfa_enrolled", user, ip, outcome, Some(factor.as_str()))
+        .audit_detail(
+            AuditEvent::MfaEnrolled,
+            user,
+            ip,
+            outcome,
+            Some(factor.as_str()),
+        )
         .await;
     rotated.map_err(|e| match e {
         SessionError::Ended => NotSteppedUp::Ended,
@@ -367,7 +382,7 @@ pub async fn reset(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply
         return Ok(store_down(session, e));
     }
     gw.mfa
-        .audit("mfa_reset", &user, gw.client_ip(session), "ok")
+        .audit(AuditEvent::MfaReset, &user, gw.client_ip(session), "ok")
         .await;
     Ok(
         Reply::redirect(303, &with_rd("/.gatehouse/enroll", &rd))

@@ -17,6 +17,7 @@ use crate::proxy::access::unavailable_reply;
 use crate::proxy::headers::cookie_value;
 use crate::respond::Reply;
 use crate::session::{now_ms, Owed, Session as UserSession, SessionError};
+use crate::store::AuditEvent;
 
 const BAD_CREDENTIALS: &str = "Incorrect username or password.";
 
@@ -118,7 +119,9 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     };
     let Some(account) = account.filter(|_| verified) else {
         METRICS.logins.with_label_values(&["failure"]).inc();
-        gw.mfa.audit("login", username, ip, "failed").await;
+        gw.mfa
+            .audit(AuditEvent::Login, username, ip, "failed")
+            .await;
         if let Err(e) = gw
             .limiter
             .record_failure(Attempt::Password, username, ip)
@@ -139,7 +142,9 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     };
     if account.user.disabled {
         METRICS.logins.with_label_values(&["disabled"]).inc();
-        gw.mfa.audit("login", username, ip, "disabled").await;
+        gw.mfa
+            .audit(AuditEvent::Login, username, ip, "disabled")
+            .await;
         return Ok(Reply::error(
             session.req_header(),
             403,
@@ -156,7 +161,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
         tracing::warn!("could not reset the failure counter: {e}");
     }
     METRICS.logins.with_label_values(&["success"]).inc();
-    gw.mfa.audit("login", username, ip, "ok").await;
+    gw.mfa.audit(AuditEvent::Login, username, ip, "ok").await;
     Ok(after_password(gw, session, &account, rd, generation).await)
 }
 
@@ -194,7 +199,12 @@ async fn after_password(
         if remembered {
             next = next.with_mfa(now);
             gw.mfa
-                .audit("mfa_challenge", user, ip, "skipped_remembered_device")
+                .audit(
+                    AuditEvent::MfaChallenge,
+                    user,
+                    ip,
+                    "skipped_remembered_device",
+                )
                 .await;
             rd.to_owned()
         } else {
@@ -221,7 +231,9 @@ async fn after_password(
     match created {
         Ok(id) => Reply::redirect(303, &location).cookie(&gw.cookies.session_cookie(id.as_str())),
         Err(SessionError::Ended) => {
-            gw.mfa.audit("login", user, ip, "ended_meanwhile").await;
+            gw.mfa
+                .audit(AuditEvent::Login, user, ip, "ended_meanwhile")
+                .await;
             ended_meanwhile(gw, rd)
         }
         Err(e) => unavailable(&e),
@@ -236,7 +248,7 @@ pub async fn logout(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
                 return Ok(sessions_down(session, e));
             }
             gw.mfa
-                .audit("logout", &s.user, gw.client_ip(session), "ok")
+                .audit(AuditEvent::Logout, &s.user, gw.client_ip(session), "ok")
                 .await;
         }
         Ok(None) => {}
@@ -257,7 +269,7 @@ pub async fn sign_out_everywhere(gw: &Gateway, session: &mut Session) -> pingora
     let detail = format!("by the user; {ended} sessions ended");
     gw.mfa
         .audit_detail(
-            "signed_out_everywhere",
+            AuditEvent::SignedOutEverywhere,
             current.user(),
             gw.client_ip(session),
             "ok",

@@ -235,6 +235,7 @@ pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora:
         ("/.gatehouse/admin/enforce", _, true) => admin::enforce(gw, session).await?,
         ("/.gatehouse/admin/reset", _, true) => admin::reset(gw, session).await?,
         ("/.gatehouse/admin/sign-out", _, true) => admin::sign_out(gw, session).await?,
+        ("/.gatehouse/admin/audit", _, true) => admin::filter_audit(gw, session).await?,
         ("/.gatehouse/admin/tokens", _, true) => admin::create_token(gw, session).await?,
         ("/.gatehouse/admin/tokens/revoke", _, true) => admin::revoke_token(gw, session).await?,
         ("/.gatehouse/account/sign-out-everywhere", _, true) => {
@@ -278,6 +279,7 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
         | "/.gatehouse/admin/enforce"
         | "/.gatehouse/admin/reset"
         | "/.gatehouse/admin/sign-out"
+        | "/.gatehouse/admin/audit"
         | "/.gatehouse/admin/tokens"
         | "/.gatehouse/admin/tokens/revoke"
         | "/.gatehouse/account/sign-out-everywhere" => "POST",

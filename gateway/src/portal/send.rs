@@ -17,6 +17,7 @@ use crate::auth::one_time::Purpose;
 use crate::gateway::Gateway;
 use crate::notify::Channel;
 use crate::respond::Reply;
+use crate::store::AuditEvent;
 
 const NOT_OFFERED: &str = "That way of getting codes isn't available for your account.";
 const SEND_FAILED: &str = "We couldn't send the code just now. Try again in a minute, \
@@ -66,14 +67,14 @@ async fn send(
     Ok(match outcome {
         SendOutcome::Sent => {
             gw.mfa
-                .audit_detail("code_sent", user, ip, "ok", detail)
+                .audit_detail(AuditEvent::CodeSent, user, ip, "ok", detail)
                 .await;
             Answer::Sent
         }
         SendOutcome::TooSoon(wait) => Answer::Refused(429, too_soon(wait), Some(wait)),
         SendOutcome::TooMany(wait) => {
             gw.mfa
-                .audit_detail("code_sent", user, ip, "refused_limit", detail)
+                .audit_detail(AuditEvent::CodeSent, user, ip, "refused_limit", detail)
                 .await;
             Answer::Refused(429, too_many(wait), Some(wait))
         }
@@ -82,7 +83,7 @@ async fn send(
             // The error names the server or provider, never the code.
             tracing::error!(user, "could not send a code by {channel}: {e}");
             gw.mfa
-                .audit_detail("code_sent", user, ip, "failed", detail)
+                .audit_detail(AuditEvent::CodeSent, user, ip, "failed", detail)
                 .await;
             Answer::Refused(503, SEND_FAILED.to_owned(), None)
         }

@@ -15,6 +15,7 @@ use crate::portal::return_path;
 use crate::proxy::headers::IdentityHeaders;
 use crate::respond::{wants_html, Reply};
 use crate::session::Owed;
+use crate::store::AuditEvent;
 use crate::tokens::service_user;
 
 /// What to do with the request.
@@ -86,7 +87,7 @@ impl Gateway {
             if entry.audit_due(crate::session::now_ms()) {
                 let ip = self.client_ip(session);
                 self.mfa
-                    .audit("token_used", &service_user(&entry.name), ip, "ok")
+                    .audit(AuditEvent::TokenUsed, &service_user(&entry.name), ip, "ok")
                     .await;
             }
             let listed = self.settings.apps[app].service_tokens.as_deref();

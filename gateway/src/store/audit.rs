@@ -1,10 +1,108 @@
 //! The audit log: one row per security event. Callers must never put a
 //! secret, code or token in any field.
 
+use std::fmt;
+use std::str::FromStr;
+
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use super::{Store, StoreError};
+
+/// What an audit entry records. Writers name one of these, so the console
+/// can offer the whole list as a filter and no entry is spelt two ways.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditEvent {
+    /// A non-admin was refused the admin console.
+    AdminConsole,
+    /// A one-time code went out by email or text message.
+    CodeSent,
+    /// A right code refused because it was already used.
+    CodeReplayRefused,
+    /// A browser was remembered, to skip the second factor.
+    DeviceRemembered,
+    /// The user's remembered browsers were forgotten.
+    DevicesForgotten,
+    /// A password sign-in, whatever its outcome.
+    Login,
+    /// A sign-out.
+    Logout,
+    /// A second-factor check at sign-in or step-up.
+    MfaChallenge,
+    /// A factor removed, or MFA turned off.
+    MfaDisabled,
+    /// A factor added.
+    MfaEnrolled,
+    /// The organisation's MFA requirement changed.
+    MfaPolicyChanged,
+    /// Every factor removed: by an admin, or after a recovery code.
+    MfaReset,
+    /// A recovery code was tried.
+    RecoveryCodeUsed,
+    /// New recovery codes replaced the old ones.
+    RecoveryCodesRegenerated,
+    /// Every session of the user ended.
+    SignedOutEverywhere,
+    /// A service token was made in the console.
+    TokenCreated,
+    /// A console service token was revoked.
+    TokenRevoked,
+    /// A service token was used (at most once a minute per token).
+    TokenUsed,
+}
+
+impl AuditEvent {
+    /// Every event, in the order the console lists them.
+    pub const ALL: [AuditEvent; 18] = [
+        AuditEvent::AdminConsole,
+        AuditEvent::CodeSent,
+        AuditEvent::CodeReplayRefused,
+        AuditEvent::DeviceRemembered,
+        AuditEvent::DevicesForgotten,
+        AuditEvent::Login,
+        AuditEvent::Logout,
+        AuditEvent::MfaChallenge,
+        AuditEvent::MfaDisabled,
+        AuditEvent::MfaEnrolled,
+        AuditEvent::MfaPolicyChanged,
+        AuditEvent::MfaReset,
+        AuditEvent::RecoveryCodeUsed,
+        AuditEvent::RecoveryCodesRegenerated,
+        AuditEvent::SignedOutEverywhere,
+        AuditEvent::TokenCreated,
+        AuditEvent::TokenRevoked,
+        AuditEvent::TokenUsed,
+    ];
+
+    /// The name stored in the log.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditEvent::AdminConsole => "admin_console",
+            AuditEvent::CodeSent => "code_sent",
+            AuditEvent::CodeReplayRefused => "code_replay_refused",
+            AuditEvent::DeviceRemembered => "device_remembered",
+            AuditEvent::DevicesForgotten => "devices_forgotten",
+            AuditEvent::Login => "login",
+            AuditEvent::Logout => "logout",
+            AuditEvent::MfaChallenge => "mfa_challenge",
+            AuditEvent::MfaDisabled => "mfa_disabled",
+            AuditEvent::MfaEnrolled => "mfa_enrolled",
+            AuditEvent::MfaPolicyChanged => "mfa_policy_changed",
+            AuditEvent::MfaReset => "mfa_reset",
+            AuditEvent::RecoveryCodeUsed => "recovery_code_used",
+            AuditEvent::RecoveryCodesRegenerated => "recovery_codes_regenerated",
+            AuditEvent::SignedOutEverywhere => "signed_out_everywhere",
+            AuditEvent::TokenCreated => "token_created",
+            AuditEvent::TokenRevoked => "token_revoked",
+            AuditEvent::TokenUsed => "token_used",
+        }
+    }
+
+    /// The event stored under `name`, if it is one.
+    pub fn from_name(name: &str) -> Option<AuditEvent> {
+        AuditEvent::ALL.into_iter().find(|e| e.as_str() == name)
+    }
+}
 
 /// One security event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,6 +134,53 @@ impl AuditEntry {
     }
 }
 
+/// Which audit entries to read; `None` reads all.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only entries about this user (`service:<name>` for a token).
+    pub user: Option<String>,
+    /// Only entries of this event.
+    pub event: Option<String>,
+}
+
+/// Where a page of the audit log ended: the next page holds the entries
+/// older than this one. Written `<at_ms>.<id>` in a URL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditCursor {
+    at_ms: i64,
+    id: i64,
+}
+
+impl fmt::Display for AuditCursor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.at_ms, self.id)
+    }
+}
+
+impl FromStr for AuditCursor {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        let (at_ms, id) = s.split_once('.').ok_or(())?;
+        let number = |s: &str| match s.parse::<i64>() {
+            Ok(n) if n >= 0 && !s.starts_with('+') => Ok(n),
+            _ => Err(()),
+        };
+        Ok(AuditCursor {
+            at_ms: number(at_ms)?,
+            id: number(id)?,
+        })
+    }
+}
+
+/// One page of the audit log, newest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditPage {
+    pub entries: Vec<AuditEntry>,
+    /// Where the next, older page starts; `None` on the last page.
+    pub older: Option<AuditCursor>,
+}
+
 impl Store {
     /// Appends an entry to the audit log.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
@@ -62,33 +207,76 @@ impl Store {
         user: Option<&str>,
         limit: i64,
     ) -> Result<Vec<AuditEntry>, StoreError> {
+        let filter = AuditFilter {
+            user: user.map(str::to_owned),
+            event: None,
+        };
+        Ok(self.audit_page(&filter, None, limit).await?.entries)
+    }
+
+    /// Up to `limit` entries that pass `filter`, newest first, starting
+    /// after `before` (the end of the previous page) if given. Each filter
+    /// has an index that serves it in this order.
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        before: Option<AuditCursor>,
+        limit: i64,
+    ) -> Result<AuditPage, StoreError> {
         const WHAT: &str = "read the audit log";
-        let rows = match user {
-            Some(user) => {
-                sqlx::query(
-                    "SELECT at_ms, username, ip, event, outcome, detail FROM audit_log \
-                     WHERE username = $1 ORDER BY at_ms DESC, id DESC LIMIT $2",
-                )
-                .bind(user)
-                .bind(limit)
-                .fetch_all(self.pool())
-                .await
-            }
-            None => {
-                sqlx::query(
-                    "SELECT at_ms, username, ip, event, outcome, detail FROM audit_log \
-                     ORDER BY at_ms DESC, id DESC LIMIT $1",
-                )
-                .bind(limit)
-                .fetch_all(self.pool())
-                .await
-            }
+        // Only numbered placeholders are spliced in; every value is bound.
+        let mut sql = String::from(
+            "SELECT at_ms, username, ip, event, outcome, detail, id FROM audit_log WHERE 1 = 1",
+        );
+        let mut n = 0;
+        let mut param = || {
+            n += 1;
+            format!("${n}")
+        };
+        if filter.user.is_some() {
+            sql += &format!(" AND username = {}", param());
         }
-        .map_err(StoreError::query(WHAT))?;
-        rows.iter()
-            .map(AuditEntry::from_row)
-            .collect::<Result<_, _>>()
-            .map_err(StoreError::query(WHAT))
+        if filter.event.is_some() {
+            sql += &format!(" AND event = {}", param());
+        }
+        if before.is_some() {
+            let (at, same_at, id) = (param(), param(), param());
+            sql += &format!(" AND (at_ms < {at} OR (at_ms = {same_at} AND id < {id}))");
+        }
+        sql += &format!(" ORDER BY at_ms DESC, id DESC LIMIT {}", param());
+        let mut query = sqlx::query(&sql);
+        if let Some(user) = &filter.user {
+            query = query.bind(user.as_str());
+        }
+        if let Some(event) = &filter.event {
+            query = query.bind(event.as_str());
+        }
+        if let Some(c) = before {
+            query = query.bind(c.at_ms).bind(c.at_ms).bind(c.id);
+        }
+        // One more than asked says whether there is an older page.
+        let rows = query
+            .bind(limit.saturating_add(1))
+            .fetch_all(self.pool())
+            .await
+            .map_err(StoreError::query(WHAT))?;
+        let mut entries = Vec::with_capacity(rows.len());
+        let mut older = None;
+        for row in &rows {
+            if entries.len() as i64 == limit {
+                break;
+            }
+            let entry = AuditEntry::from_row(row).map_err(StoreError::query(WHAT))?;
+            older = Some(AuditCursor {
+                at_ms: entry.at_ms,
+                id: row.try_get(6).map_err(StoreError::query(WHAT))?,
+            });
+            entries.push(entry);
+        }
+        if rows.len() as i64 <= limit {
+            older = None;
+        }
+        Ok(AuditPage { entries, older })
     }
 
     /// When `user` last had an `event` (ms), if ever. The (username, at_ms)

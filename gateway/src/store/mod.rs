@@ -33,7 +33,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::AnyPool;
 
-pub use audit::AuditEntry;
+pub use audit::{AuditCursor, AuditEntry, AuditEvent, AuditFilter, AuditPage};
 pub use devices::Device;
 pub use mfa::TotpEnrollment;
 pub use overview::UserFactors;

@@ -22,7 +22,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{scan, Reach, TokenEntry};
 use crate::durable::LazyStore;
-use crate::store::{IssuedToken, StoreError};
+use crate::store::{AuditEvent, IssuedToken, StoreError};
 
 /// How stale a replica's copy of the console's tokens may get.
 pub const REFRESH: Duration = Duration::from_secs(2);
@@ -214,7 +214,11 @@ impl IssuedTokens {
     /// write per request.
     pub async fn last_used(&self, name: &str) -> Result<Option<i64>, StoreError> {
         let who = super::service_user(name);
-        self.store.get().await?.audit_last(&who, "token_used").await
+        self.store
+            .get()
+            .await?
+            .audit_last(&who, AuditEvent::TokenUsed.as_str())
+            .await
     }
 
     /// Revokes a token: at once on this replica, within [`REFRESH`] on the

@@ -10,6 +10,7 @@ pub const RESET: &str = "/.gatehouse/admin/reset";
 pub const SIGN_OUT: &str = "/.gatehouse/admin/sign-out";
 pub const TOKENS: &str = "/.gatehouse/admin/tokens";
 pub const TOKEN_REVOKE: &str = "/.gatehouse/admin/tokens/revoke";
+pub const AUDIT: &str = "/.gatehouse/admin/audit";
 
 impl Client {
     /// Loads the admin console and posts one of its forms.
@@ -120,6 +121,62 @@ pub fn token_rows(html: &str) -> Vec<TokenRow> {
             })
         })
         .collect()
+}
+
+/// One row of the console's audit table, as text; a missing value is "—".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditLine {
+    pub at: String,
+    pub user: String,
+    pub event: String,
+    pub outcome: String,
+    pub ip: String,
+    pub detail: String,
+}
+
+/// The rows of the console's audit table, newest first.
+pub fn audit_lines(html: &str) -> Vec<AuditLine> {
+    let Some(start) = html.find(r#"id="audit""#) else {
+        return Vec::new();
+    };
+    let section = &html[start..];
+    let Some(body) = section.find("<tbody>") else {
+        return Vec::new();
+    };
+    let body = &section[body..section.find("</tbody>").expect("end of the table")];
+    body.split("<tr>")
+        .skip(1)
+        .map(|row| {
+            let cells: Vec<String> = row
+                .split("<td>")
+                .skip(1)
+                .map(|cell| {
+                    let text = &cell[..cell.find("</td>").expect("end of a cell")];
+                    let text = text
+                        .replace(r#"<span class="muted">"#, "")
+                        .replace("</span>", "");
+                    unescape_html(&text)
+                })
+                .collect();
+            let [at, user, event, outcome, ip, detail] =
+                <[String; 6]>::try_from(cells).expect("six cells in an audit row");
+            AuditLine {
+                at,
+                user,
+                event,
+                outcome,
+                ip,
+                detail,
+            }
+        })
+        .collect()
+}
+
+impl Client {
+    /// Opens a console link as a browser does: the `#fragment` stays home.
+    pub fn open_link(&self, href: &str) -> Response {
+        self.get_html(href.split('#').next().unwrap_or(href))
+    }
 }
 
 /// Whether the console says MFA is required for everyone.

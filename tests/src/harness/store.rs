@@ -36,6 +36,16 @@ pub fn audit_log(url: &str, user: &str) -> Vec<AuditEntry> {
     entries
 }
 
+/// Appends entries to the audit log, as the gateway would have written them.
+pub fn write_audit(url: &str, entries: &[AuditEntry]) {
+    with_store(url, |store| async move {
+        for entry in entries {
+            store.audit(entry).await?;
+        }
+        Ok(())
+    })
+}
+
 /// The service tokens created in the console, as stored (by name).
 pub fn issued_tokens(url: &str) -> Vec<IssuedToken> {
     with_store(url, |store| async move { store.tokens_list().await })

@@ -28,7 +28,9 @@ use crate::durable::LazyStore;
 use crate::limits::Limiter;
 use crate::notify::{Channel, Notifier};
 use crate::redis_client::RedisError;
-use crate::store::{AuditEntry, Store, StoreError, UserFactors};
+use crate::store::{
+    AuditCursor, AuditEntry, AuditEvent, AuditFilter, AuditPage, Store, StoreError, UserFactors,
+};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -194,9 +196,23 @@ impl Mfa {
         Ok(self.store().await?.factor_overview(now_ms()).await?)
     }
 
-    /// The newest audit entries, for the admin console.
+    /// The newest audit entries.
     pub async fn recent_events(&self, limit: i64) -> Result<Vec<AuditEntry>, MfaError> {
         Ok(self.store().await?.audit_recent(None, limit).await?)
+    }
+
+    /// A page of the audit log, for the admin console.
+    pub async fn audit_page(
+        &self,
+        filter: &AuditFilter,
+        before: Option<AuditCursor>,
+        limit: i64,
+    ) -> Result<AuditPage, MfaError> {
+        Ok(self
+            .store()
+            .await?
+            .audit_page(filter, before, limit)
+            .await?)
     }
 
     pub async fn status(&self, user: &str) -> Result<Status, MfaError> {
@@ -407,19 +423,20 @@ impl Mfa {
 
     /// Writes an audit entry. A failure is logged, never fatal: the audit
     /// log must not become a way to lock everyone out.
-    pub async fn audit(&self, event: &str, user: &str, ip: IpAddr, outcome: &str) {
+    pub async fn audit(&self, event: AuditEvent, user: &str, ip: IpAddr, outcome: &str) {
         self.audit_detail(event, user, ip, outcome, None).await
     }
 
     /// [`Mfa::audit`] with a note for people, such as which admin acted.
     pub async fn audit_detail(
         &self,
-        event: &str,
+        event: AuditEvent,
         user: &str,
         ip: IpAddr,
         outcome: &str,
         detail: Option<&str>,
     ) {
+        let event = event.as_str();
         tracing::info!(target: "audit", event, user, %ip, outcome, detail);
         let entry = AuditEntry {
             at_ms: now_ms(),

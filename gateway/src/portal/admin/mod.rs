@@ -6,8 +6,8 @@
 //! stolen password alone must not reach it.
 
 use gatehouse_templates::{
-    admin_page, error_page, AdminUserRow, AdminView, AuditRow, Enforcement as Shown, ErrorView,
-    UserMfa,
+    admin_page, error_page, AdminUserRow, AdminView, AuditRow, AuditView, Enforcement as Shown,
+    ErrorView, UserMfa,
 };
 use pingora::proxy::Session;
 
@@ -16,14 +16,17 @@ use crate::auth::enforcement::{Enforcement, PolicyError};
 use crate::gateway::Gateway;
 use crate::proxy::access::unavailable_reply;
 use crate::respond::{wants_html, Reply};
-use crate::store::UserFactors;
+use crate::store::{AuditEvent, UserFactors};
+use crate::tokens::service_user;
 
+mod audit;
 mod tokens;
+pub use audit::filter as filter_audit;
 pub use tokens::{create as create_token, revoke as revoke_token};
 
+use audit::AuditQuery;
+
 const HERE: &str = "/.gatehouse/admin";
-/// How many audit entries the console shows.
-const RECENT_EVENTS: i64 = 50;
 
 fn store_down(session: &Session, e: impl std::fmt::Display) -> Reply {
     tracing::error!("store unavailable in the admin console: {e}");
@@ -37,7 +40,7 @@ async fn require_admin(gw: &Gateway, session: &Session) -> Result<Current, Reply
     if !gw.is_admin(&current.account) {
         gw.mfa
             .audit(
-                "admin_console",
+                AuditEvent::AdminConsole,
                 current.user(),
                 gw.client_ip(session),
                 "refused",
@@ -106,10 +109,12 @@ fn notice(gw: &Gateway, session: &Session) -> Option<String> {
     })
 }
 
+/// The console, showing the audit log as `audit` asks.
 async fn page(
     gw: &Gateway,
     session: &Session,
     current: &Current,
+    audit: &AuditQuery,
     status: u16,
     error: Option<&str>,
 ) -> Reply {
@@ -117,7 +122,9 @@ async fn page(
         Ok::<_, crate::auth::mfa::MfaError>((
             gw.mfa.enforcement().await?,
             gw.mfa.overview().await?,
-            gw.mfa.recent_events(RECENT_EVENTS).await?,
+            gw.mfa
+                .audit_page(&audit.filter, audit.before, audit::PER_PAGE)
+                .await?,
             tokens::listed(gw).await?,
         ))
     };
@@ -163,8 +170,9 @@ async fn page(
             factors: keys,
         })
         .collect();
-    let times: Vec<String> = events.iter().map(|e| date(e.at_ms)).collect();
-    let audit: Vec<AuditRow> = events
+    let times: Vec<String> = events.entries.iter().map(|e| date(e.at_ms)).collect();
+    let audit_rows: Vec<AuditRow> = events
+        .entries
         .iter()
         .zip(&times)
         .map(|(e, at)| AuditRow {
@@ -176,6 +184,15 @@ async fn page(
             detail: e.detail.as_deref(),
         })
         .collect();
+    // The user filter suggests every user, and every token as the log names it.
+    let token_users: Vec<String> = tokens.iter().map(|t| service_user(&t.name)).collect();
+    let audit_users: Vec<&str> = accounts
+        .iter()
+        .map(|a| a.user.username.as_str())
+        .chain(token_users.iter().map(String::as_str))
+        .collect();
+    let audit_events = AuditEvent::ALL.map(AuditEvent::as_str);
+    let (older, newest) = (audit.older_href(events.older), audit.newest_href());
     let token_rows: Vec<_> = tokens.iter().map(tokens::Listed::row).collect();
     let token_apps = tokens::token_apps(gw);
     let nonce = gw.csrf_nonce(session);
@@ -189,7 +206,15 @@ async fn page(
             Enforcement::ByConfig => Shown::OnByConfig,
         },
         users: &rows,
-        audit: &audit,
+        audit: AuditView {
+            rows: &audit_rows,
+            user: audit.filter.user.as_deref().unwrap_or(""),
+            event: audit.filter.event.as_deref().unwrap_or(""),
+            events: &audit_events,
+            users: &audit_users,
+            older: older.as_deref(),
+            newest: newest.as_deref(),
+        },
         tokens: &token_rows,
         token_apps: &token_apps,
         notice: notice.as_deref(),
@@ -198,9 +223,32 @@ async fn page(
     gw.with_nonce(Reply::html(status, html), &nonce)
 }
 
+/// The console again, showing the newest events, with why the last
+/// action was refused.
+async fn refused(
+    gw: &Gateway,
+    session: &Session,
+    current: &Current,
+    status: u16,
+    error: &str,
+) -> Reply {
+    page(
+        gw,
+        session,
+        current,
+        &AuditQuery::default(),
+        status,
+        Some(error),
+    )
+    .await
+}
+
 pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
     match require_admin(gw, session).await {
-        Ok(current) => page(gw, session, &current, 200, None).await,
+        Ok(current) => match AuditQuery::from_url(session) {
+            Ok(audit) => page(gw, session, &current, &audit, 200, None).await,
+            Err(error) => refused(gw, session, &current, 400, error).await,
+        },
         Err(reply) => reply,
     }
 }
@@ -214,7 +262,7 @@ pub async fn enforce(gw: &Gateway, session: &mut Session) -> pingora::Result<Rep
         "off" => false,
         _ => {
             let error = "Choose whether to require two-factor authentication (on or off).";
-            return Ok(page(gw, session, &current, 400, Some(error)).await);
+            return Ok(refused(gw, session, &current, 400, error).await);
         }
     };
     let ip = gw.client_ip(session);
@@ -222,17 +270,22 @@ pub async fn enforce(gw: &Gateway, session: &mut Session) -> pingora::Result<Rep
         Ok(_) => {}
         Err(PolicyError::SetByConfig) => {
             gw.mfa
-                .audit("mfa_policy_changed", current.user(), ip, "refused_config")
+                .audit(
+                    AuditEvent::MfaPolicyChanged,
+                    current.user(),
+                    ip,
+                    "refused_config",
+                )
                 .await;
             let error = "The gateway's configuration requires two-factor authentication \
                          (mfa.enforce: true), so it can only be changed there.";
-            return Ok(page(gw, session, &current, 409, Some(error)).await);
+            return Ok(refused(gw, session, &current, 409, error).await);
         }
         Err(PolicyError::Store(e)) => return Ok(store_down(session, e)),
     }
     let outcome = if on { "enforced" } else { "not_enforced" };
     gw.mfa
-        .audit("mfa_policy_changed", current.user(), ip, outcome)
+        .audit(AuditEvent::MfaPolicyChanged, current.user(), ip, outcome)
         .await;
     Ok(Reply::redirect(303, &format!("{HERE}?done={outcome}")))
 }
@@ -248,7 +301,7 @@ async fn target<'f>(
         Ok(username)
     } else {
         let error = "There is no such user in the users file.";
-        Err(page(gw, session, current, 404, Some(error)).await)
+        Err(refused(gw, session, current, 404, error).await)
     }
 }
 
@@ -272,10 +325,10 @@ pub(crate) enum UserAction {
 }
 
 impl UserAction {
-    fn audit_event(self) -> &'static str {
+    fn audit_event(self) -> AuditEvent {
         match self {
-            UserAction::ResetMfa => "mfa_reset",
-            UserAction::SignOut => "signed_out_everywhere",
+            UserAction::ResetMfa => AuditEvent::MfaReset,
+            UserAction::SignOut => AuditEvent::SignedOutEverywhere,
         }
     }
 

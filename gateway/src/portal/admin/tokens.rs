@@ -7,13 +7,13 @@
 use gatehouse_templates::{token_created_page, TokenCreatedView, TokenRow, TokenSource};
 use pingora::proxy::Session;
 
-use super::{page, require_admin, store_down, HERE};
+use super::{refused, require_admin, store_down, HERE};
 use crate::config::check_name;
 use crate::gateway::Gateway;
 use crate::portal::{date, or_reply};
 use crate::respond::Reply;
 use crate::session::now_ms;
-use crate::store::StoreError;
+use crate::store::{AuditEvent, StoreError};
 use crate::tokens::{IssueError, NewToken};
 
 /// Longest name the console takes: it ends up in headers and metrics.
@@ -22,7 +22,7 @@ const DAY_MS: i64 = 86_400_000;
 
 /// One listed token, owned, so the page's rows can borrow from it.
 pub(super) struct Listed {
-    name: String,
+    pub(super) name: String,
     app: Option<String>,
     app_gone: bool,
     /// `(created, created_by)` for console tokens.
@@ -110,7 +110,7 @@ pub async fn create(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     macro_rules! refuse {
         ($status:expr, $error:expr) => {{
             let error: &str = &$error;
-            return Ok(page(gw, session, &current, $status, Some(error)).await);
+            return Ok(refused(gw, session, &current, $status, error).await);
         }};
     }
     let name = form.get("name").trim();
@@ -175,7 +175,7 @@ pub async fn create(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     );
     gw.mfa
         .audit_detail(
-            "token_created",
+            AuditEvent::TokenCreated,
             current.user(),
             gw.client_ip(session),
             "ok",
@@ -207,14 +207,14 @@ pub async fn revoke(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
             } else {
                 "There is no token by that name created in this console."
             };
-            return Ok(page(gw, session, &current, 404, Some(error)).await);
+            return Ok(refused(gw, session, &current, 404, error).await);
         }
         Err(e) => return Ok(store_down(session, e)),
     }
     let detail = format!("token {name} by admin {}", current.user());
     gw.mfa
         .audit_detail(
-            "token_revoked",
+            AuditEvent::TokenRevoked,
             current.user(),
             gw.client_ip(session),
             "ok",

@@ -1,13 +1,14 @@
 //! Remembered devices and the audit log.
 
 use super::{connect, T0};
-use crate::store::{AuditEntry, Device};
+use crate::store::{AuditCursor, AuditEntry, AuditFilter, Device};
 
 on_both_backends!(
     device_is_valid_until_it_expires,
     devices_are_listed_newest_first_without_expired_ones,
     revoke_all_forgets_every_device_of_one_user,
     audit_round_trip_newest_first,
+    audit_pages_filter_by_user_and_event_and_miss_nothing,
 );
 
 const DAY: i64 = 86_400_000;
@@ -146,4 +147,96 @@ async fn audit_round_trip_newest_first(url: String) {
     assert_eq!(store.audit_last("olga", "first").await.unwrap(), Some(T0));
     assert_eq!(store.audit_last("olga", "pete").await.unwrap(), None);
     store.close().await;
+}
+
+async fn audit_pages_filter_by_user_and_event_and_miss_nothing(url: String) {
+    let store = connect(&url).await;
+    // Three entries share a millisecond, so a page may end between them.
+    let written = [
+        entry(T0, Some("olga"), "login"),
+        entry(T0 + 1, Some("pete"), "login"),
+        entry(T0 + 2, Some("olga"), "mfa_enrolled"),
+        entry(T0 + 3, Some("olga"), "login"),
+        entry(T0 + 3, Some("pete"), "logout"),
+        entry(T0 + 3, Some("olga"), "logout"),
+        entry(T0 + 4, None, "login"),
+    ];
+    for e in &written {
+        store.audit(e).await.unwrap();
+    }
+    let filter = |user: Option<&str>, event: Option<&str>| AuditFilter {
+        user: user.map(str::to_owned),
+        event: event.map(str::to_owned),
+    };
+    // Page through in twos; every page is newest first.
+    let walk = async |filter: &AuditFilter| {
+        let mut seen = Vec::new();
+        let mut before = None;
+        loop {
+            let page = store.audit_page(filter, before, 2).await.unwrap();
+            assert!(page.entries.len() <= 2);
+            seen.extend(
+                page.entries
+                    .into_iter()
+                    .map(|e| (e.at_ms - T0, e.username, e.event)),
+            );
+            match page.older {
+                Some(cursor) => before = Some(cursor),
+                None => return seen,
+            }
+        }
+    };
+    let everyone = walk(&filter(None, None)).await;
+    // Written in time order, so newest first (same millisecond: last
+    // written first) is the reverse.
+    let expected: Vec<_> = written
+        .iter()
+        .rev()
+        .map(|e| (e.at_ms - T0, e.username.clone(), e.event.clone()))
+        .collect();
+    assert_eq!(everyone, expected, "every entry once, newest first");
+    let olga = |at: i64, event: &str| (at, Some("olga".to_owned()), event.to_owned());
+    assert_eq!(
+        walk(&filter(Some("olga"), None)).await,
+        [
+            olga(3, "logout"),
+            olga(3, "login"),
+            olga(2, "mfa_enrolled"),
+            olga(0, "login")
+        ]
+    );
+    assert_eq!(
+        walk(&filter(Some("olga"), Some("login"))).await,
+        [olga(3, "login"), olga(0, "login")]
+    );
+    let logins = walk(&filter(None, Some("login"))).await;
+    assert_eq!(logins.len(), 4);
+    assert!(logins.iter().all(|(.., event)| event == "login"));
+    assert!(walk(&filter(Some("nobody"), None)).await.is_empty());
+    // A page that ends exactly at the last entry says there is no more.
+    let page = store
+        .audit_page(&filter(Some("olga"), Some("login")), None, 2)
+        .await
+        .unwrap();
+    assert_eq!(page.older, None);
+    store.close().await;
+}
+
+#[test]
+fn an_audit_cursor_reads_back_and_refuses_anything_else() {
+    let cursor: AuditCursor = "1700000000000.42".parse().unwrap();
+    assert_eq!(cursor.to_string(), "1700000000000.42");
+    for bad in [
+        "",
+        "1",
+        "1.",
+        ".1",
+        "a.1",
+        "1.-2",
+        "+1.2",
+        "1.2.3",
+        "99999999999999999999.1",
+    ] {
+        assert!(bad.parse::<AuditCursor>().is_err(), "{bad:?}");
+    }
 }

@@ -1,0 +1,138 @@
+//! The audit log in the admin console, end to end: filtering by user and
+//! event, paging back through a long history, and filters that can't be
+//! read.
+
+use gatehouse_tests::harness::admin::{audit_lines, AuditLine, ADMIN, AUDIT};
+use gatehouse_tests::harness::mfa::{alert_text, link_href};
+use gatehouse_tests::harness::store::{write_audit, AuditEntry};
+use gatehouse_tests::{Backend, Stack, PASSWORD};
+
+#[test]
+fn the_audit_log_shows_one_users_events_of_one_kind() {
+    let stack = Stack::start(Backend::Memory);
+    let (admin, _) = stack.admin();
+    stack.client().login_ok("bob");
+    stack.client().login("bob", "not bob's password", None);
+    // carol is disabled: her attempt is refused, and logged.
+    stack.client().login("carol", PASSWORD, None);
+
+    let filtered = admin.admin_post(AUDIT, &[("user", " bob "), ("event", "login")]);
+    assert_eq!(filtered.status, 303, "{}", filtered.body);
+    let location = filtered.location().expect("a redirect").to_owned();
+    assert_eq!(
+        location,
+        "/.gatehouse/admin?audit_user=bob&audit_event=login#audit"
+    );
+    let page = admin.open_link(&location);
+    assert_eq!(page.status, 200, "{}", page.body);
+    let lines = audit_lines(&page.body);
+    let outcomes: Vec<&str> = lines.iter().map(|l| l.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["failed", "ok"], "newest first: {lines:?}");
+    assert!(lines.iter().all(|l| l.user == "bob" && l.event == "login"));
+    // The form shows the filter it applied, for the next change.
+    assert!(page.body.contains(r#"name="user" type="text" value="bob""#));
+    assert!(page
+        .body
+        .contains(r#"<option value="login" selected>login</option>"#));
+
+    // Every event of one user, and one event of everyone's.
+    let carol = admin.admin_post(AUDIT, &[("user", "carol"), ("event", "")]);
+    let lines = audit_lines(&admin.open_link(carol.location().unwrap()).body);
+    assert!(!lines.is_empty() && lines.iter().all(|l| l.user == "carol"));
+    let logins = admin.admin_post(AUDIT, &[("user", ""), ("event", "login")]);
+    assert_eq!(
+        logins.location(),
+        Some("/.gatehouse/admin?audit_event=login#audit")
+    );
+    let lines = audit_lines(&admin.open_link(logins.location().unwrap()).body);
+    let users: Vec<&str> = lines.iter().map(|l| l.user.as_str()).collect();
+    assert_eq!(users, ["carol", "bob", "bob", "alice"], "{lines:?}");
+
+    // Only an admin may post the filter.
+    let bob = stack.client();
+    bob.login_ok("bob");
+    let token = bob.token_from("/.gatehouse/account");
+    let refused = bob.post_form(AUDIT, &[("user", "alice"), ("csrf_token", &token)]);
+    assert_eq!(refused.status, 403, "{}", refused.body);
+}
+
+#[test]
+fn the_audit_log_pages_back_through_a_long_history_missing_nothing() {
+    let stack = Stack::start(Backend::Memory);
+    let (admin, _) = stack.admin();
+    // 120 uses of one token, all in one millisecond yesterday, so pages
+    // must break between entries of the same time.
+    let yesterday = now_ms() - 86_400_000;
+    let history: Vec<AuditEntry> = (0..120)
+        .map(|i| AuditEntry {
+            at_ms: yesterday,
+            username: Some("service:ci".into()),
+            ip: Some("192.0.2.9".into()),
+            event: "token_used".into(),
+            outcome: "ok".into(),
+            detail: Some(format!("use {i}")),
+        })
+        .collect();
+    write_audit(&stack.gateway.store_url(), &history);
+
+    let filtered = admin.admin_post(AUDIT, &[("user", "service:ci"), ("event", "")]);
+    let mut href = filtered.location().expect("a redirect").to_owned();
+    let mut pages: Vec<Vec<AuditLine>> = Vec::new();
+    loop {
+        let page = admin.open_link(&href);
+        assert_eq!(page.status, 200, "{href}: {}", page.body);
+        pages.push(audit_lines(&page.body));
+        if pages.len() > 1 {
+            let newest = link_href(&page.body, "Newest events").expect("a way back");
+            assert_eq!(newest, "/.gatehouse/admin?audit_user=service%3Aci#audit");
+        }
+        match link_href(&page.body, "Older events") {
+            Some(older) => href = older.replace("&amp;", "&"),
+            None => break,
+        }
+        assert!(pages.len() < 10, "the pages never end");
+    }
+    let sizes: Vec<usize> = pages.iter().map(Vec::len).collect();
+    assert_eq!(sizes, [50, 50, 20]);
+    let details: Vec<String> = pages.concat().into_iter().map(|l| l.detail).collect();
+    let expected: Vec<String> = (0..120).rev().map(|i| format!("use {i}")).collect();
+    assert_eq!(details, expected, "each entry once, newest first");
+}
+
+#[test]
+fn a_filter_that_cant_be_read_says_why_and_shows_the_newest_events() {
+    let stack = Stack::start(Backend::Memory);
+    let (admin, _) = stack.admin();
+    for (query, says) in [
+        ("audit_event=made_up", "no event by that name"),
+        ("audit_before=yesterday", "link to older events is broken"),
+        ("audit_user=", ""),
+    ] {
+        let page = admin.get_html(&format!("{ADMIN}?{query}"));
+        if says.is_empty() {
+            assert_eq!(page.status, 200, "{query}: an empty filter is no filter");
+            continue;
+        }
+        assert_eq!(page.status, 400, "{query}");
+        let error = alert_text(&page.body);
+        assert!(error.contains(says), "{query}: {error}");
+        assert!(
+            !audit_lines(&page.body).is_empty(),
+            "{query}: the newest events"
+        );
+    }
+    let long = "x".repeat(129);
+    let posted = admin.admin_post(AUDIT, &[("user", &long), ("event", "")]);
+    assert_eq!(posted.status, 400);
+    let posted = admin.admin_post(AUDIT, &[("user", ""), ("event", "made_up")]);
+    assert_eq!(posted.status, 400);
+    let error = alert_text(&posted.body);
+    assert!(error.contains("no event by that name"), "{error}");
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_millis() as i64
+}
