@@ -191,7 +191,7 @@ mod tests {
     use super::*;
     use crate::config::load_users_str;
 
-    const HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$+P32n9A/HzotkzDJ87OoWA$+0+MuylEQPLmYknOjtJjpgGymdkubity3cMcpgXwOOA";
+    use crate::config::tests::GOOD_HASH as HASH;
 
     fn users_file(names: &[&str]) -> String {
         let mut text = String::from("users:\n");

@@ -4,7 +4,7 @@
 
 use gatehouse_tests::harness::admin::{audit_lines, AuditLine, ADMIN, AUDIT};
 use gatehouse_tests::harness::mfa::{alert_text, link_href};
-use gatehouse_tests::harness::store::{write_audit, AuditEntry};
+use gatehouse_tests::harness::store::{now_ms, write_audit, AuditEntry};
 use gatehouse_tests::{Backend, Stack, PASSWORD};
 
 #[test]
@@ -128,11 +128,4 @@ fn a_filter_that_cant_be_read_says_why_and_shows_the_newest_events() {
     assert_eq!(posted.status, 400);
     let error = alert_text(&posted.body);
     assert!(error.contains("no event by that name"), "{error}");
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as i64
 }

@@ -20,10 +20,10 @@
 
 use std::fmt::Display;
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use fantoccini::{Client as Browser, ClientBuilder, Locator};
-use gatehouse_tests::harness::store::{audit_log, issued_tokens, totp_enrollment};
+use gatehouse_tests::harness::store::{audit_log, issued_tokens, now_ms, totp_enrollment};
 use gatehouse_tests::{
     one_time_code, target_dir, Authenticator, Backend, ChromeDriver, SmtpSink, Stack, PASSWORD,
 };
@@ -427,10 +427,7 @@ async fn admin_makes_and_revokes_a_token(
             "the new token got {status}, upstream saw Remote-User {seen:?}"
         ));
     }
-    let now_ms = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as i64;
+    let now_ms = now_ms();
     let days = |n: i64| n * 24 * 60 * 60 * 1000;
     let made = stored.iter().find(|t| t.name == TOKEN_NAME);
     let thirty_days = made

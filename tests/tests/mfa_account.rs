@@ -2,11 +2,9 @@
 //! codes), what survives a restart on either durable store, and what the
 //! audit log records, end to end.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use gatehouse_tests::harness::mfa::{ACCOUNT, ENROLL, MFA, RECOVER, REMIND};
 use gatehouse_tests::harness::store::{
-    audit_log, audit_log_all, remembered_devices, totp_enrollment,
+    audit_log, audit_log_all, now_ms, remembered_devices, totp_enrollment,
 };
 use gatehouse_tests::harness::totp::base32_decode;
 use gatehouse_tests::{recovery_codes, with_rd, Authenticator, Backend, Postgres, Stack, PASSWORD};
@@ -16,13 +14,6 @@ const DISABLE: &str = "/.gatehouse/mfa/disable";
 const REGENERATE: &str = "/.gatehouse/recovery-codes/regenerate";
 const FORGET: &str = "/.gatehouse/devices/forget";
 const SIGN_OUT_EVERYWHERE: &str = "/.gatehouse/account/sign-out-everywhere";
-
-fn now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as i64
-}
 
 #[test]
 fn turning_mfa_off_needs_a_current_code_and_revokes_everything() {

@@ -10,7 +10,7 @@ use super::validate;
 use super::*;
 
 /// argon2id, m=19456, t=2, p=1 of "correct-horse-battery-staple".
-pub(super) const GOOD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$+P32n9A/HzotkzDJ87OoWA$+0+MuylEQPLmYknOjtJjpgGymdkubity3cMcpgXwOOA";
+pub(crate) const GOOD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$+P32n9A/HzotkzDJ87OoWA$+0+MuylEQPLmYknOjtJjpgGymdkubity3cMcpgXwOOA";
 
 pub(super) const MINIMAL: &str = "
 users:

@@ -260,21 +260,17 @@ impl Store {
             .fetch_all(self.pool())
             .await
             .map_err(StoreError::query(WHAT))?;
+        let more = rows.len() as i64 > limit;
         let mut entries = Vec::with_capacity(rows.len());
         let mut older = None;
-        for row in &rows {
-            if entries.len() as i64 == limit {
-                break;
-            }
+        for row in rows.iter().take(limit.max(0) as usize) {
             let entry = AuditEntry::from_row(row).map_err(StoreError::query(WHAT))?;
-            older = Some(AuditCursor {
+            let id = row.try_get(6).map_err(StoreError::query(WHAT))?;
+            older = more.then_some(AuditCursor {
                 at_ms: entry.at_ms,
-                id: row.try_get(6).map_err(StoreError::query(WHAT))?,
+                id,
             });
             entries.push(entry);
-        }
-        if rows.len() as i64 <= limit {
-            older = None;
         }
         Ok(AuditPage { entries, older })
     }

@@ -7,6 +7,11 @@ use std::future::Future;
 pub use gatehouse::store::{AuditEntry, Device, IssuedToken, TotpEnrollment};
 use gatehouse::store::{Store, StoreError};
 
+/// Now, in the store's unit (unix ms).
+pub fn now_ms() -> i64 {
+    gatehouse::session::now_ms() as i64
+}
+
 /// Runs `work` against the store at `url` on a runtime of its own.
 fn with_store<T, F, Fut>(url: &str, work: F) -> T
 where
@@ -68,10 +73,7 @@ pub fn totp_enrollment(url: &str, user: &str) -> Option<TotpEnrollment> {
 
 /// The user's unexpired remembered devices.
 pub fn remembered_devices(url: &str, user: &str) -> Vec<Device> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .expect("clock after 1970")
-        .as_millis() as i64;
+    let now = now_ms();
     with_store(
         url,
         |store| async move { store.devices_list(user, now).await },
