@@ -4,7 +4,7 @@
 use maud::{html, Markup};
 
 use crate::channel::{channel_field, media_list, CodeChannel};
-use crate::components::{count, csrf_field, totp_field, with_rd, Field};
+use crate::components::{count, csrf_field, table_head, totp_field, with_rd, Field};
 use crate::{
     ACCOUNT_PATH, DEVICES_FORGET_ACTION, ENROLL_PATH, FACTOR_REMOVE_ACTION, MFA_DISABLE_ACTION,
     RECOVERY_REGENERATE_ACTION,
@@ -206,10 +206,7 @@ fn devices(m: &AccountMfa, csrf_token: &str) -> Markup {
             } @else {
                 div.table-wrap {
                     table {
-                        thead {
-                            tr { th scope="col" { "Device" } th scope="col" { "Remembered" }
-                                 th scope="col" { "Last used" } th scope="col" { "Expires" } }
-                        }
+                        (table_head(&["Device", "Remembered", "Last used", "Expires"]))
                         tbody {
                             @for d in m.devices {
                                 tr {

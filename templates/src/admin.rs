@@ -7,7 +7,7 @@ use maud::{html, Markup};
 use crate::admin_audit::{self, AuditView};
 use crate::admin_tokens::{self, TokenRow};
 use crate::channel::factor_name;
-use crate::components::{alert, count, csrf_field, AlertKind};
+use crate::components::{alert, count, csrf_field, table_head, AlertKind};
 use crate::layout::page;
 use crate::{ACCOUNT_PATH, ADMIN_ENFORCE_ACTION, ADMIN_RESET_ACTION, ADMIN_SIGN_OUT_ACTION};
 
@@ -209,17 +209,7 @@ fn users(v: &AdminView) -> Markup {
             } @else {
                 div.table-wrap {
                     table id="users" {
-                        thead {
-                            tr {
-                                th scope="col" { "User" }
-                                th scope="col" { "Groups" }
-                                th scope="col" { "Two-factor" }
-                                th scope="col" { "Recovery codes" }
-                                th scope="col" { "Remembered browsers" }
-                                th scope="col" { "Last sign-in" }
-                                th scope="col" { "Actions" }
-                            }
-                        }
+                        (table_head(&["User", "Groups", "Two-factor", "Recovery codes", "Remembered browsers", "Last sign-in", "Actions"]))
                         tbody {
                             @for u in v.users {
                                 (user_row(u, v.csrf_token))

@@ -7,7 +7,7 @@
 
 use maud::{html, Markup};
 
-use crate::components::csrf_field;
+use crate::components::{csrf_field, table_head};
 use crate::ADMIN_AUDIT_ACTION;
 
 /// One audit-log line. Every field is escaped on output.
@@ -107,16 +107,7 @@ fn table(rows: &[AuditRow]) -> Markup {
     html! {
         div.table-wrap {
             table {
-                thead {
-                    tr {
-                        th scope="col" { "Time" }
-                        th scope="col" { "User" }
-                        th scope="col" { "Event" }
-                        th scope="col" { "Outcome" }
-                        th scope="col" { "IP" }
-                        th scope="col" { "Detail" }
-                    }
-                }
+                (table_head(&["Time", "User", "Event", "Outcome", "IP", "Detail"]))
                 tbody {
                     @for r in rows {
                         tr {

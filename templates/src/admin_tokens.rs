@@ -5,7 +5,7 @@
 use maud::{html, Markup};
 
 use crate::admin::AdminView;
-use crate::components::{alert, csrf_field, field, AlertKind, Field};
+use crate::components::{alert, csrf_field, field, table_head, AlertKind, Field};
 use crate::layout::page;
 use crate::{ADMIN_PATH, ADMIN_TOKENS_ACTION, ADMIN_TOKEN_REVOKE_ACTION};
 
@@ -95,16 +95,7 @@ pub(crate) fn section(v: &AdminView) -> Markup {
             } @else {
                 div.table-wrap {
                     table id="tokens" {
-                        thead {
-                            tr {
-                                th scope="col" { "Name" }
-                                th scope="col" { "Apps" }
-                                th scope="col" { "Created" }
-                                th scope="col" { "Expires" }
-                                th scope="col" { "Last used" }
-                                th scope="col" { "Actions" }
-                            }
-                        }
+                        (table_head(&["Name", "Apps", "Created", "Expires", "Last used", "Actions"]))
                         tbody {
                             @for t in v.tokens {
                                 (token_row(t, v.csrf_token))

@@ -116,6 +116,19 @@ pub(crate) fn totp_field(f: Field) -> Markup {
 }
 
 /// The hidden CSRF field every state-changing form carries.
+/// A table's header row: one column header per name.
+pub(crate) fn table_head(columns: &[&str]) -> Markup {
+    html! {
+        thead {
+            tr {
+                @for column in columns {
+                    th scope="col" { (column) }
+                }
+            }
+        }
+    }
+}
+
 pub(crate) fn csrf_field(token: &str) -> Markup {
     html! { input type="hidden" name="csrf_token" value=(token); }
 }

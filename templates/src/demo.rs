@@ -4,7 +4,7 @@
 
 use maud::{html, Markup, PreEscaped, DOCTYPE};
 
-use crate::components::csrf_field;
+use crate::components::{csrf_field, table_head};
 use crate::{ACCOUNT_PATH, LOGOUT_ACTION};
 
 /// What the demo app received. All strings are escaped on output.
@@ -117,7 +117,7 @@ pub fn demo_app_page(v: &DemoView) -> String {
 fn identity_table(headers: &[(String, String)]) -> Markup {
     html! {
         table {
-            thead { tr { th scope="col" { "Header" } th scope="col" { "Value" } } }
+            (table_head(&["Header", "Value"]))
             tbody {
                 @for name in IDENTITY_HEADERS {
                     tr.id {

@@ -168,6 +168,28 @@ async fn sign_in(browser: &Browser, user: &str) -> Step<()> {
     .await
 }
 
+/// Asking for a protected page leads to the sign-in form; the password
+/// leads to the reminder, whose "Set up now" opens enrollment. Screenshots
+/// of the form and the reminder.
+async fn signed_in_to_set_up(
+    browser: &Browser,
+    gateway: &str,
+    user: &str,
+    shots: &mut Screenshots,
+) -> Step<()> {
+    open_the_app(browser, gateway).await?;
+    shots.take(browser, "login").await?;
+    sign_in(browser, user).await?;
+    let set_up = browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::LinkText("Set up now"))
+        .await
+        .doing("waiting for the reminder")?;
+    shots.take(browser, "reminder").await?;
+    set_up.click().await.doing("clicking Set up now")
+}
+
 /// Opens the app, which sends the browser to the sign-in form.
 async fn open_the_app(browser: &Browser, gateway: &str) -> Step<()> {
     browser
@@ -248,20 +270,7 @@ async fn sign_out(
 }
 
 async fn walk_through(browser: &Browser, gateway: &str, shots: &mut Screenshots) -> Step<()> {
-    // Asking for a protected page leads to the sign-in form.
-    open_the_app(browser, gateway).await?;
-    shots.take(browser, "login").await?;
-
-    // Password, then the reminder: set up MFA now.
-    sign_in(browser, "alice").await?;
-    let set_up = browser
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::LinkText("Set up now"))
-        .await
-        .doing("waiting for the reminder")?;
-    shots.take(browser, "reminder").await?;
-    set_up.click().await.doing("clicking Set up now")?;
+    signed_in_to_set_up(browser, gateway, "alice", shots).await?;
 
     // Enrollment: open "Can't scan it?" and type the key into the "app".
     wait_for(browser, "#totp-secret").await?;
@@ -522,17 +531,7 @@ async fn email_walk_through(
     sink: &SmtpSink,
     shots: &mut Screenshots,
 ) -> Step<()> {
-    open_the_app(browser, gateway).await?;
-    shots.take(browser, "login").await?;
-    sign_in(browser, "bob").await?;
-    let set_up = browser
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::LinkText("Set up now"))
-        .await
-        .doing("waiting for the reminder")?;
-    shots.take(browser, "reminder").await?;
-    set_up.click().await.doing("clicking Set up now")?;
+    signed_in_to_set_up(browser, gateway, "bob", shots).await?;
 
     // Enrollment offers codes by email below the authenticator steps.
     let send = text_of(browser, "#enroll-send-email").await?;

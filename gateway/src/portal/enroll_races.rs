@@ -20,7 +20,7 @@ use crate::notify::Channel;
 use crate::portal::admin::{apply, UserAction};
 use crate::portal::Current;
 use crate::session::{now_ms, Session};
-use crate::store::Store;
+use crate::store::{AuditFilter, Store};
 
 const IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
@@ -87,7 +87,8 @@ async fn enrolled(gw: &Gateway) -> bool {
 }
 
 async fn last_event(gw: &Gateway) -> (String, String, Option<String>) {
-    let e = gw.mfa.recent_events(1).await.expect("audit").remove(0);
+    let newest = gw.mfa.audit_page(&AuditFilter::default(), None, 1).await;
+    let e = newest.expect("audit").entries.remove(0);
     (e.event, e.outcome, e.detail)
 }
 

@@ -196,11 +196,6 @@ impl Mfa {
         Ok(self.store().await?.factor_overview(now_ms()).await?)
     }
 
-    /// The newest audit entries.
-    pub async fn recent_events(&self, limit: i64) -> Result<Vec<AuditEntry>, MfaError> {
-        Ok(self.store().await?.audit_recent(None, limit).await?)
-    }
-
     /// A page of the audit log, for the admin console.
     pub async fn audit_page(
         &self,
