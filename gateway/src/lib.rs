@@ -20,6 +20,7 @@ pub mod portal;
 pub mod proxy;
 pub mod redis_client;
 pub mod respond;
+pub mod retention;
 pub mod server;
 pub mod session;
 pub mod store;

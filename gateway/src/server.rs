@@ -17,10 +17,12 @@ use crate::config::{Settings, TlsListener};
 use crate::gateway::{BuildError, Gateway};
 use crate::metrics;
 use crate::proxy::upstream::{Unstarted, Upstreams};
+use crate::retention::AuditPruner;
 use crate::store::Store;
 
 /// Builds a ready-to-run server: the proxy, one health-check service per
-/// app, and the metrics listener if configured.
+/// app, the users file's watcher, the audit log's pruner, and the metrics
+/// listener if configured.
 ///
 /// Call this outside any tokio runtime: Pingora makes its own, one per
 /// service, and the Redis connection is made lazily on the proxy's.
@@ -41,6 +43,10 @@ pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
     let tls = settings.tls.clone();
     let metrics_listen = settings.metrics_listen.map(|a| a.to_string());
     let app_names: Vec<String> = settings.apps.iter().map(|a| a.name.clone()).collect();
+    let pruner = AuditPruner {
+        url: settings.store.url.clone(),
+        keep: settings.store.audit_retention,
+    };
 
     let (mut gateway, pools) = Gateway::new(settings)?;
     gateway.mfa.policy.prime(prepared.mfa_enforced_by_admin);
@@ -48,6 +54,7 @@ pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
         "users file",
         accounts::Watcher(gateway.accounts.clone()),
     ));
+    server.add_service(background_service("audit retention", pruner));
     for (Unstarted { pool, members }, name) in pools.into_iter().zip(app_names) {
         let service = background_service(&format!("health check: {name}"), pool);
         gateway.pools.push(Upstreams::new(service.task(), members));

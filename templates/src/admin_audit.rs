@@ -38,6 +38,8 @@ pub struct AuditView<'a> {
     pub older: Option<&'a str>,
     /// Where the newest page of this filter is, when this page isn't it.
     pub newest: Option<&'a str>,
+    /// How many days entries are kept before they are deleted.
+    pub kept_days: Option<u64>,
 }
 
 impl AuditView<'_> {
@@ -50,6 +52,12 @@ pub(crate) fn section(v: &AuditView, csrf_token: &str) -> Markup {
     html! {
         section.section id="audit" aria-labelledby="audit-heading" {
             h2 id="audit-heading" { "Security events" }
+            @if let Some(days) = v.kept_days {
+                p.muted {
+                    "Events are kept for " (days) @if days == 1 { " day" } @else { " days" }
+                    ", then deleted."
+                }
+            }
             (filter(v, csrf_token))
             @if !v.rows.is_empty() {
                 (table(v.rows))

@@ -136,3 +136,18 @@ fn an_empty_filtered_page_says_nothing_matches() {
     let html = render(AuditView::default());
     assert!(section(&html).contains("<p>No events yet.</p>"));
 }
+
+#[test]
+fn the_retention_is_stated_when_known() {
+    let kept = |days| {
+        let html = render(AuditView {
+            kept_days: Some(days),
+            ..AuditView::default()
+        });
+        section(&html).to_owned()
+    };
+    assert!(kept(90).contains(r#"<p class="muted">Events are kept for 90 days, then deleted.</p>"#));
+    assert!(kept(1).contains("Events are kept for 1 day, then deleted."));
+    let html = render(AuditView::default());
+    assert!(!section(&html).contains("Events are kept"));
+}

@@ -1,10 +1,13 @@
 //! The audit log in the admin console, end to end: filtering by user and
-//! event, paging back through a long history, and filters that can't be
-//! read.
+//! event, paging back through a long history, filters that can't be read,
+//! and entries deleted once older than the retention.
+
+use std::time::Duration;
 
 use gatehouse_tests::harness::admin::{audit_lines, AuditLine, ADMIN, AUDIT};
+use gatehouse_tests::harness::eventually;
 use gatehouse_tests::harness::mfa::{alert_text, link_href};
-use gatehouse_tests::harness::store::{now_ms, write_audit, AuditEntry};
+use gatehouse_tests::harness::store::{audit_log, now_ms, write_audit, AuditEntry};
 use gatehouse_tests::{Backend, Stack, PASSWORD};
 
 #[test]
@@ -128,4 +131,53 @@ fn a_filter_that_cant_be_read_says_why_and_shows_the_newest_events() {
     assert_eq!(posted.status, 400);
     let error = alert_text(&posted.body);
     assert!(error.contains("no event by that name"), "{error}");
+}
+
+#[test]
+fn entries_older_than_the_retention_are_deleted_and_the_console_says_so() {
+    let mut stack = Stack::start_with(Backend::Memory, |c| c.audit_retention_days(30));
+    let url = stack.gateway.store_url();
+    let day = 86_400_000;
+    let signed_in = |days_ago: i64, detail: &str| AuditEntry {
+        at_ms: now_ms() - days_ago * day,
+        username: Some("bob".into()),
+        ip: Some("192.0.2.9".into()),
+        event: "login".into(),
+        outcome: "ok".into(),
+        detail: Some(detail.into()),
+    };
+    write_audit(
+        &url,
+        &[
+            signed_in(400, "last year"),
+            signed_in(31, "a month ago"),
+            signed_in(29, "this month"),
+        ],
+    );
+    // The log is pruned at start-up and then hourly: a restart prunes now.
+    stack.gateway.restart();
+    let details = |entries: Vec<AuditEntry>| -> Vec<String> {
+        entries.into_iter().filter_map(|e| e.detail).collect()
+    };
+    eventually(Duration::from_secs(10), "the old entries pruned", || {
+        let left = details(audit_log(&url, "bob"));
+        (left == ["this month"]).then_some(())
+    });
+    let logs = stack.gateway.logs();
+    assert!(
+        logs.contains("pruned 2 audit entries older than 30 days"),
+        "{logs}"
+    );
+
+    let (admin, _) = stack.admin();
+    let page = admin.get_html(ADMIN);
+    assert!(page
+        .body
+        .contains("Events are kept for 30 days, then deleted."));
+    let bob: Vec<AuditLine> = audit_lines(&page.body)
+        .into_iter()
+        .filter(|l| l.user == "bob")
+        .collect();
+    assert_eq!(bob.len(), 1, "{bob:?}");
+    assert_eq!(bob[0].detail, "this month");
 }

@@ -47,6 +47,7 @@ pub(crate) struct RawTls {
 #[serde(deny_unknown_fields, expecting = "a mapping of store settings")]
 pub(crate) struct RawStore {
     pub url: Option<String>,
+    pub audit_retention_days: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -60,6 +60,8 @@ pub struct ServerSettings {
 pub struct StoreSettings {
     /// `sqlite://…` or `postgres://…`; used by the durable store.
     pub url: String,
+    /// How long audit entries are kept before they are pruned.
+    pub audit_retention: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -75,6 +75,7 @@ fn minimal_config_gets_the_documented_defaults() {
     assert_eq!(s.server.shutdown_timeout, Duration::from_secs(3));
     assert!(s.server.trusted_proxies.is_empty());
     assert_eq!(s.store.url, "sqlite://gatehouse.db");
+    assert_eq!(s.store.audit_retention, Duration::from_secs(365 * 86_400));
     assert_eq!(s.sessions.backend, SessionBackend::Memory);
     assert_eq!(s.sessions.cookie_name, "gatehouse_session");
     assert!(!s.sessions.cookie_secure);
@@ -118,6 +119,7 @@ server:
   shutdown_timeout: 10s
 store:
   url: "postgres://gatehouse@db/gatehouse"
+  audit_retention_days: 90
 sessions:
   backend: redis
   redis_url: "rediss://cache:6380/0"
@@ -173,6 +175,7 @@ fn full_config_sets_every_key() {
     assert_eq!(s.server.grace_period, Duration::from_secs(2));
     assert_eq!(s.server.shutdown_timeout, Duration::from_secs(10));
     assert_eq!(s.store.url, "postgres://gatehouse@db/gatehouse");
+    assert_eq!(s.store.audit_retention, Duration::from_secs(90 * 86_400));
     assert_eq!(
         s.sessions.backend,
         SessionBackend::Redis {

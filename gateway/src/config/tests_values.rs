@@ -148,6 +148,28 @@ fn store_url_must_be_sqlite_or_postgres() {
 }
 
 #[test]
+fn audit_retention_is_whole_days_from_one_to_a_hundred_years() {
+    for bad in ["0", "36501"] {
+        let lines = error_lines(&minimal_plus(&format!(
+            "store:\n  audit_retention_days: {bad}\n"
+        )));
+        assert_line(
+            &lines,
+            "store.audit_retention_days",
+            &format!("{bad} is out of range: keep entries 1 to 36500 days"),
+        );
+    }
+    // "30d" reads like a duration but isn't a number of days.
+    let lines = error_lines(&minimal_plus("store:\n  audit_retention_days: 30d\n"));
+    assert!(
+        lines.iter().any(|l| l.contains("audit_retention_days")),
+        "{lines:?}"
+    );
+    let s = build(&minimal_plus("store:\n  audit_retention_days: 36500\n"));
+    assert_eq!(s.store.audit_retention.as_secs(), 36_500 * 86_400);
+}
+
+#[test]
 fn cookie_name_charset_is_enforced() {
     let lines = error_lines(&minimal_plus("sessions:\n  cookie_name: \"my session\"\n"));
     assert_line(

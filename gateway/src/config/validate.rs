@@ -129,14 +129,28 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
         trusted_proxies: trusted_proxies(&mut p, raw_server.trusted_proxies.unwrap_or_default()),
     };
 
-    let url = raw
-        .store
-        .and_then(|s| s.url)
+    let raw_store = raw.store.unwrap_or_default();
+    let url = raw_store
+        .url
         .unwrap_or_else(|| DEFAULT_STORE_URL.to_string());
     if let Err(reason) = check_url(&url, &["sqlite://", "postgres://", "postgresql://"]) {
         p.push("store.url", reason);
     }
-    let store = StoreSettings { url };
+    let retention_days = raw_store
+        .audit_retention_days
+        .unwrap_or(DEFAULT_AUDIT_RETENTION_DAYS);
+    if !(1..=MAX_AUDIT_RETENTION_DAYS).contains(&retention_days) {
+        p.push(
+            "store.audit_retention_days",
+            format!(
+                "{retention_days} is out of range: keep entries 1 to {MAX_AUDIT_RETENTION_DAYS} days"
+            ),
+        );
+    }
+    let store = StoreSettings {
+        url,
+        audit_retention: Duration::from_secs(u64::from(retention_days) * 86_400),
+    };
 
     let sessions = check_sessions(raw.sessions.unwrap_or_default(), serves_tls, &mut p);
 
@@ -404,6 +418,11 @@ fn check_sessions(raw: RawSessions, serves_tls: bool, p: &mut Problems) -> Sessi
         cache_ttl,
     }
 }
+
+/// A year, as compliance regimes commonly ask of security logs.
+const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
+/// A hundred years: for ops who never want an entry deleted.
+const MAX_AUDIT_RETENTION_DAYS: u32 = 36_500;
 
 const DEFAULT_CACHE_TTL: Duration = Duration::from_millis(500);
 

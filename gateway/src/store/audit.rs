@@ -275,6 +275,33 @@ impl Store {
         Ok(AuditPage { entries, older })
     }
 
+    /// Deletes every entry written before `cutoff_ms`, oldest first, in
+    /// batches of `batch`, so a long-neglected log never holds a write lock
+    /// (SQLite locks the whole file) long enough to stall sign-ins. Returns
+    /// how many went. Replicas may prune at once: a row deleted twice is
+    /// simply not there the second time.
+    pub async fn audit_prune(&self, cutoff_ms: i64, batch: i64) -> Result<u64, StoreError> {
+        let mut deleted = 0;
+        loop {
+            // A subquery, not DELETE … LIMIT: PostgreSQL has no such form,
+            // and SQLite only when built with it.
+            let done = sqlx::query(
+                "DELETE FROM audit_log WHERE id IN \
+                 (SELECT id FROM audit_log WHERE at_ms < $1 ORDER BY at_ms LIMIT $2)",
+            )
+            .bind(cutoff_ms)
+            .bind(batch.max(1))
+            .execute(self.pool())
+            .await
+            .map_err(StoreError::query("prune the audit log"))?;
+            deleted += done.rows_affected();
+            if done.rows_affected() < batch.max(1) as u64 {
+                return Ok(deleted);
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
     /// When `user` last had an `event` (ms), if ever. The (username, at_ms)
     /// index finds it without reading the whole log.
     pub async fn audit_last(&self, user: &str, event: &str) -> Result<Option<i64>, StoreError> {

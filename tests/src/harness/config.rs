@@ -184,6 +184,8 @@ pub struct GatewayConfig {
     /// `store.url`; `None` means a SQLite file in the gateway's temp dir,
     /// which a restart keeps.
     pub store_url: Option<String>,
+    /// `store.audit_retention_days`; the gateway's default when `None`.
+    pub audit_retention_days: Option<u32>,
     /// `mfa.enforce`.
     pub mfa_enforce: bool,
     /// `mfa.issuer`; the gateway's default when `None`.
@@ -243,6 +245,7 @@ impl GatewayConfig {
             secret_key: Some("6a".repeat(32)),
             omit_run_subcommand: false,
             store_url: None,
+            audit_retention_days: None,
             mfa_enforce: false,
             mfa_issuer: None,
             enroll_two_codes: false,
@@ -332,6 +335,11 @@ impl GatewayConfig {
 
     pub fn store_url(mut self, url: &str) -> Self {
         self.store_url = Some(url.to_string());
+        self
+    }
+
+    pub fn audit_retention_days(mut self, days: u32) -> Self {
+        self.audit_retention_days = Some(days);
         self
     }
 
@@ -496,8 +504,15 @@ impl GatewayConfig {
                 }),
             );
         }
+        let mut store = Map::new();
         if let Some(url) = &self.store_url {
-            root.insert("store".into(), json!({ "url": url }));
+            store.insert("url".into(), json!(url));
+        }
+        if let Some(days) = self.audit_retention_days {
+            store.insert("audit_retention_days".into(), json!(days));
+        }
+        if !store.is_empty() {
+            root.insert("store".into(), Value::Object(store));
         }
         let mut mfa = Map::new();
         mfa.insert("enforce".into(), json!(self.mfa_enforce));

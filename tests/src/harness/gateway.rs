@@ -41,7 +41,7 @@ impl Gateway {
         let metrics_port = config.metrics.then(free_port);
         let mut rendered = config.render(port, metrics_port);
         if config.store_url.is_none() {
-            rendered["store"] = serde_json::json!({ "url": default_store_url(dir.path()) });
+            rendered["store"]["url"] = serde_json::json!(default_store_url(dir.path()));
         }
         std::fs::write(
             dir.path().join("gatehouse.yaml"),

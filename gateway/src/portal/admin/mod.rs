@@ -214,6 +214,7 @@ async fn page(
             users: &audit_users,
             older: older.as_deref(),
             newest: newest.as_deref(),
+            kept_days: Some(gw.settings.store.audit_retention.as_secs() / 86_400),
         },
         tokens: &token_rows,
         token_apps: &token_apps,

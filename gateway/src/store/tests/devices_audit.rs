@@ -9,6 +9,7 @@ on_both_backends!(
     revoke_all_forgets_every_device_of_one_user,
     audit_round_trip_newest_first,
     audit_pages_filter_by_user_and_event_and_miss_nothing,
+    audit_prune_deletes_only_entries_before_the_cutoff,
 );
 
 const DAY: i64 = 86_400_000;
@@ -146,6 +147,39 @@ async fn audit_round_trip_newest_first(url: String) {
     );
     assert_eq!(store.audit_last("olga", "first").await.unwrap(), Some(T0));
     assert_eq!(store.audit_last("olga", "pete").await.unwrap(), None);
+    store.close().await;
+}
+
+async fn audit_prune_deletes_only_entries_before_the_cutoff(url: String) {
+    let store = connect(&url).await;
+    // Seven old entries, pruned three at a time: two full batches and a
+    // short one; then the entry exactly at the cutoff and one after it.
+    for i in 0..7 {
+        store
+            .audit(&entry(T0 + i, Some("olga"), "old"))
+            .await
+            .unwrap();
+    }
+    let cutoff = T0 + DAY;
+    store
+        .audit(&entry(cutoff, Some("olga"), "at_cutoff"))
+        .await
+        .unwrap();
+    store.audit(&entry(cutoff + 1, None, "new")).await.unwrap();
+    assert_eq!(store.audit_prune(cutoff, 3).await.unwrap(), 7);
+    let left: Vec<_> = store.audit_recent(None, 100).await.unwrap();
+    let left: Vec<_> = left.into_iter().map(|e| e.event).collect();
+    assert_eq!(left, ["new", "at_cutoff"]);
+    // Nothing more to do, and new entries still get written and read.
+    assert_eq!(store.audit_prune(cutoff, 3).await.unwrap(), 0);
+    store
+        .audit(&entry(cutoff + 2, Some("olga"), "newer"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.audit_last("olga", "newer").await.unwrap(),
+        Some(cutoff + 2)
+    );
     store.close().await;
 }
 
