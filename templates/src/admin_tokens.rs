@@ -7,7 +7,10 @@ use maud::{html, Markup};
 use crate::admin::AdminView;
 use crate::components::{alert, csrf_field, field, table_head, AlertKind, Field};
 use crate::layout::page;
-use crate::{ADMIN_PATH, ADMIN_TOKENS_ACTION, ADMIN_TOKEN_REVOKE_ACTION};
+use crate::{
+    ADMIN_PATH, ADMIN_TOKENS_ACTION, ADMIN_TOKEN_END_REPLACED_ACTION, ADMIN_TOKEN_REPLACE_ACTION,
+    ADMIN_TOKEN_REVOKE_ACTION,
+};
 
 /// Where a service token comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -49,6 +52,9 @@ pub struct TokenRow<'a> {
     pub expired: bool,
     /// Preformatted time of last use seen; None = not used yet (or unknown).
     pub last_used: Option<&'a str>,
+    /// Until when the token it replaced still works, preformatted; None
+    /// when there is none (or it has ended).
+    pub replaced_until: Option<&'a str>,
 }
 
 /// The page that shows a new token, once. All strings are escaped on output.
@@ -59,6 +65,9 @@ pub struct TokenCreatedView<'a> {
     pub token: &'a str,
     pub app: Option<&'a str>,
     pub expires: Option<&'a str>,
+    /// Set when this token replaced another: until when the old one still
+    /// works, preformatted.
+    pub replaced_until: Option<&'a str>,
 }
 
 /// The name pattern for the browser to check; the gateway checks again.
@@ -132,6 +141,9 @@ fn token_row(t: &TokenRow, csrf_token: &str) -> Markup {
                         (created) " by " (created_by)
                     }
                 }
+                @if let Some(until) = t.replaced_until {
+                    div.hint { "The token it replaced works until " (until) "." }
+                }
             }
             td {
                 @match t.expires {
@@ -153,16 +165,37 @@ fn token_row(t: &TokenRow, csrf_token: &str) -> Markup {
                 @match t.source {
                     TokenSource::Config => span.muted { "Change in the config file" },
                     TokenSource::Console { .. } => {
-                        form method="post" action=(ADMIN_TOKEN_REVOKE_ACTION) {
-                            (csrf_field(csrf_token))
-                            input type="hidden" name="name" value=(t.name);
-                            button.btn.btn-danger.btn-small type="submit"
-                                aria-label={ "Revoke token " (t.name) } {
-                                "Revoke"
+                        div.row-actions {
+                            (token_action(t.name, csrf_token, ADMIN_TOKEN_REPLACE_ACTION,
+                                ("Replace", "Replace token")))
+                            @if t.replaced_until.is_some() {
+                                (token_action(t.name, csrf_token, ADMIN_TOKEN_END_REPLACED_ACTION,
+                                    ("End old token", "End the old token of")))
                             }
+                            (token_action(t.name, csrf_token, ADMIN_TOKEN_REVOKE_ACTION,
+                                ("Revoke", "Revoke token")))
                         }
                     }
                 }
+            }
+        }
+    }
+}
+
+/// One of a console token's buttons: a form posting its `name`.
+/// `label` ends in the name for screen readers, who hear one button at a time.
+fn token_action(name: &str, csrf_token: &str, action: &str, (text, label): (&str, &str)) -> Markup {
+    let class = if action == ADMIN_TOKEN_REVOKE_ACTION {
+        "btn btn-danger btn-small"
+    } else {
+        "btn btn-secondary btn-small"
+    };
+    html! {
+        form method="post" action=(action) {
+            (csrf_field(csrf_token))
+            input type="hidden" name="name" value=(name);
+            button class=(class) type="submit" aria-label={ (label) " " (name) } {
+                (text)
             }
         }
     }
@@ -219,10 +252,14 @@ fn create_form(v: &AdminView) -> Markup {
 /// changes state, and a reload shows nothing new (the gateway keeps only
 /// the token's hash).
 pub fn token_created_page(v: &TokenCreatedView) -> String {
+    let title = match v.replaced_until {
+        Some(_) => "Service token replaced",
+        None => "Service token created",
+    };
     let body = html! {
         div.card.card-wide {
             p.eyebrow { "Gatehouse administration" }
-            h1 { "Service token created" }
+            h1 { (title) }
             (alert(AlertKind::Warning, Some("token-warning"),
                 "Copy this token now. It is shown only once: Gatehouse keeps only its SHA-256 hash."))
             p.secret { code id="service-token" { (v.token) } }
@@ -239,6 +276,13 @@ pub fn token_created_page(v: &TokenCreatedView) -> String {
                 }
                 ". Upstreams see it as " code { "Remote-User: service:" (v.name) } "."
             }
+            @if let Some(until) = v.replaced_until {
+                p id="token-replaced" {
+                    "The token it replaced keeps working until " (until)
+                    ", so the integration can move over. If it leaked, end it now: "
+                    "\"End old token\" in the console."
+                }
+            }
             h2 { "Using it" }
             p { "Send it as a bearer token:" }
             pre {
@@ -253,7 +297,7 @@ pub fn token_created_page(v: &TokenCreatedView) -> String {
             }
         }
     };
-    page("Service token created", body).into_string()
+    page(title, body).into_string()
 }
 
 #[cfg(test)]

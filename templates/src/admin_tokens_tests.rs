@@ -7,6 +7,8 @@ use crate::test_support::forms;
 const CSRF: &str = "tok-42";
 const CREATE: &str = "/.gatehouse/admin/tokens";
 const REVOKE: &str = "/.gatehouse/admin/tokens/revoke";
+const REPLACE: &str = "/.gatehouse/admin/tokens/replace";
+const END_REPLACED: &str = "/.gatehouse/admin/tokens/end-replaced";
 
 fn tokens() -> [TokenRow<'static>; 3] {
     [
@@ -24,6 +26,7 @@ fn tokens() -> [TokenRow<'static>; 3] {
             },
             expires: Some("2025-04-02"),
             last_used: Some("2025-01-05 09:00 UTC"),
+            replaced_until: Some("2025-01-03 10:00:00 UTC"),
             ..TokenRow::default()
         },
         TokenRow {
@@ -115,7 +118,7 @@ fn rows_show_reach_origin_expiry_and_last_use() {
     ));
     let ci = row(&html, "ci-deploy");
     assert!(ci.contains(
-        "<td>wiki</td><td>2025-01-02 by alice</td><td>2025-04-02</td><td>2025-01-05 09:00 UTC</td>"
+        "<td>wiki</td><td>2025-01-02 by alice<div class=\"hint\">The token it replaced works until 2025-01-03 10:00:00 UTC.</div></td><td>2025-04-02</td><td>2025-01-05 09:00 UTC</td>"
     ));
     assert!(!ci.contains("Expired"));
 }
@@ -149,21 +152,53 @@ fn config_rows_have_no_revoke_form() {
 }
 
 #[test]
-fn console_rows_can_be_revoked_with_a_csrf_token() {
+fn console_rows_can_be_replaced_and_revoked_with_a_csrf_token() {
     let html = render(&tokens(), &[]);
     for name in ["ci-deploy", "old_backup"] {
-        let revoke = forms(row(&html, name), REVOKE);
-        assert_eq!(revoke.len(), 1, "{name}");
-        let revoke = revoke[0];
-        assert!(revoke.contains(r#"<input type="hidden" name="csrf_token" value="tok-42">"#));
-        assert!(revoke.contains(&format!(
-            r#"<input type="hidden" name="name" value="{name}">"#
-        )));
-        assert!(revoke.contains(&format!(
-            r#"<button class="btn btn-danger btn-small" type="submit" aria-label="Revoke token {name}">Revoke</button>"#
-        )));
+        for (action, button) in [
+            (
+                REPLACE,
+                format!(
+                    r#"<button class="btn btn-secondary btn-small" type="submit" aria-label="Replace token {name}">Replace</button>"#
+                ),
+            ),
+            (
+                REVOKE,
+                format!(
+                    r#"<button class="btn btn-danger btn-small" type="submit" aria-label="Revoke token {name}">Revoke</button>"#
+                ),
+            ),
+        ] {
+            let found = forms(row(&html, name), action);
+            assert_eq!(found.len(), 1, "{name} {action}");
+            let form = found[0];
+            assert!(form.contains(r#"<input type="hidden" name="csrf_token" value="tok-42">"#));
+            assert!(form.contains(&format!(
+                r#"<input type="hidden" name="name" value="{name}">"#
+            )));
+            assert!(form.contains(&button), "{form}");
+        }
     }
     assert_eq!(forms(&html, REVOKE).len(), 2);
+    assert_eq!(forms(&html, REPLACE).len(), 2);
+}
+
+#[test]
+fn a_replaced_token_says_until_when_the_old_one_works_and_offers_to_end_it() {
+    let html = render(&tokens(), &[]);
+    let ci = row(&html, "ci-deploy");
+    assert!(ci.contains(
+        r#"<div class="hint">The token it replaced works until 2025-01-03 10:00:00 UTC.</div>"#
+    ));
+    let end = forms(ci, END_REPLACED);
+    assert_eq!(end.len(), 1);
+    assert!(end[0].contains(r#"<input type="hidden" name="name" value="ci-deploy">"#));
+    assert!(
+        end[0].contains(r#"aria-label="End the old token of ci-deploy">End old token</button>"#)
+    );
+    // Only where there is an old token to end.
+    assert!(!row(&html, "old_backup").contains("works until"));
+    assert_eq!(forms(&html, END_REPLACED).len(), 1);
 }
 
 #[test]
@@ -230,11 +265,11 @@ fn expiry_select_defaults_to_ninety_days() {
 fn every_token_form_carries_the_csrf_token() {
     let html = render(&tokens(), &["wiki"]);
     let section = section_of(&html);
-    let all: Vec<&str> = [CREATE, REVOKE]
+    let all: Vec<&str> = [CREATE, REPLACE, END_REPLACED, REVOKE]
         .iter()
         .flat_map(|action| forms(section, action))
         .collect();
-    assert_eq!(all.len(), 1 + 2);
+    assert_eq!(all.len(), 1 + 2 + 1 + 2);
     assert_eq!(all.len(), section.matches("<form").count());
     for f in all {
         assert!(f.contains(r#"name="csrf_token" value="tok-42""#), "{f}");
@@ -283,6 +318,7 @@ fn created(app: Option<&'static str>, expires: Option<&'static str>) -> String {
         token: "ght_Zm9vYmFyYmF6cXV4",
         app,
         expires,
+        replaced_until: None,
     })
 }
 
@@ -337,12 +373,31 @@ fn created_page_says_what_the_token_reaches_and_when_it_expires() {
 }
 
 #[test]
+fn replaced_page_says_until_when_the_old_token_works() {
+    let html = token_created_page(&TokenCreatedView {
+        name: "ci-deploy",
+        token: "ght_Zm9vYmFyYmF6cXV4",
+        replaced_until: Some("2025-01-03 10:00:00 UTC"),
+        ..TokenCreatedView::default()
+    });
+    assert!(html.contains("<title>Service token replaced · Gatehouse</title>"));
+    assert!(html.contains("<h1>Service token replaced</h1>"));
+    assert!(html.contains(
+        r#"<p id="token-replaced">The token it replaced keeps working until 2025-01-03 10:00:00 UTC, so the integration can move over. If it leaked, end it now: &quot;End old token&quot; in the console.</p>"#
+    ));
+    assert!(html.contains(r#"<code id="service-token">ght_Zm9vYmFyYmF6cXV4</code>"#));
+    assert!(!html.contains("<form"));
+    assert!(!created(None, None).contains("token-replaced"));
+}
+
+#[test]
 fn created_page_escapes_everything() {
     let html = token_created_page(&TokenCreatedView {
         name: "<script>n</script>",
         token: "<script>t</script>",
         app: Some("<script>a</script>"),
         expires: Some("<e>"),
+        replaced_until: Some("<u>"),
     });
     assert!(!html.contains("<script>"));
     assert!(html.contains(r#"<code id="service-token">&lt;script&gt;t&lt;/script&gt;</code>"#));
@@ -350,4 +405,5 @@ fn created_page_escapes_everything() {
     assert!(html.contains("<code>&lt;script&gt;n&lt;/script&gt;</code>"));
     assert!(html.contains("<code>&lt;script&gt;a&lt;/script&gt;</code>"));
     assert!(html.contains("expires &lt;e&gt;."));
+    assert!(html.contains("keeps working until &lt;u&gt;,"));
 }

@@ -70,6 +70,11 @@ pub(crate) const ADMIN_AUDIT_ACTION: &str = "/.gatehouse/admin/audit";
 pub(crate) const ADMIN_TOKENS_ACTION: &str = "/.gatehouse/admin/tokens";
 /// Revokes the console-made service token named by the posted `name`.
 pub(crate) const ADMIN_TOKEN_REVOKE_ACTION: &str = "/.gatehouse/admin/tokens/revoke";
+/// Gives the console-made service token named by the posted `name` a new
+/// secret; the old one works a day longer.
+pub(crate) const ADMIN_TOKEN_REPLACE_ACTION: &str = "/.gatehouse/admin/tokens/replace";
+/// Ends, now, the old secret of the token named by the posted `name`.
+pub(crate) const ADMIN_TOKEN_END_REPLACED_ACTION: &str = "/.gatehouse/admin/tokens/end-replaced";
 /// Ends every session of the signed-in user, the current one included.
 pub(crate) const ACCOUNT_SIGN_OUT_EVERYWHERE_ACTION: &str =
     "/.gatehouse/account/sign-out-everywhere";

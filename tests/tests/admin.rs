@@ -5,10 +5,14 @@
 use std::time::Duration;
 
 use gatehouse_tests::harness::admin::{
-    enforced, mfa_state, ADMIN, AUDIT, ENFORCE, RESET, SIGN_OUT,
+    enforced, mfa_state, ADMIN, AUDIT, ENFORCE, RESET, SIGN_OUT, TOKENS, TOKEN_END_REPLACED,
+    TOKEN_REPLACE, TOKEN_REVOKE,
 };
+use gatehouse_tests::harness::config::sha256_hex;
 use gatehouse_tests::harness::mfa::{alert_text, ACCOUNT, ENROLL, MFA, REMIND};
-use gatehouse_tests::harness::store::{audit_log, remembered_devices, totp_enrollment};
+use gatehouse_tests::harness::store::{
+    audit_log, issued_tokens, remembered_devices, totp_enrollment,
+};
 use gatehouse_tests::{eventually, link_href, with_rd, Backend, Replicas, Stack, PASSWORD};
 
 const RD: &str = "/private/report";
@@ -347,11 +351,16 @@ fn admin_forms_need_a_csrf_token_and_post() {
     let stack = Stack::start(Backend::Memory);
     let (admin, _) = stack.admin();
     stack.enrolled("bob");
+    let token = admin.create_token("deploy", "", "90d");
     for (action, field) in [
         (RESET, ("username", "bob")),
         (SIGN_OUT, ("username", "bob")),
         (ENFORCE, ("enforce", "on")),
         (AUDIT, ("user", "bob")),
+        (TOKENS, ("name", "forged")),
+        (TOKEN_REPLACE, ("name", "deploy")),
+        (TOKEN_END_REPLACED, ("name", "deploy")),
+        (TOKEN_REVOKE, ("name", "deploy")),
     ] {
         let forged = admin.post_form(action, &[field, ("csrf_token", "forged")]);
         assert_eq!(forged.status, 403, "{action}: {}", forged.body);
@@ -363,6 +372,14 @@ fn admin_forms_need_a_csrf_token_and_post() {
     }
     assert!(totp_enrollment(&stack.gateway.store_url(), "bob").is_some());
     assert!(!enforced(&admin.get_html(ADMIN).body));
+    let tokens = issued_tokens(&stack.gateway.store_url());
+    assert_eq!(tokens.len(), 1, "none made, none revoked");
+    let unchanged: String = tokens[0]
+        .sha256
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(unchanged, sha256_hex(&token), "not replaced");
     assert_eq!(
         stack.client().login("bob", PASSWORD, Some(RD)).location(),
         Some(with_rd(MFA, RD).as_str())

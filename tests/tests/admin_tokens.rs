@@ -1,10 +1,13 @@
 //! Service tokens made in the admin console, end to end: shown once, kept
 //! only as a hash, passing as `service:<name>`, held to their app, revoked
-//! on every replica, and bad forms refused without a token made.
+//! on every replica, replaced with the old one working until ended, and
+//! bad forms refused without a token made.
 
 use std::time::Duration;
 
-use gatehouse_tests::harness::admin::{shown_token, token_rows, ADMIN, TOKENS, TOKEN_REVOKE};
+use gatehouse_tests::harness::admin::{
+    shown_token, token_rows, ADMIN, TOKENS, TOKEN_END_REPLACED, TOKEN_REPLACE, TOKEN_REVOKE,
+};
 use gatehouse_tests::harness::config::sha256_hex;
 use gatehouse_tests::harness::mfa::alert_text;
 use gatehouse_tests::harness::store::{audit_log, issued_tokens};
@@ -104,6 +107,113 @@ fn a_console_token_passes_as_its_service_until_revoked() {
     assert!(
         !stack.gateway.full_logs().contains(&token),
         "the token was logged"
+    );
+}
+
+#[test]
+fn a_replaced_token_keeps_its_name_and_the_old_one_works_until_ended() {
+    let stack = Stack::start_with(Backend::Memory, |c| c.service_token("ci", "tok-ci-123"));
+    let (admin, _) = stack.admin();
+    let store = stack.gateway.store_url();
+    let old = admin.create_token("backup", "", "90d");
+    let expires = issued_tokens(&store)[0].expires_at.expect("90 days");
+
+    let replaced = admin.admin_post(TOKEN_REPLACE, &[("name", "backup")]);
+    assert_eq!(replaced.status, 200, "{}", replaced.body);
+    assert_eq!(replaced.header("cache-control"), Some("no-store"));
+    assert!(replaced.body.contains("<h1>Service token replaced</h1>"));
+    assert!(replaced.body.contains("keeps working until"));
+    let new = shown_token(&replaced.body).expect("the new token, shown once");
+    assert!(new.starts_with("gatehouse_") && new != old);
+
+    // One row, the new hash, the old one kept a day, a fresh 90 days.
+    let stored = issued_tokens(&store);
+    assert_eq!(stored.len(), 1);
+    assert_eq!(hex_of(&stored[0].sha256), sha256_hex(&new));
+    let previous = stored[0].previous.expect("the old token, for a while");
+    assert_eq!(hex_of(&previous.sha256), sha256_hex(&old));
+    assert_eq!(previous.until - stored[0].created_at, 86_400_000);
+    assert!(stored[0].expires_at.unwrap() >= expires);
+
+    // Both pass, under the one name the upstream knows.
+    let client = stack.client();
+    for token in [&new, &old] {
+        let got = client.get_with(PRIVATE, &[("Authorization", &bearer(token))]);
+        assert_eq!(got.status, 200, "{}", got.body);
+        assert_eq!(
+            stack.upstream.last().header("remote-user").as_deref(),
+            Some("service:backup")
+        );
+    }
+    let uses: Vec<_> = audit_log(&store, "service:backup")
+        .into_iter()
+        .filter(|e| e.event == "token_used")
+        .map(|e| e.detail)
+        .collect();
+    assert!(
+        uses.contains(&Some("the replaced secret".to_owned())),
+        "the old token's use says so: {uses:?}"
+    );
+    let row = token_rows(&admin.get_html(ADMIN).body)
+        .into_iter()
+        .find(|r| r.name == "backup")
+        .unwrap();
+    assert!(row.html.contains("The token it replaced works until"));
+    assert!(row.html.contains(">End old token</button>"), "{}", row.html);
+
+    // Ending the old one: it stops at once, the new one works on.
+    let ended = admin.admin_post(TOKEN_END_REPLACED, &[("name", "backup")]);
+    assert_eq!(ended.status, 303, "{}", ended.body);
+    assert_eq!(
+        ended.location(),
+        Some("/.gatehouse/admin?done=old_token_ended")
+    );
+    let notice = admin.open_link(ended.location().unwrap());
+    assert!(notice
+        .body
+        .contains("The old token stopped working here at once"));
+    let refused = client.get_with(PRIVATE, &[("Authorization", &bearer(&old))]);
+    assert_eq!(refused.status, 401, "{}", refused.body);
+    let got = client.get_with(PRIVATE, &[("Authorization", &bearer(&new))]);
+    assert_eq!(got.status, 200);
+    assert_eq!(issued_tokens(&store)[0].previous, None);
+    let again = admin.admin_post(TOKEN_END_REPLACED, &[("name", "backup")]);
+    assert_eq!(again.status, 404);
+    assert!(alert_text(&again.body).contains("no old token"));
+
+    // Only console tokens, and only for admins.
+    for (name, reason) in [
+        ("ci", "in the configuration file; replace it there"),
+        ("nobody", "no token by that name"),
+    ] {
+        let refused = admin.admin_post(TOKEN_REPLACE, &[("name", name)]);
+        assert_eq!(refused.status, 404, "{}", refused.body);
+        assert!(alert_text(&refused.body).contains(reason));
+    }
+    let bob = stack.client();
+    bob.login_ok("bob");
+    let csrf = bob.token_from("/.gatehouse/account");
+    for action in [TOKEN_REPLACE, TOKEN_END_REPLACED] {
+        let forged = bob.post_form(action, &[("name", "backup"), ("csrf_token", &csrf)]);
+        assert_eq!(forged.status, 403, "{action}");
+    }
+    assert_eq!(hex_of(&issued_tokens(&store)[0].sha256), sha256_hex(&new));
+
+    let events: Vec<_> = audit_log(&store, "alice")
+        .into_iter()
+        .filter(|e| e.event.starts_with("token_"))
+        .map(|e| (e.event, e.detail.unwrap_or_default()))
+        .collect();
+    assert_eq!(events[1].0, "token_replaced", "{events:?}");
+    assert!(events[1]
+        .1
+        .contains("token backup by admin alice; the old one works until"));
+    assert_eq!(events[2].0, "token_revoked");
+    assert_eq!(events[2].1, "the token backup replaced, by admin alice");
+    let logs = stack.gateway.full_logs();
+    assert!(
+        !logs.contains(&new) && !logs.contains(&old),
+        "a token was logged"
     );
 }
 

@@ -7,8 +7,9 @@
 //!   resets bob's lost phone, then creates a service token in the "Service
 //!   tokens" section (checking that chromium accepts the name field's
 //!   `pattern` and posts the name, app and expiry), reads it from the page
-//!   that shows it once, sees it pass as `service:<name>`, and revokes it
-//!   from its row, after which it is refused.
+//!   that shows it once, sees it pass as `service:<name>`, replaces it
+//!   (ending the old one from its row), and revokes it from its row, after
+//!   which it is refused.
 //! - With codes by email (a real SMTP server, aiosmtpd): bob signs in,
 //!   chooses "Email me a code" while setting up two-factor, types the code
 //!   from the mail, saves his recovery codes, signs out, and signs in again
@@ -353,7 +354,8 @@ async fn name_validity(browser: &Browser) -> Step<Value> {
 }
 
 /// alice, still in the admin console, creates a service token for the app
-/// with 30 days to live, sees it pass as `service:<name>`, and revokes it.
+/// with 30 days to live, sees it pass as `service:<name>`, replaces it,
+/// and revokes it.
 async fn admin_makes_and_revokes_a_token(
     browser: &Browser,
     stack: &Stack,
@@ -469,6 +471,7 @@ async fn admin_makes_and_revokes_a_token(
     }
     scroll_to(browser, "#service-tokens").await?;
     shots.take(browser, "admin-token-listed").await?;
+    let bearer = admin_replaces_the_token(browser, stack, shots, &row, &bearer).await?;
 
     // Revoke from its row: gone from the list, and refused at once.
     click(
@@ -501,6 +504,69 @@ async fn admin_makes_and_revokes_a_token(
         ));
     }
     Ok(())
+}
+
+/// alice replaces the token from its row: a new one shown once, the old
+/// one still listed as working until she ends it from the row. Returns the
+/// new token's `Authorization` value.
+async fn admin_replaces_the_token(
+    browser: &Browser,
+    stack: &Stack,
+    shots: &mut Screenshots,
+    row: &str,
+    old_bearer: &str,
+) -> Step<String> {
+    click(
+        browser,
+        &format!(r#"{row} form[action="/.gatehouse/admin/tokens/replace"] button"#),
+    )
+    .await?;
+    let heading = text_of(browser, "h1").await?;
+    let token = text_of(browser, "#service-token").await?;
+    if heading != "Service token replaced" || !token.starts_with("gatehouse_") {
+        return Err(format!("not a replacement page: {heading:?}, {token:?}"));
+    }
+    if format!("Bearer {token}") == old_bearer {
+        return Err("the replacement is the old token".into());
+    }
+    shots.take(browser, "token-replaced").await?;
+    browser
+        .find(Locator::LinkText("Done"))
+        .await
+        .doing("finding Done")?
+        .click()
+        .await
+        .doing("clicking Done")?;
+    let listed = text_of(browser, row).await?;
+    if !listed.contains("The token it replaced works until") {
+        return Err(format!("the row doesn't say the old one works: {listed}"));
+    }
+    scroll_to(browser, "#service-tokens").await?;
+    shots.take(browser, "admin-token-replaced").await?;
+
+    click(
+        browser,
+        &format!(r#"{row} form[action="/.gatehouse/admin/tokens/end-replaced"] button"#),
+    )
+    .await?;
+    let notice = text_of(browser, "#admin-notice").await?;
+    if !notice.contains("The old token stopped working here at once") {
+        return Err(format!("unexpected notice: {notice}"));
+    }
+    let bearer = format!("Bearer {token}");
+    let (old, new) = off_runtime("using the old and the new token", || {
+        let status = |value: &str| {
+            stack
+                .client()
+                .get_with("/private/x", &[("Authorization", value)])
+                .status
+        };
+        (status(old_bearer), status(&bearer))
+    })?;
+    if (old, new) != (401, 200) {
+        return Err(format!("after ending: old token {old}, new token {new}"));
+    }
+    Ok(bearer)
 }
 
 /// The code in the `nth` mail to `to`, waiting (with the sink's deadline)
@@ -675,7 +741,9 @@ fn a_browser_signs_in_enrolls_passes_the_challenge_and_administers_users_and_tok
             "14-admin-token-form.png",
             "15-token-created.png",
             "16-admin-token-listed.png",
-            "17-admin-token-revoked.png",
+            "17-token-replaced.png",
+            "18-admin-token-replaced.png",
+            "19-admin-token-revoked.png",
         ]
     );
     assert!(
@@ -686,15 +754,17 @@ fn a_browser_signs_in_enrolls_passes_the_challenge_and_administers_users_and_tok
         issued_tokens(&stack.gateway.store_url()).is_empty(),
         "the revoked token is still stored"
     );
-    // The app saw alice's pages, then the token's one request.
+    // The app saw alice's pages, then the token's two requests: the token
+    // as made, then its replacement (the ended old one was refused).
     let mut identities: Vec<Option<String>> = stack
         .upstream
         .requests()
         .iter()
         .map(|r| r.header("remote-user"))
         .collect();
-    let service = format!("service:{TOKEN_NAME}");
-    assert_eq!(identities.pop(), Some(Some(service)), "the token's request");
+    let service = Some(format!("service:{TOKEN_NAME}"));
+    let tail = identities.split_off(identities.len().saturating_sub(2));
+    assert_eq!(tail, [service.clone(), service], "the token's requests");
     assert!(
         identities.iter().all(|u| u.as_deref() == Some("alice")),
         "the app saw a request without alice's identity: {identities:?}"

@@ -238,6 +238,10 @@ pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora:
         ("/.gatehouse/admin/audit", _, true) => admin::filter_audit(gw, session).await?,
         ("/.gatehouse/admin/tokens", _, true) => admin::create_token(gw, session).await?,
         ("/.gatehouse/admin/tokens/revoke", _, true) => admin::revoke_token(gw, session).await?,
+        ("/.gatehouse/admin/tokens/replace", _, true) => admin::replace_token(gw, session).await?,
+        ("/.gatehouse/admin/tokens/end-replaced", _, true) => {
+            admin::end_replaced_token(gw, session).await?
+        }
         ("/.gatehouse/account/sign-out-everywhere", _, true) => {
             login::sign_out_everywhere(gw, session).await?
         }
@@ -282,6 +286,8 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
         | "/.gatehouse/admin/audit"
         | "/.gatehouse/admin/tokens"
         | "/.gatehouse/admin/tokens/revoke"
+        | "/.gatehouse/admin/tokens/replace"
+        | "/.gatehouse/admin/tokens/end-replaced"
         | "/.gatehouse/account/sign-out-everywhere" => "POST",
         _ => return None,
     })

@@ -86,8 +86,17 @@ impl Gateway {
         if let Some((entry, from_bearer)) = token {
             if entry.audit_due(crate::session::now_ms()) {
                 let ip = self.client_ip(session);
+                // Uses of a replaced secret say so: the admin sees whether
+                // the integration has moved over before the old one ends.
+                let detail = entry.replaced.then_some("the replaced secret");
                 self.mfa
-                    .audit(AuditEvent::TokenUsed, &service_user(&entry.name), ip, "ok")
+                    .audit_detail(
+                        AuditEvent::TokenUsed,
+                        &service_user(&entry.name),
+                        ip,
+                        "ok",
+                        detail,
+                    )
                     .await;
             }
             let listed = self.settings.apps[app].service_tokens.as_deref();

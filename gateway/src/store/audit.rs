@@ -45,7 +45,9 @@ pub enum AuditEvent {
     SignedOutEverywhere,
     /// A service token was made in the console.
     TokenCreated,
-    /// A console service token was revoked.
+    /// A console service token was given a new secret.
+    TokenReplaced,
+    /// A console service token was revoked, or the one it replaced ended.
     TokenRevoked,
     /// A service token was used (at most once a minute per token).
     TokenUsed,
@@ -53,7 +55,7 @@ pub enum AuditEvent {
 
 impl AuditEvent {
     /// Every event, in the order the console lists them.
-    pub const ALL: [AuditEvent; 18] = [
+    pub const ALL: [AuditEvent; 19] = [
         AuditEvent::AdminConsole,
         AuditEvent::CodeSent,
         AuditEvent::CodeReplayRefused,
@@ -70,6 +72,7 @@ impl AuditEvent {
         AuditEvent::RecoveryCodesRegenerated,
         AuditEvent::SignedOutEverywhere,
         AuditEvent::TokenCreated,
+        AuditEvent::TokenReplaced,
         AuditEvent::TokenRevoked,
         AuditEvent::TokenUsed,
     ];
@@ -93,6 +96,7 @@ impl AuditEvent {
             AuditEvent::RecoveryCodesRegenerated => "recovery_codes_regenerated",
             AuditEvent::SignedOutEverywhere => "signed_out_everywhere",
             AuditEvent::TokenCreated => "token_created",
+            AuditEvent::TokenReplaced => "token_replaced",
             AuditEvent::TokenRevoked => "token_revoked",
             AuditEvent::TokenUsed => "token_used",
         }

@@ -37,7 +37,7 @@ pub use audit::{AuditCursor, AuditEntry, AuditEvent, AuditFilter, AuditPage};
 pub use devices::Device;
 pub use mfa::TotpEnrollment;
 pub use overview::UserFactors;
-pub use tokens::IssuedToken;
+pub use tokens::{IssuedToken, PreviousToken, Replacement};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");

@@ -22,7 +22,7 @@ use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use super::{scan, Reach, TokenEntry};
 use crate::durable::LazyStore;
-use crate::store::{AuditEvent, IssuedToken, StoreError};
+use crate::store::{AuditEvent, IssuedToken, Replacement, StoreError};
 
 /// How stale a replica's copy of the console's tokens may get.
 pub const REFRESH: Duration = Duration::from_secs(2);
@@ -31,6 +31,10 @@ pub const REFRESH: Duration = Duration::from_secs(2);
 /// token is refused: an unreachable store must not hold requests for the
 /// pool's whole connect timeout.
 const READ_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// How long a replaced token keeps working, so its integration can move
+/// over to the new one without an outage. An admin can end it sooner.
+pub const REPLACED_WORKS_FOR: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// What every console token starts with: easy to spot in a leaked file or
 /// a secret scanner's rules.
@@ -143,7 +147,7 @@ impl IssuedTokens {
         match result {
             Ok(tokens) => {
                 let old = self.copy.load();
-                let entries = tokens.iter().filter_map(|t| self.entry(t, &old)).collect();
+                let entries = tokens.iter().flat_map(|t| self.entries(t, &old)).collect();
                 self.copy.store(Arc::new(entries));
                 if *failing {
                     tracing::info!("service tokens: the store answers again");
@@ -165,15 +169,10 @@ impl IssuedTokens {
             .store(crate::session::now_ms(), Ordering::Release);
     }
 
-    /// The runtime entry for a stored token. It keeps the old entry's audit
-    /// time, so a re-read doesn't restart "audited once a minute".
-    fn entry(&self, token: &IssuedToken, old: &[Arc<TokenEntry>]) -> Option<Arc<TokenEntry>> {
-        if let Some(same) = old
-            .iter()
-            .find(|e| e.name == token.name && e.sha256 == token.sha256)
-        {
-            return Some(same.clone());
-        }
+    /// The runtime entries for a stored token: its current secret, and the
+    /// one it replaced while that still works. They keep the old entries'
+    /// audit times, so a re-read doesn't restart "audited once a minute".
+    fn entries(&self, token: &IssuedToken, old: &[Arc<TokenEntry>]) -> Vec<Arc<TokenEntry>> {
         // An app renamed or removed from the config since: the token
         // reaches nothing rather than everything.
         let app = token.app.as_ref().map(|name| {
@@ -182,8 +181,28 @@ impl IssuedTokens {
                 .position(|a| a == name)
                 .unwrap_or(usize::MAX)
         });
-        let expires = token.expires_at.map(|at| at.max(0) as u64);
-        TokenEntry::new(&token.name, token.sha256, Reach::Console(app), expires).map(Arc::new)
+        let at = |ms: i64| ms.max(0) as u64;
+        let current = (token.sha256, token.expires_at.map(at), false);
+        let previous = token.previous.map(|p| (p.sha256, Some(at(p.until)), true));
+        [Some(current), previous]
+            .into_iter()
+            .flatten()
+            .filter_map(|(sha256, expires, replaced)| {
+                let same = old.iter().find(|e| {
+                    e.name == token.name
+                        && e.sha256 == sha256
+                        && e.expires_at_ms == expires
+                        && e.replaced == replaced
+                        && e.reach == Reach::Console(app)
+                });
+                if let Some(same) = same {
+                    return Some(same.clone());
+                }
+                let mut entry = TokenEntry::new(&token.name, sha256, Reach::Console(app), expires)?;
+                entry.replaced = replaced;
+                Some(Arc::new(entry))
+            })
+            .collect()
     }
 
     pub(super) async fn issue(&self, new: NewToken<'_>) -> Result<String, IssueError> {
@@ -195,6 +214,7 @@ impl IssuedTokens {
             created_at: new.now_ms,
             created_by: new.created_by.to_owned(),
             expires_at: new.expires_at_ms,
+            previous: None,
         };
         // 256 random bits never collide, so a refusal means the name.
         if !self.store.get().await?.token_insert(&stored).await? {
@@ -202,6 +222,54 @@ impl IssuedTokens {
         }
         self.reload().await;
         Ok(token)
+    }
+
+    /// Gives console token `name` a new secret and returns it, with the
+    /// token as now stored. The old secret keeps working for
+    /// [`REPLACED_WORKS_FOR`] (never past its own expiry); one it had
+    /// replaced before ends now. None if there is no console token by
+    /// that name (a config token's hash is in the config file).
+    pub async fn replace(
+        &self,
+        name: &str,
+        by: &str,
+        now_ms: i64,
+    ) -> Result<Option<(String, IssuedToken)>, StoreError> {
+        let (token, sha256) = mint();
+        let store = self.store.get().await?;
+        let replaced = store
+            .token_replace(&Replacement {
+                name,
+                sha256,
+                by,
+                now_ms,
+                previous_until: Some(now_ms + REPLACED_WORKS_FOR.as_millis() as i64),
+            })
+            .await?;
+        if !replaced {
+            return Ok(None);
+        }
+        self.reload().await;
+        let stored = store.tokens_list().await?;
+        Ok(stored
+            .into_iter()
+            .find(|t| t.name == name)
+            .map(|stored| (token, stored)))
+    }
+
+    /// Ends, now, the secret token `name` replaced: at once on this
+    /// replica, within [`REFRESH`] on the others. False if it had none.
+    pub async fn end_replaced(&self, name: &str) -> Result<bool, StoreError> {
+        let ended = self.store.get().await?.token_end_previous(name).await?;
+        // As for revoking: gone from the copy even if the re-read fails.
+        self.copy.rcu(|copy| {
+            copy.iter()
+                .filter(|e| !(e.name == name && e.replaced))
+                .cloned()
+                .collect::<Vec<_>>()
+        });
+        self.reload().await;
+        Ok(ended)
     }
 
     /// Every console token, expired ones included, by name.

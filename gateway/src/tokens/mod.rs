@@ -19,7 +19,7 @@ use crate::config::ServiceToken;
 use crate::durable::LazyStore;
 use crate::proxy::headers::IdentityHeaders;
 
-pub use issued::{IssueError, IssuedTokens, NewToken, REFRESH};
+pub use issued::{IssueError, IssuedTokens, NewToken, REFRESH, REPLACED_WORKS_FOR};
 
 /// Which apps a token may reach.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +42,8 @@ pub struct TokenEntry {
     expires_at_ms: Option<u64>,
     /// When this token's use was last audited (ms since the epoch).
     last_audit_ms: AtomicU64,
+    /// A console token's old secret, still working after a replacement.
+    pub replaced: bool,
 }
 
 /// A token's use is audited at most this often per replica: integrations
@@ -63,6 +65,7 @@ impl TokenEntry {
             reach,
             expires_at_ms,
             last_audit_ms: AtomicU64::new(0),
+            replaced: false,
         })
     }
 
@@ -150,7 +153,7 @@ impl TokenSet {
         self.issued.issue(new).await
     }
 
-    /// The console's tokens, for creating, listing and revoking them.
+    /// The console's tokens, for creating, listing, replacing and revoking them.
     pub fn issued(&self) -> &IssuedTokens {
         &self.issued
     }

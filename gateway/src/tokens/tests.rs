@@ -177,3 +177,70 @@ async fn an_unreachable_store_keeps_the_known_tokens() {
     r.a.issued().reload().await;
     assert!(r.a.find(&token).await.is_some());
 }
+
+#[tokio::test]
+async fn a_replaced_token_works_beside_the_new_one_until_ended() {
+    let r = replicas();
+    let old =
+        r.a.issue(new_token("backup", Some("git"), None))
+            .await
+            .unwrap();
+    let now = crate::session::now_ms() as i64;
+    let (new, stored) =
+        r.a.issued()
+            .replace("backup", "bob", now)
+            .await
+            .unwrap()
+            .expect("a console token");
+    assert_ne!(new, old);
+    assert_eq!(
+        stored.previous.map(|p| p.until),
+        Some(now + REPLACED_WORKS_FOR.as_millis() as i64)
+    );
+    for (token, replaced) in [(&new, false), (&old, true)] {
+        let entry = r.a.find(token).await.expect("both work");
+        assert_eq!(entry.identity.user, "service:backup", "one name for both");
+        assert_eq!(entry.replaced, replaced);
+        assert!(entry.may_reach(1, None) && !entry.may_reach(0, None));
+    }
+    assert!(r.b.find(&new).await.is_some(), "on another replica too");
+    // The old one stops when its day is over.
+    let after = (now as u64) + REPLACED_WORKS_FOR.as_millis() as u64;
+    assert!(r.a.issued.find(&sha(&old), after).await.is_none());
+    assert!(r.a.issued.find(&sha(&new), after).await.is_some());
+
+    assert!(r.a.issued().end_replaced("backup").await.unwrap());
+    assert!(r.a.find(&old).await.is_none(), "ended here at once");
+    assert!(r.a.find(&new).await.is_some());
+    assert!(!r.a.issued().end_replaced("backup").await.unwrap());
+    // Config tokens and unknown names can't be replaced here.
+    for name in ["ci", "nobody"] {
+        assert!(r
+            .a
+            .issued()
+            .replace(name, "bob", now)
+            .await
+            .unwrap()
+            .is_none());
+    }
+}
+
+#[tokio::test]
+async fn revoking_a_replaced_token_ends_the_old_and_the_new() {
+    let r = replicas();
+    let old = r.a.issue(new_token("backup", None, None)).await.unwrap();
+    let now = crate::session::now_ms() as i64;
+    let (new, _) =
+        r.a.issued()
+            .replace("backup", "bob", now)
+            .await
+            .unwrap()
+            .unwrap();
+    assert!(r.a.issued().revoke("backup").await.unwrap());
+    assert!(r.a.find(&old).await.is_none());
+    assert!(r.a.find(&new).await.is_none());
+}
+
+fn sha(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}

@@ -10,6 +10,8 @@ pub const RESET: &str = "/.gatehouse/admin/reset";
 pub const SIGN_OUT: &str = "/.gatehouse/admin/sign-out";
 pub const TOKENS: &str = "/.gatehouse/admin/tokens";
 pub const TOKEN_REVOKE: &str = "/.gatehouse/admin/tokens/revoke";
+pub const TOKEN_REPLACE: &str = "/.gatehouse/admin/tokens/replace";
+pub const TOKEN_END_REPLACED: &str = "/.gatehouse/admin/tokens/end-replaced";
 pub const AUDIT: &str = "/.gatehouse/admin/audit";
 
 impl Client {

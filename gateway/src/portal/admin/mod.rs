@@ -22,7 +22,10 @@ use crate::tokens::service_user;
 mod audit;
 mod tokens;
 pub use audit::filter as filter_audit;
-pub use tokens::{create as create_token, revoke as revoke_token};
+pub use tokens::{
+    create as create_token, end_replaced as end_replaced_token, replace as replace_token,
+    revoke as revoke_token,
+};
 
 use audit::AuditQuery;
 
@@ -103,6 +106,11 @@ fn notice(gw: &Gateway, session: &Session) -> Option<String> {
         ("token_revoked", _) => format!(
             "The service token was revoked. It stopped working here at once, and stops on \
              every other replica within {} seconds.",
+            crate::tokens::REFRESH.as_secs()
+        ),
+        ("old_token_ended", _) => format!(
+            "The old token stopped working here at once, and stops on every other \
+             replica within {} seconds. The new one works on.",
             crate::tokens::REFRESH.as_secs()
         ),
         _ => return None,

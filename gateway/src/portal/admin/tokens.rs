@@ -1,5 +1,7 @@
 //! Service tokens in the admin console: the list (config and console
-//! tokens), creating one (shown once) and revoking one.
+//! tokens), creating one (shown once), replacing its secret (the new one
+//! shown once, the old one working a day longer unless ended) and revoking
+//! one.
 //!
 //! Creating a token is audited with the admin's name; the token itself is
 //! only ever in the reply that shows it, which no cache keeps.
@@ -7,7 +9,7 @@
 use gatehouse_templates::{token_created_page, TokenCreatedView, TokenRow, TokenSource};
 use pingora::proxy::Session;
 
-use super::{refused, require_admin, store_down, HERE};
+use super::{refused, require_admin, store_down, Current, HERE};
 use crate::config::check_name;
 use crate::gateway::Gateway;
 use crate::portal::{date, or_reply};
@@ -30,6 +32,8 @@ pub(super) struct Listed {
     expires: Option<String>,
     expired: bool,
     last_used: Option<String>,
+    /// Until when the token it replaced works, while it does.
+    replaced_until: Option<String>,
 }
 
 impl Listed {
@@ -48,6 +52,7 @@ impl Listed {
             expires: self.expires.as_deref(),
             expired: self.expired,
             last_used: self.last_used.as_deref(),
+            replaced_until: self.replaced_until.as_deref(),
         }
     }
 }
@@ -69,6 +74,7 @@ pub(super) async fn listed(gw: &Gateway) -> Result<Vec<Listed>, StoreError> {
             expires: None,
             expired: false,
             last_used: None,
+            replaced_until: None,
         })
         .collect();
     let apps = token_apps(gw);
@@ -79,6 +85,7 @@ pub(super) async fn listed(gw: &Gateway) -> Result<Vec<Listed>, StoreError> {
         expires: t.expires_at.map(day),
         expired: t.expires_at.is_some_and(|at| at <= now),
         last_used: None,
+        replaced_until: t.previous.filter(|p| p.until > now).map(|p| date(p.until)),
         name: t.name,
     }));
     for token in &mut out {
@@ -190,6 +197,7 @@ pub async fn create(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
             token: &token,
             app,
             expires: expires.as_deref(),
+            replaced_until: None,
         }),
     ))
 }
@@ -201,14 +209,7 @@ pub async fn revoke(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     let name = form.get("name");
     match gw.tokens.issued().revoke(name).await {
         Ok(true) => {}
-        Ok(false) => {
-            let error = if gw.settings.service_tokens.iter().any(|t| t.name == name) {
-                "That token is in the configuration file; remove it there."
-            } else {
-                "There is no token by that name created in this console."
-            };
-            return Ok(refused(gw, session, &current, 404, error).await);
-        }
+        Ok(false) => return Ok(not_a_console_token(gw, session, &current, name, "remove").await),
         Err(e) => return Ok(store_down(session, e)),
     }
     let detail = format!("token {name} by admin {}", current.user());
@@ -222,4 +223,93 @@ pub async fn revoke(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
         )
         .await;
     Ok(Reply::redirect(303, &format!("{HERE}?done=token_revoked")))
+}
+
+/// Gives the console token the form names (`name`) a new secret, shown
+/// once. The old secret keeps working for
+/// [`REPLACED_WORKS_FOR`](crate::tokens::REPLACED_WORKS_FOR) so the
+/// integration can move over; "End old token" stops it sooner.
+pub async fn replace(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    let form = or_reply!(gw.checked_form(session).await?);
+    let current = or_reply!(require_admin(gw, session).await);
+    let name = form.get("name");
+    let now = now_ms() as i64;
+    let (token, stored) = match gw.tokens.issued().replace(name, current.user(), now).await {
+        Ok(Some(replaced)) => replaced,
+        Ok(None) => return Ok(not_a_console_token(gw, session, &current, name, "replace").await),
+        Err(e) => return Ok(store_down(session, e)),
+    };
+    let until = stored.previous.map(|p| date(p.until));
+    let detail = format!(
+        "token {name} by admin {}; the old one works until {}",
+        current.user(),
+        until.as_deref().unwrap_or("now")
+    );
+    gw.mfa
+        .audit_detail(
+            AuditEvent::TokenReplaced,
+            current.user(),
+            gw.client_ip(session),
+            "ok",
+            Some(&detail),
+        )
+        .await;
+    let expires = stored.expires_at.map(day);
+    Ok(Reply::html(
+        200,
+        token_created_page(&TokenCreatedView {
+            name,
+            token: &token,
+            app: stored.app.as_deref(),
+            expires: expires.as_deref(),
+            replaced_until: until.as_deref(),
+        }),
+    ))
+}
+
+/// Ends, now, the old secret of the console token the form names (`name`):
+/// for a leaked token, or once the integration has moved over.
+pub async fn end_replaced(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+    let form = or_reply!(gw.checked_form(session).await?);
+    let current = or_reply!(require_admin(gw, session).await);
+    let name = form.get("name");
+    match gw.tokens.issued().end_replaced(name).await {
+        Ok(true) => {}
+        Ok(false) => {
+            let error = "That token has no old token still working.";
+            return Ok(refused(gw, session, &current, 404, error).await);
+        }
+        Err(e) => return Ok(store_down(session, e)),
+    }
+    let detail = format!("the token {name} replaced, by admin {}", current.user());
+    gw.mfa
+        .audit_detail(
+            AuditEvent::TokenRevoked,
+            current.user(),
+            gw.client_ip(session),
+            "ok",
+            Some(&detail),
+        )
+        .await;
+    Ok(Reply::redirect(
+        303,
+        &format!("{HERE}?done=old_token_ended"),
+    ))
+}
+
+/// The console again, saying why `name` can't be acted on: it is in the
+/// config file, or there is no such console token.
+async fn not_a_console_token(
+    gw: &Gateway,
+    session: &Session,
+    current: &Current,
+    name: &str,
+    verb: &str,
+) -> Reply {
+    let error = if gw.settings.service_tokens.iter().any(|t| t.name == name) {
+        format!("That token is in the configuration file; {verb} it there.")
+    } else {
+        "There is no token by that name created in this console.".to_owned()
+    };
+    refused(gw, session, current, 404, &error).await
 }
