@@ -1,6 +1,6 @@
 //! Service tokens in the admin console: the list (config-file tokens beside
-//! console-made ones), the create and revoke forms, and the page that shows
-//! a new token its one and only time.
+//! console-made ones), the create, replace and revoke forms, and the page
+//! that shows a new or replacement token its one and only time.
 
 use maud::{html, Markup};
 
@@ -88,8 +88,8 @@ const EXPIRY_CHOICES: [(&str, &str); 4] = [
 const DEFAULT_EXPIRY: &str = "90d";
 
 /// The admin console's "Service tokens" section: every token, then the
-/// create form. Config tokens get no revoke form: the console could not
-/// honour it (the file would bring the token back), so it does not offer one.
+/// create form. Config tokens get no forms: the console could not honour
+/// them (the file would bring the token back), so it does not offer them.
 pub(crate) fn section(v: &AdminView) -> Markup {
     html! {
         section.section id="service-tokens" aria-labelledby="tokens-heading" {
@@ -182,8 +182,9 @@ fn token_row(t: &TokenRow, csrf_token: &str) -> Markup {
     }
 }
 
-/// One of a console token's buttons: a form posting its `name`.
-/// `label` ends in the name for screen readers, who hear one button at a time.
+/// One of a console token's buttons: a form posting its `name`. Its
+/// accessible name is `label` then the token's name, since screen readers
+/// may announce a button without its row.
 fn token_action(name: &str, csrf_token: &str, action: &str, (text, label): (&str, &str)) -> Markup {
     let class = if action == ADMIN_TOKEN_REVOKE_ACTION {
         "btn btn-danger btn-small"

@@ -249,6 +249,9 @@ impl IssuedTokens {
         if !replaced {
             return Ok(None);
         }
+        // A secret replaced before is over (the one just replaced is still
+        // in the copy, as current, until the re-read).
+        self.forget(|e| e.name == name && e.replaced);
         self.reload().await;
         let stored = store.tokens_list().await?;
         Ok(stored
@@ -261,15 +264,21 @@ impl IssuedTokens {
     /// replica, within [`REFRESH`] on the others. False if it had none.
     pub async fn end_replaced(&self, name: &str) -> Result<bool, StoreError> {
         let ended = self.store.get().await?.token_end_previous(name).await?;
-        // As for revoking: gone from the copy even if the re-read fails.
+        self.forget(|e| e.name == name && e.replaced);
+        self.reload().await;
+        Ok(ended)
+    }
+
+    /// Drops the entries `gone` picks from the copy, before the re-read
+    /// that follows a change: even a failing re-read can't leave them
+    /// working here.
+    fn forget(&self, gone: impl Fn(&TokenEntry) -> bool) {
         self.copy.rcu(|copy| {
             copy.iter()
-                .filter(|e| !(e.name == name && e.replaced))
+                .filter(|e| !gone(e))
                 .cloned()
                 .collect::<Vec<_>>()
         });
-        self.reload().await;
-        Ok(ended)
     }
 
     /// Every console token, expired ones included, by name.
@@ -293,14 +302,7 @@ impl IssuedTokens {
     /// others. False if there was none by that name.
     pub async fn revoke(&self, name: &str) -> Result<bool, StoreError> {
         let removed = self.store.get().await?.token_delete(name).await?;
-        // Dropped from the copy first, so even a failing re-read can't
-        // leave it working here.
-        self.copy.rcu(|copy| {
-            copy.iter()
-                .filter(|e| e.name != name)
-                .cloned()
-                .collect::<Vec<_>>()
-        });
+        self.forget(|e| e.name == name);
         self.reload().await;
         Ok(removed)
     }

@@ -226,6 +226,33 @@ async fn a_replaced_token_works_beside_the_new_one_until_ended() {
 }
 
 #[tokio::test]
+async fn replacing_again_ends_the_first_secret_at_once() {
+    let r = replicas();
+    let first = r.a.issue(new_token("backup", None, None)).await.unwrap();
+    let now = crate::session::now_ms() as i64;
+    let replace = || async {
+        r.a.issued()
+            .replace("backup", "bob", now)
+            .await
+            .unwrap()
+            .expect("a console token")
+            .0
+    };
+    let second = replace().await;
+    let third = replace().await;
+    assert!(
+        r.a.find(&first).await.is_none(),
+        "only the secret just replaced keeps its grace"
+    );
+    let old =
+        r.a.find(&second)
+            .await
+            .expect("the one just replaced works");
+    assert!(old.replaced);
+    assert!(!r.a.find(&third).await.expect("the new one works").replaced);
+}
+
+#[tokio::test]
 async fn revoking_a_replaced_token_ends_the_old_and_the_new() {
     let r = replicas();
     let old = r.a.issue(new_token("backup", None, None)).await.unwrap();
