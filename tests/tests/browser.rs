@@ -21,7 +21,7 @@
 
 use std::fmt::Display;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use fantoccini::{Client as Browser, ClientBuilder, Locator};
 use gatehouse_tests::harness::store::{audit_log, issued_tokens, now_ms, totp_enrollment};
@@ -33,6 +33,8 @@ use serde_json::{json, Value};
 
 /// How long any one page gets to show up.
 const WAIT: Duration = Duration::from_secs(20);
+/// How often a wait looks again (fantoccini's own waits use 250 ms).
+const POLL: Duration = Duration::from_millis(50);
 /// The protected page the user asks for first.
 const START: &str = "/private/browser?from=test";
 /// The service token alice makes in the console: every character class the
@@ -103,6 +105,28 @@ async fn wait_for(browser: &Browser, css: &str) -> Step<fantoccini::elements::El
 async fn click(browser: &Browser, css: &str) -> Step<()> {
     let element = wait_for(browser, css).await?;
     element.click().await.doing(&format!("clicking {css}"))
+}
+
+/// Clicks what submits a form, then waits until the next page has replaced
+/// this one. Until then, what is read next could still be this page's (its
+/// h1, a notice from the last action) or go stale half-way through.
+async fn click_to_next_page(browser: &Browser, css: &str) -> Step<()> {
+    let page = browser
+        .find(Locator::Css("html"))
+        .await
+        .doing("finding the page")?;
+    click(browser, css).await?;
+    let deadline = Instant::now() + WAIT;
+    // Once the old page is gone its root can't be read: chromium says
+    // "stale element", or, mid-swap, that the node left the document. Any
+    // other failure (the browser gone) shows up at the next step's read.
+    while page.tag_name().await.is_ok() {
+        if Instant::now() > deadline {
+            return Err(format!("{css} led to no new page within {WAIT:?}"));
+        }
+        tokio::time::sleep(POLL).await;
+    }
+    Ok(())
 }
 
 async fn type_into(browser: &Browser, css: &str, text: &str) -> Step<()> {
@@ -474,7 +498,7 @@ async fn admin_makes_and_revokes_a_token(
     let bearer = admin_replaces_the_token(browser, stack, shots, &row, &bearer).await?;
 
     // Revoke from its row: gone from the list, and refused at once.
-    click(
+    click_to_next_page(
         browser,
         &format!(r#"{row} form[action="/.gatehouse/admin/tokens/revoke"] button"#),
     )
@@ -516,15 +540,21 @@ async fn admin_replaces_the_token(
     row: &str,
     old_bearer: &str,
 ) -> Step<String> {
-    click(
+    click_to_next_page(
         browser,
         &format!(r#"{row} form[action="/.gatehouse/admin/tokens/replace"] button"#),
     )
     .await?;
+    let replaced = text_of(browser, "#token-replaced").await?;
     let heading = text_of(browser, "h1").await?;
     let token = text_of(browser, "#service-token").await?;
     if heading != "Service token replaced" || !token.starts_with("gatehouse_") {
         return Err(format!("not a replacement page: {heading:?}, {token:?}"));
+    }
+    if !replaced.contains("The token it replaced keeps working until") {
+        return Err(format!(
+            "the page doesn't say the old one works: {replaced}"
+        ));
     }
     if format!("Bearer {token}") == old_bearer {
         return Err("the replacement is the old token".into());
@@ -544,7 +574,7 @@ async fn admin_replaces_the_token(
     scroll_to(browser, "#service-tokens").await?;
     shots.take(browser, "admin-token-replaced").await?;
 
-    click(
+    click_to_next_page(
         browser,
         &format!(r#"{row} form[action="/.gatehouse/admin/tokens/end-replaced"] button"#),
     )
