@@ -32,8 +32,15 @@ fn expiry() -> Expiry {
     }
 }
 
+/// A session past both factors, for a user whose sessions were never ended.
 fn signed_in(user: &str) -> Session {
-    Session::after_password(user, now_ms(), 0).with_mfa(now_ms())
+    signed_in_at(user, 0)
+}
+
+/// A session past both factors, made by a sign-in that began at the user's
+/// session `generation`.
+fn signed_in_at(user: &str, generation: u64) -> Session {
+    Session::after_password(user, now_ms(), generation).with_mfa(now_ms())
 }
 
 fn memory(c: &mut Criterion) {
@@ -201,8 +208,7 @@ fn end_one_users_sessions(c: &mut Criterion) {
                     // generation, and a session made under an older one
                     // is refused.
                     let generation = store.generation("lost-phone").await.unwrap();
-                    let session = Session::after_password("lost-phone", now_ms(), generation)
-                        .with_mfa(now_ms());
+                    let session = signed_in_at("lost-phone", generation);
                     for _ in 0..3 {
                         store.create(&session, e).await.unwrap();
                     }
