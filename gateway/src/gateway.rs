@@ -11,6 +11,7 @@ use rand::TryRngCore;
 
 pub use crate::accounts::Account;
 use crate::accounts::Accounts;
+use crate::auth::lifecycle::Lifecycle;
 use crate::auth::mfa::{derive_key, Mfa};
 use crate::auth::one_time::PendingCodes;
 use crate::auth::PasswordHasherPool;
@@ -177,6 +178,17 @@ impl Gateway {
             settings: Arc::new(settings),
         };
         Ok((gateway, pools))
+    }
+
+    /// The account operations, over this gateway's stores.
+    pub fn lifecycle(&self) -> Lifecycle<'_> {
+        Lifecycle {
+            mfa: &self.mfa,
+            sessions: &self.sessions,
+            limiter: &self.limiter,
+            expiry: self.expiry,
+            fresh_for: self.settings.mfa.fresh_for,
+        }
     }
 
     /// The metrics of the app a request went to, or of no app.

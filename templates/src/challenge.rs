@@ -8,7 +8,7 @@ use crate::components::{
     alert, count, csrf_field, field, rd_field, totp_field, with_rd, AlertKind, Field,
 };
 use crate::layout::page;
-use crate::{MFA_PATH, MFA_SEND_ACTION, RECOVER_PATH};
+use crate::{CONFIRM_PATH, CONFIRM_SEND_ACTION, MFA_PATH, MFA_SEND_ACTION, RECOVER_PATH};
 
 /// The one-time-code challenge. All strings are escaped on output.
 #[derive(Debug, Clone, Copy, Default)]
@@ -29,6 +29,9 @@ pub struct MfaChallengeView<'a> {
     pub sent: Option<CodeChannel<'a>>,
     /// How long a sent code lives, in minutes; 0 leaves it unsaid.
     pub code_minutes: u32,
+    /// A signed-in user confirming a sensitive action: the forms post to
+    /// the confirm page, and nothing is remembered or recovered from here.
+    pub confirm: bool,
 }
 
 const CHALLENGE_ERROR_ID: &str = "mfa-error";
@@ -42,9 +45,19 @@ pub fn mfa_challenge_page(v: &MfaChallengeView) -> String {
     // Without an app and before any code was sent, there is nothing to type
     // yet: the send buttons come first and the field doesn't grab focus.
     let choose_first = !v.has_app && v.sent.is_none();
+    let (title, action) = if v.confirm {
+        ("Confirm it's you", CONFIRM_PATH)
+    } else {
+        ("Enter your code", MFA_PATH)
+    };
     let body = html! {
         div.card {
-            h1 { "Enter your code" }
+            h1 { (title) }
+            @if v.confirm {
+                p.muted id="confirm-why" {
+                    "This change needs a fresh code from your second factor."
+                }
+            }
             p.muted {
                 @if v.has_app {
                     "Open the authenticator app on your phone and enter the 6-digit code "
@@ -64,7 +77,7 @@ pub fn mfa_challenge_page(v: &MfaChallengeView) -> String {
             @if choose_first {
                 (channels(v))
             }
-            form method="post" action=(MFA_PATH) {
+            form method="post" action=(action) {
                 (csrf_field(v.csrf_token))
                 (rd_field(v.rd))
                 (totp_field(Field {
@@ -74,7 +87,7 @@ pub fn mfa_challenge_page(v: &MfaChallengeView) -> String {
                     error_id,
                     ..Field::default()
                 }))
-                @if v.remember_days > 0 {
+                @if v.remember_days > 0 && !v.confirm {
                     div.field {
                         label.check {
                             input type="checkbox" name="remember_device" value="1";
@@ -88,14 +101,14 @@ pub fn mfa_challenge_page(v: &MfaChallengeView) -> String {
             @if !choose_first {
                 (channels(v))
             }
-            p.aside {
+            @if !v.confirm { p.aside {
                 a href=(with_rd(RECOVER_PATH, v.rd)) {
                     @if v.has_app { "Can't use your authenticator?" } @else { "Use a recovery code" }
                 }
-            }
+            } }
         }
     };
-    page("Enter your code", body).into_string()
+    page(title, body).into_string()
 }
 
 /// "We sent a code by email to a•••e@example.com. It expires in 10 minutes."
@@ -116,7 +129,10 @@ fn channels(v: &MfaChallengeView) -> Markup {
         @if !v.channels.is_empty() {
             div.channels id="code-channels" {
                 @for c in v.channels {
-                    (send_form(MFA_SEND_ACTION, "send-", *c, v.csrf_token, v.rd))
+                    (send_form(
+                        if v.confirm { CONFIRM_SEND_ACTION } else { MFA_SEND_ACTION },
+                        "send-", *c, v.csrf_token, v.rd,
+                    ))
                 }
             }
         }
@@ -361,5 +377,20 @@ mod tests {
             assert!(html.contains(r#"value="/&quot;&gt;&lt;script&gt;x&lt;/script&gt;""#));
             assert!(html.contains("rd=%2F%22%3E%3Cscript%3Ex%3C%2Fscript%3E"));
         }
+    }
+
+    #[test]
+    fn the_confirm_mode_posts_to_the_confirm_page_and_remembers_nothing() {
+        let html = mfa_challenge_page(&MfaChallengeView {
+            confirm: true,
+            channels: &CHANNELS,
+            ..challenge()
+        });
+        assert_eq!(forms(&html, CONFIRM_PATH).len(), 1, "{html}");
+        assert!(forms(&html, MFA_PATH).is_empty(), "{html}");
+        assert_send_forms(&html, CONFIRM_SEND_ACTION, "send-");
+        assert!(html.contains("<h1>Confirm it"), "{html}");
+        assert!(!html.contains("remember_device"), "{html}");
+        assert!(!html.contains(RECOVER_PATH), "{html}");
     }
 }

@@ -14,6 +14,7 @@ mod admin_tokens;
 mod challenge;
 mod channel;
 mod components;
+mod confirm;
 mod demo;
 mod enroll;
 mod errors;
@@ -30,6 +31,7 @@ pub use admin_audit::{AuditRow, AuditView};
 pub use admin_tokens::{token_created_page, TokenCreatedView, TokenRow, TokenSource};
 pub use challenge::{mfa_challenge_page, recover_page, MfaChallengeView, RecoverView};
 pub use channel::CodeChannel;
+pub use confirm::{confirm_password_page, ConfirmPasswordView};
 pub use demo::{demo_app_page, DemoView};
 pub use enroll::{enroll_page, mfa_reminder_page, AppSetup, EnrollView, ReminderView};
 pub use errors::{error_page, ErrorView};
@@ -49,6 +51,11 @@ pub(crate) const ACCOUNT_PATH: &str = "/.gatehouse/account";
 pub(crate) const MFA_PATH: &str = "/.gatehouse/mfa";
 /// Sends a one-time code by the posted `channel` during sign-in.
 pub(crate) const MFA_SEND_ACTION: &str = "/.gatehouse/mfa/send";
+/// Asks for a fresh proof before a sensitive action (`code`, or
+/// `password` for a user with no second factor).
+pub(crate) const CONFIRM_PATH: &str = "/.gatehouse/confirm";
+/// Sends a one-time code by the posted `channel` for the confirm page.
+pub(crate) const CONFIRM_SEND_ACTION: &str = "/.gatehouse/confirm/send";
 pub(crate) const ENROLL_PATH: &str = "/.gatehouse/enroll";
 /// Sends the code that confirms a new email or phone factor.
 pub(crate) const ENROLL_SEND_ACTION: &str = "/.gatehouse/enroll/send";
@@ -217,6 +224,20 @@ mod tests {
                 channels: &channels,
                 sent: Some(channels[1]),
                 code_minutes: 10,
+                confirm: false,
+            }),
+            mfa_challenge_page(&MfaChallengeView {
+                csrf_token,
+                rd,
+                has_app: true,
+                channels: &channels,
+                confirm: true,
+                ..MfaChallengeView::default()
+            }),
+            confirm_password_page(&ConfirmPasswordView {
+                csrf_token,
+                rd,
+                error: Some("e"),
             }),
             enroll_page(&EnrollView {
                 csrf_token,

@@ -74,6 +74,7 @@ fn the_audit_log_pages_back_through_a_long_history_missing_nothing() {
             event: "token_used".into(),
             outcome: "ok".into(),
             detail: Some(format!("use {i}")),
+            proof: None,
         })
         .collect();
     write_audit(&stack.gateway.store_url(), &history);
@@ -145,6 +146,7 @@ fn entries_older_than_the_retention_are_deleted_and_the_console_says_so() {
         event: "login".into(),
         outcome: "ok".into(),
         detail: Some(detail.into()),
+        proof: None,
     };
     write_audit(
         &url,

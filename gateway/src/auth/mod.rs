@@ -1,7 +1,9 @@
 //! Credentials: password hashing and verification, and the second factor
 //! (TOTP, recovery codes, and sealing secrets at rest).
 
+pub mod authorize;
 pub mod enforcement;
+pub mod lifecycle;
 pub mod mfa;
 pub mod one_time;
 pub mod password;

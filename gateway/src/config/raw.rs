@@ -76,6 +76,7 @@ pub(crate) struct RawMfa {
     pub issuer: Option<String>,
     pub enroll_two_codes: Option<bool>,
     pub remember_device_days: Option<u32>,
+    pub fresh_for: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -114,6 +114,9 @@ pub struct MfaSettings {
     pub enroll_two_codes: bool,
     /// How long "remember this browser" skips the code; 0 turns it off.
     pub remember_device_days: u32,
+    /// How long a second-factor proof on a session counts as fresh for
+    /// sensitive actions (turning MFA off, replacing a factor, admin changes).
+    pub fresh_for: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -210,8 +210,19 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
             ),
         );
     }
+    let fresh_for = duration(&mut p, "mfa.fresh_for", raw_mfa.fresh_for, 5 * 60);
+    if fresh_for.is_zero() || fresh_for > Duration::from_secs(24 * 60 * 60) {
+        p.push(
+            "mfa.fresh_for",
+            format!(
+                "{} is out of range: from 1s to 24h",
+                humantime::format_duration(fresh_for)
+            ),
+        );
+    }
     let mfa = MfaSettings {
         enforce: raw_mfa.enforce.unwrap_or(false),
+        fresh_for,
         issuer,
         enroll_two_codes: raw_mfa.enroll_two_codes.unwrap_or(false),
         remember_device_days,

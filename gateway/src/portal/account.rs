@@ -1,8 +1,6 @@
 //! The account page and what it can change: MFA off, one email or SMS
 //! factor off, new recovery codes, forgetting remembered devices.
 
-use std::net::IpAddr;
-
 use gatehouse_templates::{
     account_page, AccountMfa, AccountView, CodeChannel, ContactFactorRow, DeviceRow,
 };
@@ -10,14 +8,12 @@ use pingora::proxy::Session;
 
 use super::enroll::codes_page;
 use super::login::locked_message;
-use super::{date, or_reply, query_param, with_rd, Current};
-use crate::auth::mfa::CodeCheck;
+use super::{confirm, date, or_reply, query_param, Current};
+use crate::auth::lifecycle::Refusal;
 use crate::gateway::Gateway;
-use crate::limits::{Attempt, Verdict};
 use crate::notify::{mask, Channel};
 use crate::proxy::access::unavailable_reply;
 use crate::respond::Reply;
-use crate::store::AuditEvent;
 
 const HERE: &str = "/.gatehouse/account";
 
@@ -142,180 +138,82 @@ pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
 pub async fn disable_mfa(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
     let current = or_reply!(gw.require_user(session, false, HERE).await);
-    let user = current.user().to_owned();
-    let ip = gw.client_ip(session);
-    let enforced = match gw.mfa.enforcement().await {
-        Ok(e) => e.is_on(),
-        Err(e) => {
-            tracing::error!("store unavailable: {e}");
-            return Ok(unavailable_reply(session.req_header()));
+    let actor = current.actor(gw, session);
+    let error = match gw.lifecycle().turn_off(&actor, form.get("code")).await {
+        Ok(removed) => {
+            let reply = Reply::redirect(303, "/.gatehouse/account?done=mfa_off")
+                .cookie(&gw.cookies.clear_device());
+            return Ok(gw.with_session(reply, removed.session.as_ref()));
         }
+        Err(e) => or_reply!(confirm::unless_refused(session, e, HERE)),
     };
-    if enforced {
-        gw.mfa
-            .audit(AuditEvent::MfaDisabled, &user, ip, "refused_enforced")
-            .await;
-        let error =
-            "Your organisation requires two-factor authentication, so it can't be turned off.";
-        return Ok(page(gw, session, &current, 403, Some(error)).await);
-    }
-    let has_app = match gw.mfa.status(&user).await {
-        Ok(status) => status.has_app(),
-        Err(e) => {
-            tracing::error!("store unavailable: {e}");
-            return Ok(unavailable_reply(session.req_header()));
-        }
+    let (status, error) = match error {
+        Refusal::Enforced => (
+            403,
+            "Your organisation requires two-factor authentication, so it can't be turned off."
+                .to_owned(),
+        ),
+        Refusal::WrongCode { replayed: true } => (
+            401,
+            "That code has already been used. Wait for a new one.".to_owned(),
+        ),
+        Refusal::Locked(wait) => (429, locked_message(wait)),
+        Refusal::NotEnrolled => return Ok(Reply::redirect(303, HERE)),
+        _ => (
+            401,
+            "That code didn't work, so two-factor authentication is still on.".to_owned(),
+        ),
     };
-    if !has_app {
-        return Ok(disable_without_app(gw, session, &current, ip).await);
-    }
-    // Guessing codes here must cost what it costs on the challenge.
-    match gw.limiter.check(Attempt::Totp, &user, ip).await {
-        Ok(Verdict::Allowed) => {}
-        Ok(Verdict::Locked(wait)) => {
-            let error = locked_message(wait);
-            return Ok(page(gw, session, &current, 429, Some(&error)).await);
-        }
-        Err(e) => {
-            tracing::error!("rate limiter unavailable: {e}");
-            return Ok(unavailable_reply(session.req_header()));
-        }
-    }
-    let error = match gw.mfa.check_code(&user, form.get("code")).await {
-        Ok(CodeCheck::Accepted) => None,
-        Ok(CodeCheck::NotEnrolled) => return Ok(Reply::redirect(303, HERE)),
-        Ok(CodeCheck::Replayed) => Some("That code has already been used. Wait for a new one."),
-        Ok(CodeCheck::Wrong) => {
-            Some("That code didn't work, so two-factor authentication is still on.")
-        }
-        Err(e) => {
-            tracing::error!("MFA check failed: {e}");
-            return Ok(unavailable_reply(session.req_header()));
-        }
-    };
-    if let Some(error) = error {
-        gw.mfa
-            .audit(AuditEvent::MfaDisabled, &user, ip, "failed")
-            .await;
-        if let Err(e) = gw.limiter.record_failure(Attempt::Totp, &user, ip).await {
-            tracing::error!("rate limiter unavailable: {e}");
-        }
-        return Ok(page(gw, session, &current, 401, Some(error)).await);
-    }
-    Ok(turn_off(gw, session, &user, ip).await)
-}
-
-/// Without an app there is no code to type on the spot: the second step
-/// this session passed at sign-in stands in for it.
-async fn disable_without_app(
-    gw: &Gateway,
-    session: &Session,
-    current: &Current,
-    ip: IpAddr,
-) -> Reply {
-    if !current.session.mfa_done() {
-        return Reply::redirect(303, &with_rd("/.gatehouse/mfa", HERE));
-    }
-    turn_off(gw, session, current.user(), ip).await
-}
-
-async fn turn_off(gw: &Gateway, session: &Session, user: &str, ip: IpAddr) -> Reply {
-    if let Err(e) = gw.mfa.remove(user).await {
-        tracing::error!("store unavailable: {e}");
-        return unavailable_reply(session.req_header());
-    }
-    gw.mfa.audit(AuditEvent::MfaDisabled, user, ip, "ok").await;
-    Reply::redirect(303, "/.gatehouse/account?done=mfa_off").cookie(&gw.cookies.clear_device())
+    Ok(page(gw, session, &current, status, Some(&error)).await)
 }
 
 /// Removing one email or SMS factor while another factor remains.
 pub async fn remove_factor(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
     let current = or_reply!(gw.require_user(session, false, HERE).await);
-    if !current.session.mfa_done() {
-        return Ok(Reply::redirect(303, &with_rd("/.gatehouse/mfa", HERE)));
-    }
-    let user = current.user().to_owned();
-    let ip = gw.client_ip(session);
-    let status = match gw.mfa.status(&user).await {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!("store unavailable: {e}");
-            return Ok(unavailable_reply(session.req_header()));
+    let actor = current.actor(gw, session);
+    let channel = Channel::from_name(form.get("channel"));
+    let refusal = match gw.lifecycle().remove_factor(&actor, channel).await {
+        Ok(_) => {
+            return Ok(Reply::redirect(
+                303,
+                "/.gatehouse/account?done=factor_removed",
+            ))
         }
+        Err(e) => or_reply!(confirm::unless_refused(session, e, HERE)),
     };
-    let Some(channel) = Channel::from_name(form.get("channel")).filter(|c| status.has(*c)) else {
-        let error = "That way of getting codes isn't on for your account.";
-        return Ok(page(gw, session, &current, 400, Some(error)).await);
+    let (status, error) = match refusal {
+        Refusal::LastFactor => (
+            409,
+            "That is your only second factor: to stop using it, turn two-factor \
+             authentication off, or add another way first.",
+        ),
+        _ => (400, "That way of getting codes isn't on for your account."),
     };
-    let others = status.contact.len() - 1 + usize::from(status.has_app());
-    if others == 0 {
-        let error = "That is your only second factor: to stop using it, turn two-factor \
-                     authentication off, or add another way first.";
-        return Ok(page(gw, session, &current, 409, Some(error)).await);
-    }
-    if let Err(e) = gw.mfa.remove_contact(&user, channel).await {
-        tracing::error!("store unavailable: {e}");
-        return Ok(unavailable_reply(session.req_header()));
-    }
-    gw.mfa
-        .audit_detail(
-            AuditEvent::MfaDisabled,
-            &user,
-            ip,
-            "ok",
-            Some(channel.as_str()),
-        )
-        .await;
-    Ok(Reply::redirect(
-        303,
-        "/.gatehouse/account?done=factor_removed",
-    ))
+    Ok(page(gw, session, &current, status, Some(error)).await)
 }
 
 pub async fn regenerate(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     or_reply!(gw.checked_form(session).await?);
     let current = or_reply!(gw.require_user(session, false, HERE).await);
-    let user = current.user().to_owned();
-    let enrolled = matches!(gw.mfa.status(&user).await, Ok(s) if s.is_enrolled());
-    if !enrolled || !current.session.mfa_done() {
-        let error = "Recovery codes come with two-factor authentication; set it up first.";
-        return Ok(page(gw, session, &current, 400, Some(error)).await);
-    }
-    let codes = match gw.mfa.regenerate_recovery_codes(&user).await {
-        Ok(c) => c,
+    let actor = current.actor(gw, session);
+    match gw.lifecycle().regenerate_recovery_codes(&actor).await {
+        Ok(codes) => Ok(codes_page(gw, session, &codes, HERE)),
         Err(e) => {
-            tracing::error!("store unavailable: {e}");
-            return Ok(unavailable_reply(session.req_header()));
+            or_reply!(confirm::unless_refused(session, e, HERE));
+            let error = "Recovery codes come with two-factor authentication; set it up first.";
+            Ok(page(gw, session, &current, 400, Some(error)).await)
         }
-    };
-    gw.mfa
-        .audit(
-            AuditEvent::RecoveryCodesRegenerated,
-            &user,
-            gw.client_ip(session),
-            "ok",
-        )
-        .await;
-    Ok(codes_page(gw, session, &codes, HERE))
+    }
 }
 
 pub async fn forget_devices(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     or_reply!(gw.checked_form(session).await?);
     let current = or_reply!(gw.require_user(session, false, HERE).await);
-    let user = current.user().to_owned();
-    if let Err(e) = gw.mfa.forget_devices(&user).await {
-        tracing::error!("store unavailable: {e}");
-        return Ok(unavailable_reply(session.req_header()));
+    let actor = current.actor(gw, session);
+    if let Err(e) = gw.lifecycle().forget_devices(&actor).await {
+        or_reply!(confirm::unless_refused(session, e, HERE));
     }
-    gw.mfa
-        .audit(
-            AuditEvent::DevicesForgotten,
-            &user,
-            gw.client_ip(session),
-            "ok",
-        )
-        .await;
     Ok(
         Reply::redirect(303, "/.gatehouse/account?done=devices_forgotten")
             .cookie(&gw.cookies.clear_device()),

@@ -17,7 +17,7 @@ use crate::limits::{Attempt, Verdict};
 use crate::notify::{mask, Channel};
 use crate::proxy::access::unavailable_reply;
 use crate::respond::Reply;
-use crate::session::{now_ms, SessionError};
+use crate::session::{now_ms, Proof, SessionError};
 use crate::store::AuditEvent;
 
 const WRONG_CODE: &str =
@@ -31,15 +31,38 @@ const REPLAYED_CODE: &str =
 const WRONG_RECOVERY: &str =
     "That recovery code didn't work. Each code works only once; check for typos.";
 
+/// Why the page asks for a code: the second step of signing in, or a
+/// fresh proof before a sensitive action on a signed-in session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Step {
+    SignIn,
+    Confirm,
+}
+
+impl Step {
+    /// The page that asks, where its forms post.
+    pub(super) fn path(self) -> &'static str {
+        match self {
+            Step::SignIn => "/.gatehouse/mfa",
+            Step::Confirm => "/.gatehouse/confirm",
+        }
+    }
+}
+
 /// What the challenge page offers this user: their app, and the channels
 /// they enrolled that can still reach them.
 pub(super) struct Offer {
     factors: Status,
     channels: Vec<(Channel, String)>,
+    pub(super) step: Step,
 }
 
 impl Offer {
-    pub(super) async fn load(gw: &Gateway, current: &Current) -> Result<Offer, MfaError> {
+    pub(super) async fn load(
+        gw: &Gateway,
+        current: &Current,
+        step: Step,
+    ) -> Result<Offer, MfaError> {
         let status = gw.mfa.status(current.user()).await?;
         let channels = gw
             .mfa
@@ -51,6 +74,7 @@ impl Offer {
         Ok(Offer {
             factors: status,
             channels,
+            step,
         })
     }
 
@@ -80,6 +104,7 @@ pub(super) fn challenge(
         channels: &channels,
         sent,
         code_minutes: minutes(gw),
+        confirm: offer.step == Step::Confirm,
     });
     gw.with_nonce(Reply::html(status, html), &nonce)
 }
@@ -136,15 +161,16 @@ async fn locked(
     }
 }
 
-/// The session steps up: a new id with the second factor recorded.
-async fn step_up(
+/// The session steps up: a new id with the second factor recorded, and
+/// how it was proven.
+pub(super) async fn step_up(
     gw: &Gateway,
     session: &Session,
+    next: &crate::session::Session,
     current: &Current,
     rd: &str,
 ) -> Result<String, Reply> {
-    let next = current.session.with_mfa(now_ms());
-    match gw.sessions.rotate(&current.id, &next, gw.expiry).await {
+    match gw.sessions.rotate(&current.id, next, gw.expiry).await {
         Ok(id) => Ok(gw.cookies.session_cookie(id.as_str())),
         Err(SessionError::Ended) => Err(ended_meanwhile(gw, rd)),
         Err(e) => {
@@ -154,19 +180,19 @@ async fn step_up(
     }
 }
 
-pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
+pub async fn show(gw: &Gateway, session: &mut Session, step: Step) -> Reply {
     let rd = rd_query(session);
     let current = match gw
-        .require_user(session, true, &with_rd("/.gatehouse/mfa", &rd))
+        .require_user(session, step == Step::SignIn, &with_rd(step.path(), &rd))
         .await
     {
         Ok(c) => c,
         Err(reply) => return reply,
     };
-    if current.session.mfa_done() {
+    if step == Step::SignIn && current.session.mfa_done() {
         return Reply::redirect(302, &rd);
     }
-    let offer = match Offer::load(gw, &current).await {
+    let offer = match Offer::load(gw, &current, step).await {
         Ok(offer) => offer,
         Err(e) => {
             tracing::error!("store unavailable: {e}");
@@ -176,7 +202,10 @@ pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
     // No factor yet: nothing to challenge with. (Channels the config no
     // longer offers still count: recovery codes work from this page.)
     if !offer.factors.is_enrolled() {
-        return Reply::redirect(302, &with_rd("/.gatehouse/enroll", &rd));
+        return match step {
+            Step::SignIn => Reply::redirect(302, &with_rd("/.gatehouse/enroll", &rd)),
+            Step::Confirm => super::confirm::password_page(gw, session, 200, &rd, None),
+        };
     }
     // Only a channel the page offers: the parameter picks a notice, it
     // never puts text on the page.
@@ -201,18 +230,19 @@ impl Challenged {
     pub(super) async fn read(
         gw: &Gateway,
         session: &mut Session,
+        step: Step,
     ) -> pingora::Result<Result<Challenged, Reply>> {
         let form = or_reply!(gw.checked_form(session).await?, Err);
         let rd = form.rd();
         let current = or_reply!(
-            gw.require_user(session, true, &with_rd("/.gatehouse/mfa", &rd))
+            gw.require_user(session, step == Step::SignIn, &with_rd(step.path(), &rd))
                 .await,
             Err
         );
-        if current.session.mfa_done() {
+        if step == Step::SignIn && current.session.mfa_done() {
             return Ok(Err(Reply::redirect(303, &rd)));
         }
-        let offer = match Offer::load(gw, &current).await {
+        let offer = match Offer::load(gw, &current, step).await {
             Ok(offer) => offer,
             Err(e) => {
                 tracing::error!("store unavailable: {e}");
@@ -228,13 +258,16 @@ impl Challenged {
     }
 }
 
-pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+pub async fn submit(gw: &Gateway, session: &mut Session, step: Step) -> pingora::Result<Reply> {
     let Challenged {
         form,
         rd,
         current,
         offer,
-    } = or_reply!(Challenged::read(gw, session).await?);
+    } = or_reply!(Challenged::read(gw, session, step).await?);
+    if step == Step::Confirm && !offer.factors.is_enrolled() {
+        return super::confirm::submit_password(gw, session, &form, &current, &rd).await;
+    }
     let user = current.user().to_owned();
     let ip = gw.client_ip(session);
     // App codes and sent codes share one counter: it is one form, and
@@ -266,11 +299,15 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
             return Ok(Reply::redirect(303, &with_rd("/.gatehouse/enroll", &rd)))
         }
     };
+    let event = match step {
+        Step::SignIn => AuditEvent::MfaChallenge,
+        Step::Confirm => AuditEvent::Confirmed,
+    };
     if let Some(error) = error {
         let event = if check == CodeCheck::Replayed {
             AuditEvent::CodeReplayRefused
         } else {
-            AuditEvent::MfaChallenge
+            event
         };
         gw.mfa.audit(event, &user, ip, "failed").await;
         if let Err(e) = gw.limiter.record_failure(Attempt::Totp, &user, ip).await {
@@ -279,12 +316,12 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
         return Ok(challenge(gw, session, &offer, None, 401, &rd, Some(error)));
     }
     let _ = gw.limiter.record_success(Attempt::Totp, &user, ip).await;
-    gw.mfa
-        .audit_detail(AuditEvent::MfaChallenge, &user, ip, "ok", Some(via))
-        .await;
-    let cookie = or_reply!(step_up(gw, session, &current, &rd).await);
+    gw.mfa.audit_detail(event, &user, ip, "ok", Some(via)).await;
+    let next = current.session.with_proof(now_ms(), Proof::Code);
+    let cookie = or_reply!(step_up(gw, session, &next, &current, &rd).await);
     let mut reply = Reply::redirect(303, &rd).cookie(&cookie);
-    if form.get("remember_device") == "1" && gw.settings.mfa.remember_device_days > 0 {
+    let remember = step == Step::SignIn && form.get("remember_device") == "1";
+    if remember && gw.settings.mfa.remember_device_days > 0 {
         let label = session
             .req_header()
             .headers
@@ -366,7 +403,8 @@ pub async fn submit_recover(gw: &Gateway, session: &mut Session) -> pingora::Res
     gw.mfa
         .audit(AuditEvent::RecoveryCodeUsed, &user, ip, "ok")
         .await;
-    let cookie = or_reply!(step_up(gw, session, &current, &rd).await);
+    let next = current.session.with_proof(now_ms(), Proof::Recovery);
+    let cookie = or_reply!(step_up(gw, session, &next, &current, &rd).await);
     let remaining = gw.mfa.recovery_remaining(&user).await.unwrap_or(0);
     let nonce = gw.csrf_nonce(session);
     let html = recovered_page(&RecoveredView {

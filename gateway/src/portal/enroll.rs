@@ -11,7 +11,8 @@ use pingora::proxy::Session;
 use super::challenge::{code_channels, minutes};
 use super::form::Form;
 use super::login::{ended_meanwhile, locked_message};
-use super::{or_reply, query_param, rd_query, with_rd, Current};
+use super::{confirm, or_reply, query_param, rd_query, with_rd, Current};
+use crate::auth::authorize::{Factors, Sensitive};
 use crate::auth::mfa::{CodeCheck, Factor, Status};
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
@@ -39,13 +40,30 @@ pub(super) fn store_down(session: &Session, e: impl std::fmt::Display) -> Reply 
 }
 
 /// Whether this session may add a factor: anyone without one, or a user
-/// with one who proved it on this session. Otherwise the password alone
-/// could add an attacker's phone; the reply sends them to the challenge.
-pub(super) fn may_enroll(current: &Current, status: &Status, rd: &str) -> Result<(), Reply> {
-    if status.is_enrolled() && !current.session.mfa_done() {
+/// with one who proved it freshly on this session. Otherwise the password
+/// alone, or a stolen session, could add an attacker's phone; the reply
+/// sends them to the challenge, or to confirm.
+pub(super) fn may_enroll(
+    gw: &Gateway,
+    current: &Current,
+    status: &Status,
+    rd: &str,
+) -> Result<(), Reply> {
+    if !status.is_enrolled() {
+        return Ok(());
+    }
+    if !current.session.mfa_done() {
         return Err(Reply::redirect(303, &with_rd("/.gatehouse/mfa", rd)));
     }
-    Ok(())
+    // Whether MFA is required changes nothing for a session that has done
+    // its second step, so the store need not be asked.
+    match gw
+        .lifecycle()
+        .fresh(&current.session, Factors::Some, false, Sensitive::Other)
+    {
+        Ok(_) => Ok(()),
+        Err(_) => Err(confirm::ask(&with_rd("/.gatehouse/enroll", rd))),
+    }
 }
 
 /// Channels the user can still turn on: offered, reachable, not yet on.
@@ -74,7 +92,7 @@ pub(super) async fn page(
         Ok(f) => f,
         Err(e) => return store_down(session, e),
     };
-    if let Err(reply) = may_enroll(current, &factors, rd) {
+    if let Err(reply) = may_enroll(gw, current, &factors, rd) {
         return reply;
     }
     let pending = if factors.has_app() {
@@ -172,7 +190,7 @@ impl Enrolling {
             Ok(f) => f,
             Err(e) => return Ok(Err(store_down(session, e))),
         };
-        or_reply!(may_enroll(&current, &factors, &rd), Err);
+        or_reply!(may_enroll(gw, &current, &factors, &rd), Err);
         Ok(Ok(Enrolling {
             form,
             rd,
@@ -370,24 +388,23 @@ pub async fn acknowledge(gw: &Gateway, session: &mut Session) -> pingora::Result
 }
 
 /// After a recovery code: drop the lost authenticator and enroll anew.
+/// "Replace your authenticator": every factor goes, and the user enrolls
+/// again. After a recovery code this is the one change allowed.
 pub async fn reset(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
     let rd = form.rd();
     let current = or_reply!(gw.require_user(session, false, "/.gatehouse/account").await);
-    if !current.session.mfa_done() {
-        return Ok(Reply::redirect(303, &with_rd("/.gatehouse/mfa", &rd)));
-    }
-    let user = current.user().to_owned();
-    if let Err(e) = gw.mfa.remove(&user).await {
-        return Ok(store_down(session, e));
-    }
-    gw.mfa
-        .audit(AuditEvent::MfaReset, &user, gw.client_ip(session), "ok")
-        .await;
-    Ok(
-        Reply::redirect(303, &with_rd("/.gatehouse/enroll", &rd))
-            .cookie(&gw.cookies.clear_device()),
-    )
+    let actor = current.actor(gw, session);
+    let removed = match gw.lifecycle().replace_authenticator(&actor).await {
+        Ok(removed) => removed,
+        Err(e) => {
+            or_reply!(confirm::unless_refused(session, e, &rd));
+            return Ok(Reply::redirect(303, &with_rd("/.gatehouse/enroll", &rd)));
+        }
+    };
+    let reply = Reply::redirect(303, &with_rd("/.gatehouse/enroll", &rd))
+        .cookie(&gw.cookies.clear_device());
+    Ok(gw.with_session(reply, removed.session.as_ref()))
 }
 
 #[cfg(test)]

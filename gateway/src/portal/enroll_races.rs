@@ -11,13 +11,13 @@ use std::net::{IpAddr, Ipv4Addr};
 use tempfile::TempDir;
 
 use super::{step_up, NotSteppedUp};
+use crate::auth::lifecycle::UserAction;
 use crate::auth::mfa::Factor;
 use crate::auth::totp::Totp;
 use crate::config::tests::GOOD_HASH;
 use crate::config::Settings;
 use crate::gateway::Gateway;
 use crate::notify::Channel;
-use crate::portal::admin::{apply, UserAction};
 use crate::portal::Current;
 use crate::session::{now_ms, Session};
 use crate::store::{AuditFilter, Store};
@@ -151,7 +151,8 @@ async fn a_factor_written_after_a_reset_removed_the_factors_is_taken_back() {
     let alice = signed_in(&gw).await;
     // Her emailed code checked out; then an admin resets her MFA before
     // the factor is written.
-    apply(&gw, "alice", UserAction::ResetMfa)
+    gw.lifecycle()
+        .apply("alice", UserAction::ResetMfa)
         .await
         .expect("reset");
     let store = Store::connect(&store_url(&dir)).await.expect("store");

@@ -16,7 +16,7 @@ use crate::metrics::METRICS;
 use crate::proxy::access::unavailable_reply;
 use crate::proxy::headers::cookie_value;
 use crate::respond::Reply;
-use crate::session::{now_ms, Owed, Session as UserSession, SessionError};
+use crate::session::{now_ms, Owed, Proof, Session as UserSession, SessionError};
 use crate::store::AuditEvent;
 
 const BAD_CREDENTIALS: &str = "Incorrect username or password.";
@@ -197,7 +197,7 @@ async fn after_password(
             None => false,
         };
         if remembered {
-            next = next.with_mfa(now);
+            next = next.with_proof(now, Proof::Device);
             gw.mfa
                 .audit(
                     AuditEvent::MfaChallenge,
@@ -262,21 +262,14 @@ pub async fn logout(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
 pub async fn sign_out_everywhere(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     or_reply!(gw.checked_form(session).await?);
     let current = or_reply!(gw.require_user(session, false, "/.gatehouse/account").await);
-    let ended = match gw.sessions.delete_user(current.user()).await {
-        Ok(n) => n,
-        Err(e) => return Ok(sessions_down(session, e)),
-    };
-    let detail = format!("by the user; {ended} sessions ended");
-    gw.mfa
-        .audit_detail(
-            AuditEvent::SignedOutEverywhere,
-            current.user(),
-            gw.client_ip(session),
-            "ok",
-            Some(&detail),
-        )
-        .await;
-    Ok(signed_out(gw))
+    match gw
+        .lifecycle()
+        .sign_out_everywhere(&current.actor(gw, session))
+        .await
+    {
+        Ok(_) => Ok(signed_out(gw)),
+        Err(e) => Ok(sessions_down(session, e)),
+    }
 }
 
 /// A sign-in or step-up that lost a race with a sign-out or an admin's

@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod challenge;
+mod confirm;
 pub mod csrf;
 mod enroll;
 mod form;
@@ -20,11 +21,13 @@ use http::Method;
 use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use pingora::proxy::Session;
 
+use crate::auth::lifecycle::Actor;
 use crate::gateway::{Account, Gateway};
 use crate::proxy::access::unavailable_reply;
 use crate::proxy::headers::cookie_value;
 use crate::respond::Reply;
 use crate::session::{self, Owed, SessionId};
+use challenge::Step;
 use form::{Form, FormError};
 
 /// A portal path with `rd` carried along, percent-encoded.
@@ -59,6 +62,16 @@ pub(crate) struct Current {
 impl Current {
     pub fn user(&self) -> &str {
         &self.account.user.username
+    }
+
+    /// This user as the account operations see them.
+    pub fn actor<'a>(&'a self, gw: &Gateway, session: &Session) -> Actor<'a> {
+        Actor {
+            user: self.user(),
+            session: &self.session,
+            ip: gw.client_ip(session),
+            is_admin: gw.is_admin(&self.account),
+        }
     }
 }
 
@@ -98,6 +111,14 @@ impl Gateway {
             reply.cookie(&self.cookies.csrf_cookie(&nonce.value))
         } else {
             reply
+        }
+    }
+
+    /// `reply`, moving the browser to a new session if there is one.
+    pub(crate) fn with_session(&self, reply: Reply, id: Option<&SessionId>) -> Reply {
+        match id {
+            Some(id) => reply.cookie(&self.cookies.session_cookie(id.as_str())),
+            None => reply,
         }
     }
 
@@ -211,9 +232,14 @@ pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora:
         ("/.gatehouse/login", true, _) => login::show(gw, session).await,
         ("/.gatehouse/login", _, true) => login::submit(gw, session).await?,
         ("/.gatehouse/logout", _, true) => login::logout(gw, session).await?,
-        ("/.gatehouse/mfa", true, _) => challenge::show(gw, session).await,
-        ("/.gatehouse/mfa", _, true) => challenge::submit(gw, session).await?,
-        ("/.gatehouse/mfa/send", _, true) => send::for_challenge(gw, session).await?,
+        ("/.gatehouse/mfa", true, _) => challenge::show(gw, session, Step::SignIn).await,
+        ("/.gatehouse/mfa", _, true) => challenge::submit(gw, session, Step::SignIn).await?,
+        ("/.gatehouse/mfa/send", _, true) => send::for_challenge(gw, session, Step::SignIn).await?,
+        ("/.gatehouse/confirm", true, _) => challenge::show(gw, session, Step::Confirm).await,
+        ("/.gatehouse/confirm", _, true) => challenge::submit(gw, session, Step::Confirm).await?,
+        ("/.gatehouse/confirm/send", _, true) => {
+            send::for_challenge(gw, session, Step::Confirm).await?
+        }
         ("/.gatehouse/recover", true, _) => challenge::show_recover(gw, session).await,
         ("/.gatehouse/recover", _, true) => challenge::submit_recover(gw, session).await?,
         ("/.gatehouse/remind", true, _) => challenge::reminder(gw, session).await,
@@ -268,11 +294,14 @@ fn allowed_methods(path: &str) -> Option<&'static str> {
         | "/.gatehouse/account"
         | "/.gatehouse/admin"
         | "/.gatehouse/remind" => "GET, HEAD",
-        "/.gatehouse/login" | "/.gatehouse/mfa" | "/.gatehouse/recover" | "/.gatehouse/enroll" => {
-            "GET, HEAD, POST"
-        }
+        "/.gatehouse/login"
+        | "/.gatehouse/mfa"
+        | "/.gatehouse/confirm"
+        | "/.gatehouse/recover"
+        | "/.gatehouse/enroll" => "GET, HEAD, POST",
         "/.gatehouse/logout"
         | "/.gatehouse/mfa/send"
+        | "/.gatehouse/confirm/send"
         | "/.gatehouse/enroll/send"
         | "/.gatehouse/account/factor/remove"
         | "/.gatehouse/enroll/reset"

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use pingora::proxy::Session;
 
-use super::challenge::{challenge, Challenged};
+use super::challenge::{challenge, Challenged, Step};
 use super::enroll::{addable, page, store_down, Enrolling};
 use super::form::Form;
 use super::{or_reply, with_rd, Current};
@@ -102,20 +102,24 @@ fn with_retry(reply: Reply, wait: Option<Duration>) -> Reply {
 }
 
 /// POST `/.gatehouse/mfa/send`: a sign-in code to a channel the user has.
-pub async fn for_challenge(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+pub async fn for_challenge(
+    gw: &Gateway,
+    session: &mut Session,
+    step: Step,
+) -> pingora::Result<Reply> {
     let Challenged {
         form,
         rd,
         current,
         offer,
-    } = or_reply!(Challenged::read(gw, session).await?);
+    } = or_reply!(Challenged::read(gw, session, step).await?);
     let Some(channel) = channel(&form).filter(|c| offer.includes(*c)) else {
         let error = Some(NOT_OFFERED);
         return Ok(challenge(gw, session, &offer, None, 400, &rd, error));
     };
     Ok(
         match or_reply!(send(gw, session, &current, channel, Purpose::SignIn).await) {
-            Answer::Sent => Reply::redirect(303, &sent_location("/.gatehouse/mfa", &rd, channel)),
+            Answer::Sent => Reply::redirect(303, &sent_location(step.path(), &rd, channel)),
             Answer::Refused(status, error, wait) => with_retry(
                 challenge(gw, session, &offer, None, status, &rd, Some(&error)),
                 wait,

@@ -1,20 +1,22 @@
 //! The access decision for a routed request: who is calling, and may they.
 //!
-//! Order matters. Deny rules win over everything. A service token is checked
-//! before the session so machine traffic never touches the session store.
-//! `X-Gatehouse-Token` is always Gatehouse's, so a bad one is refused
-//! outright; a Bearer token that isn't ours may belong to the upstream app,
-//! so it only fails the request when there is no session either.
+//! The request becomes a [`Caller`] here; [`authorize`] decides. A service
+//! token is checked before the session so machine traffic never touches the
+//! session store. `X-Gatehouse-Token` is always Gatehouse's, so a bad one is
+//! refused outright; a Bearer token that isn't ours may belong to the
+//! upstream app, so it only fails the request when there is no session either.
 
 use pingora::proxy::Session;
 
+use crate::auth::authorize::{
+    authorize, needs_caller, Caller, Clock, Decision, Factors, Need, OrgView, UserCaller,
+};
 use crate::config::Policy;
 use crate::gateway::Gateway;
 use crate::metrics::Outcome;
 use crate::portal::return_path;
 use crate::proxy::headers::IdentityHeaders;
 use crate::respond::{wants_html, Reply};
-use crate::session::Owed;
 use crate::store::AuditEvent;
 use crate::tokens::service_user;
 
@@ -43,120 +45,177 @@ fn bearer(session: &Session) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The caller of a routed request, with what the reply needs of it.
+struct Called {
+    caller: Caller,
+    identity: Option<IdentityHeaders>,
+    /// The Authorization header held our token and must not go upstream.
+    strip_authorization: bool,
+}
+
+impl Called {
+    fn new(caller: Caller) -> Self {
+        Called {
+            caller,
+            identity: None,
+            strip_authorization: false,
+        }
+    }
+}
+
 impl Gateway {
+    /// Authenticates the request into a caller, lets [`authorize`] decide,
+    /// and turns the decision into an answer.
     pub async fn decide(&self, session: &mut Session, app: usize, policy: Policy) -> Access {
+        let need = Need::Route(policy);
+        let called = if needs_caller(need) {
+            match self.caller(session, app).await {
+                Ok(called) => called,
+                Err(refusal) => return refusal,
+            }
+        } else {
+            // The token is ours to remove even where nobody is asked who
+            // they are.
+            session.req_header_mut().remove_header(TOKEN_HEADER);
+            let ours = match bearer(session) {
+                Some(t) => self.tokens.find(t).await.is_some(),
+                None => false,
+            };
+            Called {
+                strip_authorization: ours,
+                ..Called::new(Caller::Anonymous)
+            }
+        };
+        let org = OrgView {
+            mfa_required: self.mfa.enforced_now(),
+        };
+        let clock = Clock {
+            now_ms: crate::session::now_ms(),
+            fresh_for: self.settings.mfa.fresh_for,
+        };
         let req = session.req_header();
-        if policy == Policy::Deny {
-            return refuse(
+        match authorize(need, &called.caller, org, clock) {
+            Decision::Allow | Decision::AllowSensitive(_) => Access::Allow {
+                outcome: if policy == Policy::Bypass {
+                    Outcome::Bypassed
+                } else {
+                    Outcome::Allowed
+                },
+                identity: called.identity,
+                strip_authorization: called.strip_authorization,
+            },
+            Decision::Forbidden if matches!(called.caller, Caller::Token { .. }) => Access::Refuse(
+                Reply::json(403, &serde_json::json!({ "error": "forbidden" })),
+                Outcome::Forbidden,
+            ),
+            Decision::Forbidden => refuse(
                 req,
                 403,
                 "forbidden",
                 Outcome::Forbidden,
                 "Access denied",
                 "This address is closed by the gateway's policy.",
-            );
+            ),
+            Decision::InvalidToken => invalid_token(),
+            Decision::SignIn => unauthenticated(req),
+            Decision::Challenge | Decision::Confirm => step_up(req, "/.gatehouse/mfa"),
+            Decision::Enroll => step_up(req, "/.gatehouse/enroll"),
         }
+    }
 
-        // Tokens: ours in X-Gatehouse-Token, possibly ours in Authorization.
+    /// Who is calling: a service token is checked before the session, so
+    /// machine traffic never touches the session store.
+    async fn caller(&self, session: &mut Session, app: usize) -> Result<Called, Access> {
+        let req = session.req_header();
         let header_token = req
             .headers
             .get(TOKEN_HEADER)
             .map(|v| v.to_str().unwrap_or("\u{0}").trim().to_owned());
         let bearer_token = bearer(session).map(str::to_owned);
         session.req_header_mut().remove_header(TOKEN_HEADER);
-
-        let bearer_match = match bearer_token.as_deref() {
-            Some(t) => self.tokens.find(t).await,
-            None => None,
-        };
-        if policy == Policy::Bypass {
-            return Access::Allow {
-                identity: None,
-                outcome: Outcome::Bypassed,
-                strip_authorization: bearer_match.is_some(),
-            };
-        }
         let token = match header_token.as_deref() {
             Some(t) => match self.tokens.find(t).await {
                 Some(entry) => Some((entry, false)),
-                None => return invalid_token(),
+                None => return Ok(Called::new(Caller::BadToken)),
             },
-            None => bearer_match.map(|entry| (entry, true)),
+            None => match bearer_token.as_deref() {
+                Some(t) => self.tokens.find(t).await.map(|entry| (entry, true)),
+                None => None,
+            },
         };
         if let Some((entry, from_bearer)) = token {
-            if entry.audit_due(crate::session::now_ms()) {
-                let ip = self.client_ip(session);
-                // Uses of a replaced secret say so: the admin sees whether
-                // the integration has moved over before the old one ends.
-                let detail = entry.replaced.then_some("the replaced secret");
-                self.mfa
-                    .audit_detail(
-                        AuditEvent::TokenUsed,
-                        &service_user(&entry.name),
-                        ip,
-                        "ok",
-                        detail,
-                    )
-                    .await;
-            }
+            self.audit_token_use(session, &entry).await;
             let listed = self.settings.apps[app].service_tokens.as_deref();
-            if !entry.may_reach(app, listed) {
-                return Access::Refuse(
-                    Reply::json(403, &serde_json::json!({ "error": "forbidden" })),
-                    Outcome::Forbidden,
-                );
-            }
-            return Access::Allow {
+            return Ok(Called {
+                caller: Caller::Token {
+                    reaches: entry.may_reach(app, listed),
+                },
                 identity: Some(entry.identity.clone()),
-                outcome: Outcome::Allowed,
                 strip_authorization: from_bearer,
-            };
+            });
         }
+        let Some((account, s)) = self.signed_in(session).await? else {
+            // A Bearer token that isn't ours, and no session either.
+            let caller = match bearer_token {
+                Some(_) => Caller::BadToken,
+                None => Caller::Anonymous,
+            };
+            return Ok(Called::new(caller));
+        };
+        Ok(Called {
+            caller: Caller::User(UserCaller::from_session(&s, Factors::Unknown)),
+            identity: Some(account.identity.clone()),
+            strip_authorization: false,
+        })
+    }
 
-        // Sessions.
+    /// The session's user, if the cookie names a live session of a user who
+    /// is still configured and enabled.
+    async fn signed_in(
+        &self,
+        session: &Session,
+    ) -> Result<
+        Option<(
+            std::sync::Arc<crate::gateway::Account>,
+            crate::session::Session,
+        )>,
+        Access,
+    > {
         let found = match self.current_session(session).await {
             Ok(found) => found,
             Err(e) => {
                 tracing::error!("session lookup failed: {e}");
-                return unavailable(session.req_header());
+                return Err(unavailable(session.req_header()));
             }
         };
-        let req = session.req_header();
         let users = self.accounts.load();
-        let account = found.and_then(|(id, s)| match users.get(&s.user) {
-            Some(a) if !a.user.disabled => Some((a, s)),
+        Ok(found.and_then(|(id, s)| match users.get(&s.user) {
+            Some(a) if !a.user.disabled => Some((a.clone(), s)),
             _ => {
                 // The user was removed or disabled since signing in.
                 let sessions = self.sessions.clone();
                 tokio::spawn(async move { sessions.delete(&id).await });
                 None
             }
-        });
-        let Some((account, s)) = account else {
-            if bearer_token.is_some() {
-                return invalid_token();
-            }
-            return unauthenticated(req);
-        };
-        // A second step still owed blocks everything; so does having none
-        // once the organisation requires it. two_factor routes also need it
-        // done on this session.
-        let step = match self.owed(&s) {
-            Owed::Challenge => Some("/.gatehouse/mfa"),
-            Owed::Enrollment => Some("/.gatehouse/enroll"),
-            Owed::Nothing if !s.mfa_done() && self.mfa.enforced_now() => Some("/.gatehouse/enroll"),
-            Owed::Nothing if policy == Policy::TwoFactor && !s.mfa_done() => {
-                Some("/.gatehouse/mfa")
-            }
-            Owed::Nothing => None,
-        };
-        if let Some(page) = step {
-            return step_up(req, page);
-        }
-        Access::Allow {
-            identity: Some(account.identity.clone()),
-            outcome: Outcome::Allowed,
-            strip_authorization: false,
+        }))
+    }
+
+    /// Token uses go to the audit log at most once a minute per token.
+    async fn audit_token_use(&self, session: &Session, entry: &crate::tokens::TokenEntry) {
+        if entry.audit_due(crate::session::now_ms()) {
+            let ip = self.client_ip(session);
+            // Uses of a replaced secret say so: the admin sees whether
+            // the integration has moved over before the old one ends.
+            let detail = entry.replaced.then_some("the replaced secret");
+            self.mfa
+                .audit_detail(
+                    AuditEvent::TokenUsed,
+                    &service_user(&entry.name),
+                    ip,
+                    "ok",
+                    detail,
+                )
+                .await;
         }
     }
 }

@@ -47,6 +47,10 @@ pub struct Session {
     /// When the second factor was done (ms), if it was.
     #[serde(rename = "m", default, skip_serializing_if = "Option::is_none")]
     pub mfa_at_ms: Option<u64>,
+    /// How that second factor was proven: sensitive actions ask, since a
+    /// remembered browser or a recovery code is not a fresh proof.
+    #[serde(rename = "k", default, skip_serializing_if = "Proof::is_code")]
+    pub proof: Proof,
     /// What the user still owes before reaching any app.
     #[serde(rename = "o", default, skip_serializing_if = "Owed::is_nothing")]
     pub owed: Owed,
@@ -79,6 +83,37 @@ pub enum Owed {
     Enrollment,
 }
 
+/// How a session's second step was proven.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Proof {
+    /// A code from the authenticator app, or one sent by email or SMS.
+    #[default]
+    #[serde(rename = "")]
+    Code,
+    /// A recovery code: enough to replace a lost authenticator, not to
+    /// change anything else.
+    #[serde(rename = "r")]
+    Recovery,
+    /// A remembered browser's cookie, with no code typed.
+    #[serde(rename = "d")]
+    Device,
+}
+
+impl Proof {
+    pub fn is_code(&self) -> bool {
+        *self == Proof::Code
+    }
+
+    /// The name the audit log gives it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Proof::Code => "code",
+            Proof::Recovery => "recovery_code",
+            Proof::Device => "remembered_device",
+        }
+    }
+}
+
 impl Owed {
     pub fn is_nothing(&self) -> bool {
         *self == Owed::Nothing
@@ -95,15 +130,22 @@ impl Session {
             last_seen_ms: now_ms,
             password_at_ms: now_ms,
             mfa_at_ms: None,
+            proof: Proof::Code,
             owed: Owed::Nothing,
             generation,
         }
     }
 
-    /// The same sign-in with the second factor done now.
+    /// The same sign-in with the second factor done now, by a code.
     pub fn with_mfa(&self, now_ms: u64) -> Self {
+        self.with_proof(now_ms, Proof::Code)
+    }
+
+    /// The same sign-in with the second factor done now, by `proof`.
+    pub fn with_proof(&self, now_ms: u64, proof: Proof) -> Self {
         Self {
             mfa_at_ms: Some(now_ms),
+            proof,
             owed: Owed::Nothing,
             last_seen_ms: now_ms,
             ..self.clone()

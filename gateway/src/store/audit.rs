@@ -19,6 +19,8 @@ pub enum AuditEvent {
     CodeSent,
     /// A right code refused because it was already used.
     CodeReplayRefused,
+    /// A fresh proof given on the confirm page before a sensitive action.
+    Confirmed,
     /// A browser was remembered, to skip the second factor.
     DeviceRemembered,
     /// The user's remembered browsers were forgotten.
@@ -55,10 +57,11 @@ pub enum AuditEvent {
 
 impl AuditEvent {
     /// Every event, in the order the console lists them.
-    pub const ALL: [AuditEvent; 19] = [
+    pub const ALL: [AuditEvent; 20] = [
         AuditEvent::AdminConsole,
         AuditEvent::CodeSent,
         AuditEvent::CodeReplayRefused,
+        AuditEvent::Confirmed,
         AuditEvent::DeviceRemembered,
         AuditEvent::DevicesForgotten,
         AuditEvent::Login,
@@ -83,6 +86,7 @@ impl AuditEvent {
             AuditEvent::AdminConsole => "admin_console",
             AuditEvent::CodeSent => "code_sent",
             AuditEvent::CodeReplayRefused => "code_replay_refused",
+            AuditEvent::Confirmed => "confirmed",
             AuditEvent::DeviceRemembered => "device_remembered",
             AuditEvent::DevicesForgotten => "devices_forgotten",
             AuditEvent::Login => "login",
@@ -123,6 +127,9 @@ pub struct AuditEntry {
     pub outcome: String,
     /// Free text for people; never a secret.
     pub detail: Option<String>,
+    /// The fresh proof a sensitive action was allowed on (`code`,
+    /// `recovery_code`, `password`); none for other events.
+    pub proof: Option<String>,
 }
 
 impl AuditEntry {
@@ -134,6 +141,7 @@ impl AuditEntry {
             event: row.try_get(3)?,
             outcome: row.try_get(4)?,
             detail: row.try_get(5)?,
+            proof: row.try_get(6)?,
         })
     }
 }
@@ -189,8 +197,8 @@ impl Store {
     /// Appends an entry to the audit log.
     pub async fn audit(&self, entry: &AuditEntry) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO audit_log (at_ms, username, ip, event, outcome, detail) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO audit_log (at_ms, username, ip, event, outcome, detail, proof) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind(entry.at_ms)
         .bind(entry.username.as_deref())
@@ -198,6 +206,7 @@ impl Store {
         .bind(&entry.event)
         .bind(&entry.outcome)
         .bind(entry.detail.as_deref())
+        .bind(entry.proof.as_deref())
         .execute(self.pool())
         .await
         .map_err(StoreError::query("write the audit log"))?;
@@ -230,7 +239,7 @@ impl Store {
         const WHAT: &str = "read the audit log";
         // Only numbered placeholders are spliced in; every value is bound.
         let mut sql = String::from(
-            "SELECT at_ms, username, ip, event, outcome, detail, id FROM audit_log WHERE 1 = 1",
+            "SELECT at_ms, username, ip, event, outcome, detail, proof, id FROM audit_log WHERE 1 = 1",
         );
         let mut n = 0;
         let mut param = || {
@@ -269,7 +278,7 @@ impl Store {
         let mut older = None;
         for row in rows.iter().take(limit.max(0) as usize) {
             let entry = AuditEntry::from_row(row).map_err(StoreError::query(WHAT))?;
-            let id = row.try_get(6).map_err(StoreError::query(WHAT))?;
+            let id = row.try_get(7).map_err(StoreError::query(WHAT))?;
             older = more.then_some(AuditCursor {
                 at_ms: entry.at_ms,
                 id,

@@ -194,6 +194,8 @@ pub struct GatewayConfig {
     pub enroll_two_codes: bool,
     /// `mfa.remember_device_days`; the gateway's default when `None`.
     pub remember_device_days: Option<u32>,
+    /// `mfa.fresh_for`; the gateway's default when `None`.
+    pub fresh_for: Option<String>,
     /// `GATEHOUSE_LOG` for the process (e.g. `debug`); `info` when `None`.
     pub log_filter: Option<String>,
     /// `server.trusted_proxies`.
@@ -250,6 +252,7 @@ impl GatewayConfig {
             mfa_issuer: None,
             enroll_two_codes: false,
             remember_device_days: None,
+            fresh_for: None,
             log_filter: None,
             trusted_proxies: Vec::new(),
             tls: None,
@@ -360,6 +363,12 @@ impl GatewayConfig {
 
     pub fn remember_device_days(mut self, days: u32) -> Self {
         self.remember_device_days = Some(days);
+        self
+    }
+
+    /// How long a second-factor proof counts as fresh (`mfa.fresh_for`).
+    pub fn fresh_for(mut self, fresh_for: &str) -> Self {
+        self.fresh_for = Some(fresh_for.to_string());
         self
     }
 
@@ -522,6 +531,9 @@ impl GatewayConfig {
         }
         if let Some(days) = self.remember_device_days {
             mfa.insert("remember_device_days".into(), json!(days));
+        }
+        if let Some(fresh_for) = &self.fresh_for {
+            mfa.insert("fresh_for".into(), json!(fresh_for));
         }
         root.insert("mfa".into(), Value::Object(mfa));
         if let Some(notify) = self.render_notify() {

@@ -431,8 +431,23 @@ impl Mfa {
         outcome: &str,
         detail: Option<&str>,
     ) {
+        self.audit_proof(event, user, ip, outcome, detail, None)
+            .await
+    }
+
+    /// [`Mfa::audit_detail`] for a sensitive action, with the fresh proof
+    /// it was allowed on.
+    pub async fn audit_proof(
+        &self,
+        event: AuditEvent,
+        user: &str,
+        ip: IpAddr,
+        outcome: &str,
+        detail: Option<&str>,
+        proof: Option<&str>,
+    ) {
         let event = event.as_str();
-        tracing::info!(target: "audit", event, user, %ip, outcome, detail);
+        tracing::info!(target: "audit", event, user, %ip, outcome, detail, proof);
         let entry = AuditEntry {
             at_ms: now_ms(),
             username: Some(user.to_owned()),
@@ -440,6 +455,7 @@ impl Mfa {
             event: event.to_owned(),
             outcome: outcome.to_owned(),
             detail: detail.map(str::to_owned),
+            proof: proof.map(str::to_owned),
         };
         let written = match self.store().await {
             Ok(store) => store.audit(&entry).await,

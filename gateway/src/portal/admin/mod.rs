@@ -11,8 +11,10 @@ use gatehouse_templates::{
 };
 use pingora::proxy::Session;
 
-use super::{date, or_reply, query_param, with_rd, Current};
+use super::{confirm, date, or_reply, query_param, with_rd, Current};
+use crate::auth::authorize::{ProofUsed, Sensitive};
 use crate::auth::enforcement::{Enforcement, PolicyError};
+use crate::auth::lifecycle::UserAction;
 use crate::gateway::Gateway;
 use crate::proxy::access::unavailable_reply;
 use crate::respond::{wants_html, Reply};
@@ -266,6 +268,7 @@ pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
 pub async fn enforce(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
     let current = or_reply!(require_admin(gw, session).await);
+    let proof = or_reply!(fresh_proof(gw, session, &current).await);
     let on = match form.get("enforce") {
         "on" => true,
         "off" => false,
@@ -294,7 +297,14 @@ pub async fn enforce(gw: &Gateway, session: &mut Session) -> pingora::Result<Rep
     }
     let outcome = if on { "enforced" } else { "not_enforced" };
     gw.mfa
-        .audit(AuditEvent::MfaPolicyChanged, current.user(), ip, outcome)
+        .audit_proof(
+            AuditEvent::MfaPolicyChanged,
+            current.user(),
+            ip,
+            outcome,
+            None,
+            Some(proof.as_str()),
+        )
         .await;
     Ok(Reply::redirect(303, &format!("{HERE}?done={outcome}")))
 }
@@ -326,32 +336,16 @@ pub async fn sign_out(gw: &Gateway, session: &mut Session) -> pingora::Result<Re
     act_on_user(gw, session, UserAction::SignOut).await
 }
 
-/// What an admin does to one user.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(crate) enum UserAction {
-    ResetMfa,
-    SignOut,
-}
-
-impl UserAction {
-    fn audit_event(self) -> AuditEvent {
-        match self {
-            UserAction::ResetMfa => AuditEvent::MfaReset,
-            UserAction::SignOut => AuditEvent::SignedOutEverywhere,
-        }
-    }
-
-    /// The `done` key of the notice shown afterwards.
-    fn done(self) -> &'static str {
-        match self {
-            UserAction::ResetMfa => "mfa_reset",
-            UserAction::SignOut => "signed_out",
-        }
+/// The `done` key of the notice shown after `action`.
+fn done_key(action: UserAction) -> &'static str {
+    match action {
+        UserAction::ResetMfa => "mfa_reset",
+        UserAction::SignOut => "signed_out",
     }
 }
 
 /// An admin action on the user the form names, audited with the admin's
-/// name.
+/// name and proof.
 async fn act_on_user(
     gw: &Gateway,
     session: &mut Session,
@@ -360,36 +354,29 @@ async fn act_on_user(
     let form = or_reply!(gw.checked_form(session).await?);
     let current = or_reply!(require_admin(gw, session).await);
     let user = or_reply!(target(gw, session, &current, form.get("username")).await);
-    let ended = match apply(gw, user, action).await {
-        Ok(n) => n,
-        Err(e) => return Ok(store_down(session, e)),
-    };
-    let detail = format!("by admin {}; {ended} sessions ended", current.user());
-    let ip = gw.client_ip(session);
-    gw.mfa
-        .audit_detail(action.audit_event(), user, ip, "ok", Some(&detail))
-        .await;
-    Ok(Reply::redirect(303, &done(user, action.done())))
+    let actor = current.actor(gw, session);
+    if let Err(e) = gw.lifecycle().act_on_user(&actor, user, action).await {
+        or_reply!(confirm::unless_refused(session, e, HERE));
+        return Ok(refused(gw, session, &current, 403, "Admins only.").await);
+    }
+    Ok(Reply::redirect(303, &done(user, done_key(action))))
 }
 
-/// Does `action` to `user`: a reset removes their factors first; both end
-/// every session of theirs. Returns how many sessions ended.
-pub(crate) async fn apply(gw: &Gateway, user: &str, action: UserAction) -> Result<usize, String> {
-    if action == UserAction::ResetMfa {
-        // Refusing step-ups first catches an enrollment whose factor is
-        // written after the removal: its step-up fails, and it takes the
-        // factor back. The sessions go after the factors, so no sign-in
-        // with the old phone can slip in between.
-        gw.sessions
-            .refuse_under_way(user)
-            .await
-            .map_err(|e| e.to_string())?;
-        gw.mfa.remove(user).await.map_err(|e| e.to_string())?;
+/// The admin's fresh proof for a change that has no account operation of
+/// its own (the policy switch, tokens), or the reply that asks for one.
+pub(super) async fn fresh_proof(
+    gw: &Gateway,
+    session: &Session,
+    current: &Current,
+) -> Result<ProofUsed, Reply> {
+    let actor = current.actor(gw, session);
+    match gw.lifecycle().proof(&actor, Sensitive::Other).await {
+        Ok(proof) => Ok(proof),
+        Err(e) => match confirm::unless_refused(session, e, HERE) {
+            Err(reply) => Err(reply),
+            Ok(_) => Err(confirm::ask(HERE)),
+        },
     }
-    gw.sessions
-        .delete_user(user)
-        .await
-        .map_err(|e| e.to_string())
 }
 
 fn done(user: &str, what: &str) -> String {

@@ -9,7 +9,7 @@
 use gatehouse_templates::{token_created_page, TokenCreatedView, TokenRow, TokenSource};
 use pingora::proxy::Session;
 
-use super::{refused, require_admin, store_down, Current, HERE};
+use super::{fresh_proof, refused, require_admin, store_down, Current, HERE};
 use crate::config::check_name;
 use crate::gateway::Gateway;
 use crate::portal::{date, or_reply};
@@ -113,6 +113,7 @@ pub(super) fn token_apps(gw: &Gateway) -> Vec<&str> {
 pub async fn create(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
     let current = or_reply!(require_admin(gw, session).await);
+    let proof = or_reply!(fresh_proof(gw, session, &current).await);
     // A refusal shows the console again, with the reason.
     macro_rules! refuse {
         ($status:expr, $error:expr) => {{
@@ -181,12 +182,13 @@ pub async fn create(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
         ))
     );
     gw.mfa
-        .audit_detail(
+        .audit_proof(
             AuditEvent::TokenCreated,
             current.user(),
             gw.client_ip(session),
             "ok",
             Some(&detail),
+            Some(proof.as_str()),
         )
         .await;
     let expires = expires_at_ms.map(day);
@@ -206,6 +208,7 @@ pub async fn create(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
 pub async fn revoke(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
     let current = or_reply!(require_admin(gw, session).await);
+    let proof = or_reply!(fresh_proof(gw, session, &current).await);
     let name = form.get("name");
     match gw.tokens.issued().revoke(name).await {
         Ok(true) => {}
@@ -214,12 +217,13 @@ pub async fn revoke(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     }
     let detail = format!("token {name} by admin {}", current.user());
     gw.mfa
-        .audit_detail(
+        .audit_proof(
             AuditEvent::TokenRevoked,
             current.user(),
             gw.client_ip(session),
             "ok",
             Some(&detail),
+            Some(proof.as_str()),
         )
         .await;
     Ok(Reply::redirect(303, &format!("{HERE}?done=token_revoked")))
@@ -232,6 +236,7 @@ pub async fn revoke(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
 pub async fn replace(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
     let current = or_reply!(require_admin(gw, session).await);
+    let proof = or_reply!(fresh_proof(gw, session, &current).await);
     let name = form.get("name");
     let now = now_ms() as i64;
     let (token, stored) = match gw.tokens.issued().replace(name, current.user(), now).await {
@@ -246,12 +251,13 @@ pub async fn replace(gw: &Gateway, session: &mut Session) -> pingora::Result<Rep
         until.as_deref().unwrap_or("now")
     );
     gw.mfa
-        .audit_detail(
+        .audit_proof(
             AuditEvent::TokenReplaced,
             current.user(),
             gw.client_ip(session),
             "ok",
             Some(&detail),
+            Some(proof.as_str()),
         )
         .await;
     let expires = stored.expires_at.map(day);
@@ -272,6 +278,7 @@ pub async fn replace(gw: &Gateway, session: &mut Session) -> pingora::Result<Rep
 pub async fn end_replaced(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
     let form = or_reply!(gw.checked_form(session).await?);
     let current = or_reply!(require_admin(gw, session).await);
+    let proof = or_reply!(fresh_proof(gw, session, &current).await);
     let name = form.get("name");
     match gw.tokens.issued().end_replaced(name).await {
         Ok(true) => {}
@@ -283,12 +290,13 @@ pub async fn end_replaced(gw: &Gateway, session: &mut Session) -> pingora::Resul
     }
     let detail = format!("the token {name} replaced, by admin {}", current.user());
     gw.mfa
-        .audit_detail(
+        .audit_proof(
             AuditEvent::TokenRevoked,
             current.user(),
             gw.client_ip(session),
             "ok",
             Some(&detail),
+            Some(proof.as_str()),
         )
         .await;
     Ok(Reply::redirect(

@@ -49,6 +49,7 @@ async fn data_survives_a_restart(url: String) {
         event: "mfa_enrolled".into(),
         outcome: "ok".into(),
         detail: None,
+        proof: None,
     };
     store.audit(&entry).await.unwrap();
     store

@@ -104,6 +104,7 @@ fn entry(at_ms: i64, user: Option<&str>, event: &str) -> AuditEntry {
         event: event.into(),
         outcome: "ok".into(),
         detail: Some(format!("detail of {event}")),
+        proof: None,
     }
 }
 
@@ -117,6 +118,7 @@ async fn audit_round_trip_newest_first(url: String) {
         event: "login".into(),
         outcome: "failed".into(),
         detail: None,
+        proof: None,
     };
     let written = [
         entry(T0, Some("olga"), "first"),

@@ -191,6 +191,7 @@ async fn factor_overview_counts_each_users_factors(url: String) {
             event: "login".into(),
             outcome: outcome.into(),
             detail: None,
+            proof: None,
         };
         store.audit(&entry).await.unwrap();
     }
