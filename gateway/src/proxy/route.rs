@@ -8,9 +8,13 @@
 //! The request still goes upstream as it came, and upstreams do not all
 //! read a path alike: some keep an encoded `/` inside its segment, so
 //! `/admin%2F..%2Fpublic` is under `/admin` for them while it normalises to
-//! `/public`; some ignore case, so `/ADMIN` is `/admin`. [`Router::route_request`]
-//! therefore matches every such reading and applies the strictest policy
-//! found. The normalised reading alone picks the app.
+//! `/public`; servlet containers (Tomcat, Jetty, Spring) drop `;` parameters
+//! from each segment, so `/admin;x` is `/admin` and `/public/..;/admin` climbs
+//! out of `/public`; Windows (IIS) and old Spring drop trailing dots and
+//! spaces, so `/admin.` and `/admin%20/x` are under `/admin`; some ignore
+//! case, so `/ADMIN` is `/admin`. [`Router::route_request`] therefore matches
+//! every such reading, and their combinations, and applies the strictest
+//! policy found. The normalised reading alone picks the app.
 
 use std::borrow::Cow;
 
@@ -56,41 +60,165 @@ pub fn normalise(target: &str) -> Result<String, PathError> {
     Ok(out)
 }
 
-/// The path as an upstream that keeps an encoded `/` or `\\` inside its
-/// segment reads it: split on the raw separators first, then each segment
-/// decoded (`%2e%2e` is still `..`) and `.`/`..` resolved. An encoded
-/// separator never splits, so `..%2F` climbs nothing. Differs from
-/// [`normalise`] only when an encoded separator is present; `None` when
-/// none is.
-fn segment_wise(target: &str) -> Option<String> {
-    let raw = target.split(['?', '#']).next().unwrap_or("");
-    let has_encoded_separator = raw.contains('%')
-        && raw.as_bytes().windows(3).any(|w| {
-            w[0] == b'%'
-                && (w[1..].eq_ignore_ascii_case(b"2f") || w[1..].eq_ignore_ascii_case(b"5c"))
-        });
-    if !has_encoded_separator {
-        return None;
+/// A way an upstream may read a path besides the normalised one. Each flag
+/// is a known server behaviour; they combine, since one upstream may do
+/// several (Spring on Tomcat behind IIS).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Reading {
+    /// Split on the separators as sent: an encoded `/` or `\\` stays inside
+    /// its segment, so `..%2F` climbs nothing.
+    raw_split: bool,
+    /// Drop each segment's `;` parameters before resolving `.`/`..`, as
+    /// servlet containers do (`..;` climbs, `/admin;x` is `/admin`).
+    params: bool,
+    /// Drop trailing dots and spaces (and leading spaces) from each segment,
+    /// as Windows and Spring's old `trimTokens` matching did.
+    trim: bool,
+}
+
+/// `%` followed by one of `codes` (lower-case hex), in any case.
+fn is_escape_of(bytes: &[u8], codes: &[&[u8; 2]]) -> bool {
+    bytes.first() == Some(&b'%')
+        && bytes
+            .get(1..3)
+            .is_some_and(|hex| codes.iter().any(|c| hex.eq_ignore_ascii_case(&c[..])))
+}
+
+/// Encoded `/` and `\\`.
+const SEPARATOR_ESCAPES: &[&[u8; 2]] = &[b"2f", b"5c"];
+/// What ends a segment for some upstream: the separators and `;`, encoded.
+const SEGMENT_END_ESCAPES: &[&[u8; 2]] = &[b"2f", b"5c", b"3b"];
+
+fn contains_escape(raw: &str, codes: &[&[u8; 2]]) -> bool {
+    raw.contains('%') && raw.as_bytes().windows(3).any(|w| is_escape_of(w, codes))
+}
+
+/// Whether some segment may end in a dot or a space, or start with a space,
+/// once decoded: a `.` or an escape (`%2e`, `%20`, `%E3%80%80`) just before
+/// a segment's end, or an escape at its start. Other escapes there
+/// (`/caf%C3%A9`) say yes too; that costs one reading, not a wrong answer.
+fn may_trim(raw: &str) -> bool {
+    let b = raw.as_bytes();
+    let ends_segment = |i: usize| match b.get(i) {
+        None | Some(b'/' | b'\\' | b';') => true,
+        Some(_) => is_escape_of(&b[i..], SEGMENT_END_ESCAPES),
+    };
+    let starts_segment = |i: usize| {
+        i == 0
+            || matches!(b[i - 1], b'/' | b'\\' | b';')
+            || (i >= 3 && is_escape_of(&b[i - 3..i], SEGMENT_END_ESCAPES))
+    };
+    (0..b.len()).any(|i| match b[i] {
+        b'.' => ends_segment(i + 1),
+        b'%' => starts_segment(i) || ends_segment(i + 3),
+        _ => false,
+    })
+}
+
+/// The readings `raw` (the path as sent) calls for, besides `path` (its
+/// normalised form). Empty, and without allocating, for an ordinary path:
+/// one with no encoded separator, no `;` and no segment that may trim.
+fn other_readings(raw: &str, path: &str) -> Vec<String> {
+    let raw = raw.split(['?', '#']).next().unwrap_or("");
+    let wanted = Reading {
+        raw_split: contains_escape(raw, SEPARATOR_ESCAPES),
+        params: raw.contains(';') || contains_escape(raw, &[b"3b"]),
+        trim: may_trim(raw),
+    };
+    let mut readings: Vec<String> = Vec::new();
+    if wanted == Reading::default() {
+        return readings;
     }
-    let mut segments: Vec<String> = Vec::new();
-    for segment in raw.split(['/', '\\']) {
-        // `normalise` has accepted the whole path, so each piece decodes.
-        let segment = percent_decode_str(segment).decode_utf8_lossy();
-        match segment.as_ref() {
-            "" | "." => {}
-            ".." => {
-                segments.pop();
-            }
-            // Once decoded, the upstream may split here after all: a
-            // prefix ends at either separator.
-            _ => segments.push(segment.replace('\\', "/")),
+    // Every combination of the wanted flags but none (that is `path`).
+    for bits in 1u8..8 {
+        let how = Reading {
+            raw_split: bits & 1 != 0,
+            params: bits & 2 != 0,
+            trim: bits & 4 != 0,
+        };
+        let unwanted = (how.raw_split && !wanted.raw_split)
+            || (how.params && !wanted.params)
+            || (how.trim && !wanted.trim);
+        if unwanted {
+            continue;
+        }
+        let reading = read(raw, how);
+        if reading != path && !readings.contains(&reading) {
+            readings.push(reading);
         }
     }
-    Some(segments.iter().fold(String::new(), |mut out, s| {
+    readings
+}
+
+/// `raw` (query already cut) as an upstream reading it `how` sees it.
+/// `normalise` has accepted the whole path, so each piece decodes.
+fn read(raw: &str, how: Reading) -> String {
+    let mut segments: Vec<String> = Vec::new();
+    if how.raw_split {
+        for piece in raw.split(['/', '\\']) {
+            let piece = percent_decode_str(piece).decode_utf8_lossy();
+            push_segment(&mut segments, &piece, how);
+        }
+    } else {
+        let decoded = percent_decode_str(raw).decode_utf8_lossy();
+        for piece in decoded.split(['/', '\\']) {
+            push_segment(&mut segments, piece, how);
+        }
+    }
+    if segments.is_empty() {
+        return "/".to_owned();
+    }
+    segments.iter().fold(String::new(), |mut out, s| {
         out.push('/');
         out.push_str(s);
         out
-    }))
+    })
+}
+
+/// Adds one decoded segment to `segments` as `how` reads it, resolving
+/// `.`/`..` last, as the servers do: `..;x` and `.. ` climb.
+fn push_segment(segments: &mut Vec<String>, piece: &str, how: Reading) {
+    let mut segment = piece;
+    if how.params {
+        // Decoded first, so `%3b` counts too: some upstreams decode before
+        // they drop parameters.
+        segment = segment.split_once(';').map_or(segment, |(kept, _)| kept);
+    }
+    if how.trim && segment.contains(['/', '\\']) {
+        // A raw-split segment holding a decoded separator, where a prefix
+        // may end after all (below): each part may be a name to trim.
+        let parts: Vec<&str> = segment.split(['/', '\\']).map(trimmed).collect();
+        segments.push(parts.join("/"));
+        return;
+    }
+    if how.trim {
+        segment = trimmed(segment);
+    }
+    match segment {
+        "" | "." => {}
+        ".." => {
+            segments.pop();
+        }
+        // Once decoded, the upstream may split here after all: a prefix
+        // ends at either separator.
+        s => segments.push(s.replace('\\', "/")),
+    }
+}
+
+/// A segment without trailing dots and spaces, nor leading spaces. One of
+/// only dots and spaces is read as `..` if it has two dots (`.. `, `...`):
+/// some upstream may climb there, and an extra reading can only make the
+/// policy stricter.
+fn trimmed(segment: &str) -> &str {
+    let kept = segment
+        .trim_start_matches(char::is_whitespace)
+        .trim_end_matches(|c: char| c == '.' || c.is_whitespace());
+    match segment.matches('.').count() {
+        _ if !kept.is_empty() => kept,
+        0 => "",
+        1 => ".",
+        _ => "..",
+    }
 }
 
 /// `s` in lower case, without allocating for the usual lower-case path.
@@ -204,11 +332,11 @@ impl Tables {
                 found.policy = found.policy.max(m.policy);
             }
         };
-        let other = segment_wise(raw);
-        if let Some(other) = &other {
+        let others = other_readings(raw, path);
+        for other in &others {
             stricter(self.exact.find(other));
         }
-        for reading in std::iter::once(path).chain(other.as_deref()) {
+        for reading in std::iter::once(path).chain(others.iter().map(String::as_str)) {
             let folded = lower_case(reading);
             // Otherwise the exact lookup above has already said it.
             if self.mixed_case_rules || matches!(folded, Cow::Owned(_)) {
@@ -447,6 +575,133 @@ mod tests {
         // A looser rule in another case never loosens the path.
         assert_eq!(policy("/PUBLIC"), Policy::OneFactor);
         assert_eq!(policy("/public"), Policy::Bypass);
+    }
+
+    /// An app open by default, so a path read only as written would pass:
+    /// a `bypass` prefix, a `deny` rule, a `two_factor` rule.
+    fn open_app() -> Router {
+        Router::new(&[app(
+            "wiki",
+            None,
+            Policy::Bypass,
+            &[
+                ("/public", Policy::Bypass),
+                ("/private", Policy::OneFactor),
+                ("/admin", Policy::Deny),
+                ("/secure", Policy::TwoFactor),
+            ],
+        )])
+    }
+
+    #[test]
+    fn servlet_path_parameters_cannot_reach_a_stricter_rule() {
+        let r = open_app();
+        let cases = [
+            // Tomcat, Jetty and Spring drop `;x` from each segment.
+            ("/admin;x", Policy::Deny),
+            ("/admin;jsessionid=1/users", Policy::Deny),
+            ("/secure;x/vault", Policy::TwoFactor),
+            ("/private;x", Policy::OneFactor),
+            // ... before resolving dot segments, so `..;` climbs.
+            ("/public/..;/secure/x", Policy::TwoFactor),
+            ("/public/..;/admin", Policy::Deny),
+            ("/public/..;x/admin/users", Policy::Deny),
+            ("/public/%2e%2e;/secure/x", Policy::TwoFactor),
+            ("/public/.;/..;/secure", Policy::TwoFactor),
+            // An encoded `;` read once decoded.
+            ("/admin%3bx", Policy::Deny),
+            ("/public/..%3B/secure/x", Policy::TwoFactor),
+            // Combined with case, and with an encoded `/` kept in the
+            // parameter that a decoding reading would climb out of.
+            ("/ADMIN;x", Policy::Deny),
+            ("/Public/..;/SECURE/x", Policy::TwoFactor),
+            ("/admin;x%2f..%2f..%2fpublic", Policy::Deny),
+            // Controls: every reading is under `/public`, or nowhere.
+            ("/public;x/page", Policy::Bypass),
+            ("/public/..;/public/x", Policy::Bypass),
+            ("/other;x", Policy::Bypass),
+            ("/public/x", Policy::Bypass),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(policy_for(&r, raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn trailing_dots_and_spaces_cannot_reach_a_stricter_rule() {
+        let r = open_app();
+        let cases = [
+            // Windows (IIS) drops trailing dots and spaces.
+            ("/admin.", Policy::Deny),
+            ("/admin%20", Policy::Deny),
+            ("/admin./x", Policy::Deny),
+            ("/admin%20/x", Policy::Deny),
+            ("/admin%2e", Policy::Deny),
+            ("/admin.%20.", Policy::Deny),
+            ("/secure./vault", Policy::TwoFactor),
+            ("/secure%E3%80%80/vault", Policy::TwoFactor),
+            ("/private.", Policy::OneFactor),
+            // Old Spring trimmed whole tokens, leading spaces too.
+            ("/%20admin", Policy::Deny),
+            // `.. ` may still climb out of a bypass prefix.
+            ("/public/..%20/admin", Policy::Deny),
+            ("/public/.../secure", Policy::TwoFactor),
+            // Combined with case, `;` parameters and encoded separators.
+            ("/ADMIN.", Policy::Deny),
+            ("/Secure%20/x", Policy::TwoFactor),
+            ("/admin.;x", Policy::Deny),
+            ("/admin.%2f..%2fpublic", Policy::Deny),
+            // Controls: the trimmed reading is still under `/public`.
+            ("/public./x", Policy::Bypass),
+            ("/public%20/x", Policy::Bypass),
+            ("/other.", Policy::Bypass),
+            ("/public/file.txt", Policy::Bypass),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(policy_for(&r, raw), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn an_ordinary_path_has_no_other_reading() {
+        // The hot path: nothing beyond the normalised reading is computed.
+        for raw in [
+            "/",
+            "/app/admin/users/42",
+            "/static/app.min.js",
+            "/a-b_c~d/e.f/g",
+            "/search?q=a;b.",
+        ] {
+            let path = normalise(raw).unwrap();
+            assert!(other_readings(raw, &path).is_empty(), "{raw}");
+        }
+        assert!(!other_readings("/admin;x", "/admin;x").is_empty());
+        assert!(!other_readings("/admin.", "/admin.").is_empty());
+        assert!(!other_readings("/admin%20/x", "/admin /x").is_empty());
+    }
+
+    #[test]
+    fn a_reading_raises_the_policy_but_never_changes_the_app() {
+        let apps = [
+            app(
+                "site",
+                None,
+                Policy::OneFactor,
+                &[("/public", Policy::Bypass)],
+            ),
+            app(
+                "console",
+                None,
+                Policy::OneFactor,
+                &[("/admin", Policy::Deny)],
+            ),
+        ];
+        let r = Router::new(&apps);
+        for raw in ["/public/..;/admin/x", "/public/..%20/admin"] {
+            let path = normalise(raw).unwrap();
+            let m = r.route_request(None, raw, &path).unwrap();
+            assert_eq!((m.app, m.policy), (0, Policy::Deny), "{raw}");
+        }
     }
 
     #[test]
