@@ -1,7 +1,10 @@
 //! Paths that an upstream reads another way than Gatehouse's normalised
-//! path may not take a client past a rule. Servlet containers (Tomcat,
-//! Jetty, Spring) drop `;` parameters from each segment before resolving
-//! `..`; Windows (IIS) and old Spring drop trailing dots and spaces.
+//! path, and headers that make it serve another path: neither may take a
+//! client past a rule. Servlet containers (Tomcat, Jetty, Spring) drop `;`
+//! parameters from each segment before resolving `..`; Windows (IIS) and
+//! old Spring drop trailing dots and spaces; Symfony, IIS URL Rewrite,
+//! Spring and forward-auth setups take the path from `X-Original-URL`,
+//! `X-Forwarded-Uri` and the like.
 //!
 //! The app is the standard one (`/public` bypass, `/private` one_factor,
 //! `/admin` deny, `/secure` two_factor) but open by default, so any of these
@@ -177,3 +180,60 @@ fn a_password_only_session_passes_no_rule_by_another_reading(backend: Backend) {
 }
 
 both_backends!(a_password_only_session_passes_no_rule_by_another_reading);
+
+/// Every path override Gatehouse strips, in the spellings upstreams fold
+/// to the same name (CGI and PHP read `_` as `-`).
+const PATH_OVERRIDES: &[&str] = &[
+    "X-Original-URL",
+    "x_original_url",
+    "X-Rewrite-URL",
+    "X_Rewrite_URL",
+    "X-Forwarded-Uri",
+    "X_Forwarded_Uri",
+    "X-Original-URI",
+    "X.Original.URI",
+    "X-Forwarded-Path",
+    "x_forwarded_path",
+    "X-Forwarded-Prefix",
+    "X.Forwarded.Prefix",
+    "X-Original-Path",
+    "X-Envoy-Original-Path",
+    "x_envoy_original_path",
+];
+
+#[test]
+fn path_override_headers_from_a_client_never_reach_the_upstream() {
+    let stack = open_stack(Backend::Memory);
+    // Each header carries a value of its own, so a leak under any name is
+    // traced to the header that was sent.
+    let values: Vec<String> = (0..PATH_OVERRIDES.len())
+        .map(|i| format!("/admin/override-{i:02}"))
+        .collect();
+    let mut headers: Vec<(&str, &str)> = PATH_OVERRIDES
+        .iter()
+        .zip(&values)
+        .map(|(name, value)| (*name, value.as_str()))
+        .collect();
+    // A header no upstream reads as a path arrives: the test can see one.
+    headers.push(("X-Path-Control", "/admin/control"));
+    let response = raw_get(stack.gateway.port(), "/public/page", &headers);
+    assert_eq!(response.status, 200, "{}", response.body);
+    let seen = stack.upstream.last();
+    assert_eq!(seen.path, "/public/page");
+    assert_eq!(
+        seen.header("x-path-control").as_deref(),
+        Some("/admin/control")
+    );
+    for (name, value) in PATH_OVERRIDES.iter().zip(&values) {
+        let leaked: Vec<&String> = seen
+            .headers
+            .iter()
+            .filter(|(n, v)| n.eq_ignore_ascii_case(name) || v.contains(value.as_str()))
+            .map(|(n, _)| n)
+            .collect();
+        assert!(
+            leaked.is_empty(),
+            "{name} reached the upstream as {leaked:?}"
+        );
+    }
+}

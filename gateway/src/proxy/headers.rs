@@ -30,9 +30,27 @@ const IDENTITY_HEADERS: &[&str] = &[
 /// Prefixes whose every header is identity-bearing.
 const IDENTITY_PREFIXES: &[&str] = &["remote-", "x-auth-request-", "x-gatehouse-identity"];
 
-/// Headers that some upstreams read as the request's path instead of the
-/// request line (Symfony before 4.1, Zend, IIS URL Rewrite), folded.
-const PATH_OVERRIDES: &[&str] = &["x-original-url", "x-rewrite-url"];
+/// Path overrides, folded: headers that some upstreams read as the
+/// request's path (or its prefix) instead of the request line. Symfony
+/// before 4.1, Zend and IIS URL Rewrite read `X-Original-URL` and
+/// `X-Rewrite-URL`; nginx `auth_request` setups and forward-auth
+/// middlewares pass `X-Original-URI` and `X-Forwarded-Uri`; Spring's
+/// `ForwardedHeaderFilter` and apps behind a path-stripping proxy read
+/// `X-Forwarded-Prefix` and `X-Forwarded-Path`; Envoy keeps
+/// `X-Envoy-Original-Path`. A client's copy could make the upstream serve a
+/// path other than the one Gatehouse routed on. Public, and folded like
+/// [`HeaderMap`](http::HeaderMap) names, so that a reader of a trusted
+/// proxy's copy (forward-auth) consults the same list.
+pub const PATH_OVERRIDE_HEADERS: &[&str] = &[
+    "x-original-url",
+    "x-rewrite-url",
+    "x-original-uri",
+    "x-forwarded-uri",
+    "x-forwarded-path",
+    "x-forwarded-prefix",
+    "x-original-path",
+    "x-envoy-original-path",
+];
 
 /// Forwarding headers, which `proxy::forwarded` writes. Spelt with `-` they
 /// are replaced there; spelt any other way they are a forgery aimed at an
@@ -65,8 +83,15 @@ pub fn is_forged(name: &str) -> bool {
     };
     listed(IDENTITY_HEADERS, folded)
         || identity_prefixed(folded)
-        || listed(PATH_OVERRIDES, folded)
+        || listed(PATH_OVERRIDE_HEADERS, folded)
         || (listed(FORWARDING_HEADERS, folded) && name.bytes().any(|b| b == b'_' || b == b'.'))
+}
+
+/// Whether `name` is one of [`PATH_OVERRIDE_HEADERS`], however spelt (any
+/// case, `_` or `.` for `-`).
+pub fn is_path_override(name: &str) -> bool {
+    let mut buf = [0u8; 64];
+    fold(name, &mut buf).is_some_and(|folded| listed(PATH_OVERRIDE_HEADERS, folded))
 }
 
 /// `name` in lower case with `_` and `.` as `-`, in `buf`; `None` if it is
@@ -240,11 +265,38 @@ mod tests {
             "x_original_url",
             "X-Rewrite-Url",
             "x.rewrite.url",
+            "X-Forwarded-Uri",
+            "X_Forwarded_Uri",
+            "X-Original-URI",
+            "x.original.uri",
+            "X-Forwarded-Path",
+            "x_forwarded_path",
+            "X-Forwarded-Prefix",
+            "X.Forwarded.Prefix",
+            "X-Original-Path",
+            "x_original_path",
+            "X-Envoy-Original-Path",
+            "x_envoy_original_path",
         ] {
             assert!(is_forged(name), "{name}");
+            assert!(is_path_override(name), "{name}");
         }
         assert!(is_forged("Remote_User"));
-        assert!(!is_forged("X-Original-Host"));
+        assert!(!is_path_override("Remote-User"));
+        for name in ["X-Original-Host", "X-Forwarded-Port", "X-Request-Id"] {
+            assert!(!is_forged(name), "{name}");
+            assert!(!is_path_override(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_path_override_list_is_folded_for_header_map_lookups() {
+        // A forward-auth reader looks these names up in a HeaderMap, whose
+        // names are lower case; `_` and `.` spellings are never listed.
+        for name in PATH_OVERRIDE_HEADERS {
+            assert_eq!(http::HeaderName::from_static(name).as_str(), *name);
+            assert!(!name.contains(['_', '.']), "{name}");
+        }
     }
 
     #[test]
@@ -282,6 +334,21 @@ mod tests {
         strip_forged(&mut req);
         assert_eq!(req.headers.len(), 1);
         assert!(req.headers.get("accept").is_some());
+    }
+
+    #[test]
+    fn stripping_removes_every_path_override() {
+        let mut req = RequestHeader::build("GET", b"/public/page", None).unwrap();
+        for name in PATH_OVERRIDE_HEADERS {
+            req.append_header(name.to_string(), "/admin").unwrap();
+        }
+        req.append_header("x_forwarded_uri", "/admin").unwrap();
+        req.append_header("X.Original.URI", "/admin").unwrap();
+        req.append_header("X-Original-Host", "app.example.com")
+            .unwrap();
+        strip_forged(&mut req);
+        let left: Vec<&str> = req.headers.keys().map(|n| n.as_str()).collect();
+        assert_eq!(left, ["x-original-host"]);
     }
 
     #[test]
