@@ -141,7 +141,8 @@ impl Gateway {
         // argon2 gets at most half the cores, so a storm of sign-ins
         // queues instead of starving signed-in traffic.
         let passwords = PasswordHasherPool::new((settings.server.threads / 2).max(1))?;
-        let store = Arc::new(LazyStore::new(&settings.store.url));
+        let store =
+            Arc::new(LazyStore::new(&settings.store.url).with_timeout(settings.store.timeout));
         let app_names = settings.apps.iter().map(|a| a.name.clone()).collect();
         let gateway = Gateway {
             router: Router::new(&settings.apps),

@@ -62,17 +62,39 @@ impl Postgres {
                 .args(["--locale=C", "--no-sync"]),
             "initdb",
         );
+        server.start_server();
+        server
+    }
+
+    /// Stops the server (fast shutdown: connections are ended), keeping its
+    /// data and port, as an outage would.
+    pub fn stop(&self) {
+        run(
+            self.tool("pg_ctl")
+                .arg("-D")
+                .arg(self.data_dir())
+                .args(["-m", "fast", "-w", "stop"]),
+            "pg_ctl stop",
+        );
+    }
+
+    /// Starts a stopped server again, on the same port with the same data.
+    pub fn restart(&self) {
+        self.start_server();
+    }
+
+    fn start_server(&self) {
         let options = format!(
             "-h 127.0.0.1 -p {} -k {} -c fsync=off -c full_page_writes=off",
-            server.port,
-            server.dir.path().display()
+            self.port,
+            self.dir.path().display()
         );
-        let started = server
+        let started = self
             .tool("pg_ctl")
             .arg("-D")
-            .arg(server.data_dir())
+            .arg(self.data_dir())
             .arg("-l")
-            .arg(server.log_file())
+            .arg(self.log_file())
             .args(["-o", &options, "-w", "start"])
             .output()
             .expect("run pg_ctl start");
@@ -80,13 +102,13 @@ impl Postgres {
             started.status.success(),
             "pg_ctl start failed: {}\n{}",
             describe(&started),
-            server.log()
+            self.log()
         );
         let deadline = Instant::now() + READY_DEADLINE;
         let ready = loop {
-            let up = server
+            let up = self
                 .tool("pg_isready")
-                .args(["-h", "127.0.0.1", "-p", &server.port.to_string()])
+                .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
                 .output()
                 .is_ok_and(|o| o.status.success());
             if up || Instant::now() >= deadline {
@@ -97,10 +119,9 @@ impl Postgres {
         assert!(
             ready,
             "PostgreSQL on port {} was not ready within {READY_DEADLINE:?}\n{}",
-            server.port,
-            server.log()
+            self.port,
+            self.log()
         );
-        server
     }
 
     /// Whether the server binaries [`Postgres::start`] needs are installed.

@@ -1,13 +1,13 @@
 //! How Gatehouse behaves over time and when things around it fail: session
-//! expiry, restarts, several replicas on one Redis, Redis and upstream
-//! outages, signals.
+//! expiry, restarts, several replicas on one Redis, Redis, PostgreSQL and
+//! upstream outages, signals.
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use gatehouse_tests::{
-    both_backends, eventually, raw_keep_alive, AppConfig, Backend, Gateway, GatewayConfig, Redis,
-    Stack, Upstream, PASSWORD,
+    both_backends, eventually, raw_keep_alive, AppConfig, Backend, Client, Gateway, GatewayConfig,
+    Postgres, Redis, Stack, Upstream, PASSWORD,
 };
 use serde_json::json;
 
@@ -206,6 +206,58 @@ fn redis_outage_fails_closed_and_recovers() {
     fresh.login_ok("alice");
     assert_eq!(fresh.get("/private/x").status, 200);
 }
+
+/// A sign-in with the right password, timed by the server's answer alone.
+/// The client gives up after 10 s: a hang fails the test there.
+fn timed_sign_in(client: &Client, user: &str) -> (u16, Duration, bool) {
+    let login = client.login(user, PASSWORD, None);
+    let page = &login.response;
+    if login.status() == 503 {
+        assert!(
+            page.body.to_lowercase().contains("temporarily unavailable"),
+            "the 503 is not the unavailable page: {}",
+            page.body
+        );
+    }
+    (login.status(), page.elapsed, login.session.is_some())
+}
+
+/// PostgreSQL stopped under a running gateway: sign-ins answer the 503
+/// page within the store's timeout (3 s by default) instead of hanging,
+/// nobody gets in, and sign-ins work again by themselves once PostgreSQL
+/// is back.
+fn store_outage_fails_sign_in_fast_and_recovers(backend: Backend) {
+    let postgres = Postgres::start();
+    let url = postgres.create_database("gatehouse");
+    let stack = Stack::start_with(backend, |c| c.store_url(&url));
+    let client = stack.client();
+    client.login_ok("alice");
+
+    postgres.stop();
+    let reached = stack.upstream.count();
+    for attempt in ["first", "second"] {
+        let (status, took, signed_in) = timed_sign_in(&stack.client(), "bob");
+        println!("{backend:?}: {attempt} sign-in with PostgreSQL down: {status} in {took:?}");
+        assert_eq!(status, 503, "{attempt} sign-in with PostgreSQL down");
+        assert!(!signed_in, "a session was handed out with the store down");
+    }
+    let signed_out = stack.client();
+    assert_eq!(signed_out.get("/private/x").status, 401);
+    assert_eq!(stack.upstream.count(), reached, "a request reached the app");
+
+    postgres.restart();
+    let back = Instant::now();
+    let (status, took) = eventually(Duration::from_secs(15), "a sign-in to work again", || {
+        let (status, took, signed_in) = timed_sign_in(&stack.client(), "bob");
+        signed_in.then_some((status, took))
+    });
+    println!(
+        "{backend:?}: signed in {:?} after PostgreSQL returned: {status} in {took:?}",
+        back.elapsed()
+    );
+}
+
+both_backends!(store_outage_fails_sign_in_fast_and_recovers);
 
 #[test]
 fn dead_upstream_gives_a_bad_gateway_page_quickly() {

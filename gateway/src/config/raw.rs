@@ -48,6 +48,7 @@ pub(crate) struct RawTls {
 pub(crate) struct RawStore {
     pub url: Option<String>,
     pub audit_retention_days: Option<u32>,
+    pub timeout: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -62,6 +62,9 @@ pub struct StoreSettings {
     pub url: String,
     /// How long audit entries are kept before they are pruned.
     pub audit_retention: Duration,
+    /// How long a query waits for a database connection (connecting
+    /// included) before the store counts as down.
+    pub timeout: Duration,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -338,3 +338,6 @@ mod tls;
 
 #[path = "tests_notify.rs"]
 mod notify;
+
+#[path = "tests_timeouts.rs"]
+mod timeouts;

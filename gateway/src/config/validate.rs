@@ -150,6 +150,13 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
     let store = StoreSettings {
         url,
         audit_retention: Duration::from_secs(u64::from(retention_days) * 86_400),
+        timeout: bounded(
+            &mut p,
+            "store.timeout",
+            raw_store.timeout,
+            crate::store::DEFAULT_TIMEOUT,
+            (Duration::from_millis(100), Duration::from_secs(30)),
+        ),
     };
 
     let sessions = check_sessions(raw.sessions.unwrap_or_default(), serves_tls, &mut p);
@@ -443,6 +450,32 @@ fn duration(p: &mut Problems, key: &str, raw: Option<String>, default_secs: u64)
     let default = Duration::from_secs(default_secs);
     p.check(parse_duration(key, raw.as_deref(), default))
         .unwrap_or(default)
+}
+
+/// A duration at `key` that must lie within `range` (both ends included).
+fn bounded(
+    p: &mut Problems,
+    key: &str,
+    raw: Option<String>,
+    default: Duration,
+    (min, max): (Duration, Duration),
+) -> Duration {
+    let Some(value) = p.check(parse_duration(key, raw.as_deref(), default)) else {
+        return default;
+    };
+    if value < min || value > max {
+        p.push(
+            key,
+            format!(
+                "{} is out of range: {} to {}",
+                humantime::format_duration(value),
+                humantime::format_duration(min),
+                humantime::format_duration(max)
+            ),
+        );
+        return default;
+    }
+    value
 }
 
 /// A URL must start with one of `schemes` and have something after it.

@@ -209,7 +209,7 @@ impl Store {
         .bind(entry.proof.as_deref())
         .execute(self.pool())
         .await
-        .map_err(StoreError::query("write the audit log"))?;
+        .map_err(self.fail("write the audit log"))?;
         Ok(())
     }
 
@@ -272,13 +272,13 @@ impl Store {
             .bind(limit.saturating_add(1))
             .fetch_all(self.pool())
             .await
-            .map_err(StoreError::query(WHAT))?;
+            .map_err(self.fail(WHAT))?;
         let more = rows.len() as i64 > limit;
         let mut entries = Vec::with_capacity(rows.len());
         let mut older = None;
         for row in rows.iter().take(limit.max(0) as usize) {
-            let entry = AuditEntry::from_row(row).map_err(StoreError::query(WHAT))?;
-            let id = row.try_get(7).map_err(StoreError::query(WHAT))?;
+            let entry = AuditEntry::from_row(row).map_err(self.fail(WHAT))?;
+            let id = row.try_get(7).map_err(self.fail(WHAT))?;
             older = more.then_some(AuditCursor {
                 at_ms: entry.at_ms,
                 id,
@@ -306,7 +306,7 @@ impl Store {
             .bind(batch.max(1))
             .execute(self.pool())
             .await
-            .map_err(StoreError::query("prune the audit log"))?;
+            .map_err(self.fail("prune the audit log"))?;
             deleted += done.rows_affected();
             if done.rows_affected() < batch.max(1) as u64 {
                 return Ok(deleted);
@@ -326,6 +326,6 @@ impl Store {
         .bind(event)
         .fetch_optional(self.pool())
         .await
-        .map_err(StoreError::query("read the audit log"))
+        .map_err(self.fail("read the audit log"))
     }
 }

@@ -24,7 +24,7 @@ impl Store {
         .bind(now)
         .execute(self.pool())
         .await
-        .map_err(StoreError::query("confirm an email or SMS factor"))?;
+        .map_err(self.fail("confirm an email or SMS factor"))?;
         Ok(())
     }
 
@@ -39,11 +39,11 @@ impl Store {
         .bind(user)
         .fetch_all(self.pool())
         .await
-        .map_err(StoreError::query(WHAT))?;
+        .map_err(self.fail(WHAT))?;
         rows.iter()
             .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
             .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::query(WHAT))
+            .map_err(self.fail(WHAT))
     }
 
     /// Removes one channel; false if the user did not have it.
@@ -53,7 +53,7 @@ impl Store {
             .bind(channel)
             .execute(self.pool())
             .await
-            .map_err(StoreError::query("remove an email or SMS factor"))?;
+            .map_err(self.fail("remove an email or SMS factor"))?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -62,7 +62,7 @@ impl Store {
             .bind(user)
             .execute(self.pool())
             .await
-            .map_err(StoreError::query("remove email and SMS factors"))?;
+            .map_err(self.fail("remove email and SMS factors"))?;
         Ok(done.rows_affected())
     }
 }

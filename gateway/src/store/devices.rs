@@ -52,7 +52,7 @@ impl Store {
         .bind(device.last_used_at)
         .execute(self.pool())
         .await
-        .map_err(StoreError::query("remember a device"))?;
+        .map_err(self.fail("remember a device"))?;
         Ok(())
     }
 
@@ -76,7 +76,7 @@ impl Store {
         .bind(now)
         .execute(self.pool())
         .await
-        .map_err(StoreError::query("check a remembered device"))?;
+        .map_err(self.fail("check a remembered device"))?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -92,11 +92,11 @@ impl Store {
         .bind(now)
         .fetch_all(self.pool())
         .await
-        .map_err(StoreError::query(WHAT))?;
+        .map_err(self.fail(WHAT))?;
         rows.iter()
             .map(Device::from_row)
             .collect::<Result<_, _>>()
-            .map_err(StoreError::query(WHAT))
+            .map_err(self.fail(WHAT))
     }
 
     /// Forgets every device of the user (forget-all, MFA reset or turned
@@ -106,7 +106,7 @@ impl Store {
             .bind(user)
             .execute(self.pool())
             .await
-            .map_err(StoreError::query("forget remembered devices"))?;
+            .map_err(self.fail("forget remembered devices"))?;
         Ok(done.rows_affected())
     }
 
@@ -116,7 +116,7 @@ impl Store {
             .bind(now)
             .execute(self.pool())
             .await
-            .map_err(StoreError::query("purge expired devices"))?;
+            .map_err(self.fail("purge expired devices"))?;
         Ok(done.rows_affected())
     }
 }

@@ -49,7 +49,7 @@ impl Store {
         .bind(user)
         .fetch_optional(self.pool())
         .await
-        .map_err(StoreError::query(WHAT))?;
+        .map_err(self.fail(WHAT))?;
         let Some(row) = row else { return Ok(None) };
         let enrollment = (|| {
             Ok::<_, sqlx::Error>(TotpEnrollment {
@@ -58,7 +58,7 @@ impl Store {
                 created_at: row.try_get(2)?,
             })
         })()
-        .map_err(StoreError::query(WHAT))?;
+        .map_err(self.fail(WHAT))?;
         Ok(Some(enrollment))
     }
 
@@ -84,7 +84,7 @@ impl Store {
         .bind(now)
         .execute(self.pool())
         .await
-        .map_err(StoreError::query("begin a TOTP enrollment"))?;
+        .map_err(self.fail("begin a TOTP enrollment"))?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -98,7 +98,7 @@ impl Store {
         .bind(user)
         .execute(self.pool())
         .await
-        .map_err(StoreError::query("confirm a TOTP enrollment"))?;
+        .map_err(self.fail("confirm a TOTP enrollment"))?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -108,7 +108,7 @@ impl Store {
             .bind(user)
             .execute(self.pool())
             .await
-            .map_err(StoreError::query("delete a TOTP enrollment"))?;
+            .map_err(self.fail("delete a TOTP enrollment"))?;
         Ok(done.rows_affected() > 0)
     }
 
@@ -121,12 +121,12 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         const WHAT: &str = "replace recovery codes";
-        let mut tx = self.pool().begin().await.map_err(StoreError::query(WHAT))?;
+        let mut tx = self.pool().begin().await.map_err(self.fail(WHAT))?;
         sqlx::query("DELETE FROM recovery_codes WHERE username = $1")
             .bind(user)
             .execute(&mut *tx)
             .await
-            .map_err(StoreError::query(WHAT))?;
+            .map_err(self.fail(WHAT))?;
         for hash in hashes {
             sqlx::query(
                 "INSERT INTO recovery_codes (username, code_hash, used_at, created_at) \
@@ -137,9 +137,9 @@ impl Store {
             .bind(now)
             .execute(&mut *tx)
             .await
-            .map_err(StoreError::query(WHAT))?;
+            .map_err(self.fail(WHAT))?;
         }
-        tx.commit().await.map_err(StoreError::query(WHAT))
+        tx.commit().await.map_err(self.fail(WHAT))
     }
 
     /// Uses up the recovery code with this hash. `true` exactly once per code,
@@ -159,7 +159,7 @@ impl Store {
         .bind(hash)
         .execute(self.pool())
         .await
-        .map_err(StoreError::query("use a recovery code"))?;
+        .map_err(self.fail("use a recovery code"))?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -172,8 +172,8 @@ impl Store {
         .bind(user)
         .fetch_one(self.pool())
         .await
-        .map_err(StoreError::query(WHAT))?;
-        row.try_get(0).map_err(StoreError::query(WHAT))
+        .map_err(self.fail(WHAT))?;
+        row.try_get(0).map_err(self.fail(WHAT))
     }
 
     /// Removes all of the user's recovery codes (MFA turned off or reset).
@@ -182,7 +182,7 @@ impl Store {
             .bind(user)
             .execute(self.pool())
             .await
-            .map_err(StoreError::query("delete recovery codes"))?;
+            .map_err(self.fail("delete recovery codes"))?;
         Ok(())
     }
 }

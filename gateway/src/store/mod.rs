@@ -17,6 +17,7 @@
 mod audit;
 mod contact;
 mod devices;
+pub(crate) mod health;
 mod mfa;
 mod overview;
 mod settings;
@@ -27,6 +28,7 @@ mod pg_harness;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::AnyPoolOptions;
@@ -38,6 +40,8 @@ pub use devices::Device;
 pub use mfa::TotpEnrollment;
 pub use overview::UserFactors;
 pub use tokens::{IssuedToken, PreviousToken, Replacement};
+
+use health::Health;
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
@@ -70,6 +74,8 @@ pub enum StoreError {
     },
     #[error("store: unexpected data while trying to {what}: {detail}")]
     Corrupt { what: &'static str, detail: String },
+    #[error("store {url:?} is unreachable (it failed moments ago; retrying every second)")]
+    Unavailable { url: String },
 }
 
 impl StoreError {
@@ -97,25 +103,48 @@ impl Backend {
     }
 }
 
+/// How long start-up and tools wait for the database: patient, since a
+/// database starting beside the gateway may take a few seconds.
+const START_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How long the gateway's queries wait for a connection unless
+/// `store.timeout` says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3);
+
 /// A handle on the durable store. Cloning is cheap: clones share one pool.
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
     url: String,
+    health: Arc<Health>,
 }
 
 impl Store {
     /// Connects to `url`, creating a SQLite file if it is missing, and runs
-    /// the embedded migrations for that backend.
+    /// the embedded migrations for that backend. For start-up and tools: it
+    /// waits up to 10 s for the database.
     pub async fn connect(url: &str) -> Result<Store, StoreError> {
+        Self::open(url, START_TIMEOUT, Arc::default()).await
+    }
+
+    /// [`Store::connect`], where every query waits at most `timeout` for a
+    /// connection and reports to `health`. The wait covers opening a new
+    /// connection (PostgreSQL's TCP connect and start-up included: sqlx runs
+    /// the connect inside the acquire's deadline and retries a refused one
+    /// until then), so a database that is down or silent costs `timeout`.
+    pub(crate) async fn open(
+        url: &str,
+        timeout: Duration,
+        health: Arc<Health>,
+    ) -> Result<Store, StoreError> {
         let shown = redact_url(url);
         let backend = Backend::of_url(url)
             .ok_or_else(|| StoreError::UnsupportedUrl { url: shown.clone() })?;
         // Idempotent: sqlx guards it with its own `Once`.
         sqlx::any::install_default_drivers();
 
-        let mut options = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(10));
+        let mut options = AnyPoolOptions::new().acquire_timeout(timeout);
         let mut connect_url = url.to_owned();
         if backend == Backend::Sqlite {
             if is_sqlite_memory(url) {
@@ -168,6 +197,7 @@ impl Store {
             pool,
             backend,
             url: shown,
+            health,
         })
     }
 
@@ -186,8 +216,20 @@ impl Store {
         sqlx::query("SELECT 1")
             .execute(&self.pool)
             .await
-            .map_err(StoreError::query("ping the database"))?;
+            .map_err(self.fail("ping the database"))?;
+        self.health.recovered();
         Ok(())
+    }
+
+    /// Like [`StoreError::query`], and a database that can't be reached is
+    /// marked down, so the queries after this one fail at once.
+    pub(crate) fn fail(&self, what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+        move |source| {
+            if health::is_unreachable(&source) {
+                self.health.failed();
+            }
+            StoreError::Query { what, source }
+        }
     }
 
     /// Closes every connection; later calls on any clone fail.

@@ -54,7 +54,7 @@ impl Store {
         let rows = sqlx::query("SELECT username, confirmed_at FROM totp_enrollments")
             .fetch_all(self.pool())
             .await
-            .map_err(StoreError::query(WHAT))?;
+            .map_err(self.fail(WHAT))?;
         merge(&mut users, &rows, |u, confirmed: Option<i64>| {
             u.totp_confirmed_at = confirmed;
             u.totp_pending = confirmed.is_none();
@@ -66,7 +66,7 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await
-        .map_err(StoreError::query(WHAT))?;
+        .map_err(self.fail(WHAT))?;
         merge(&mut users, &rows, |u, n: i64| u.recovery_remaining = n)?;
 
         let rows = sqlx::query(
@@ -76,7 +76,7 @@ impl Store {
         .bind(now)
         .fetch_all(self.pool())
         .await
-        .map_err(StoreError::query(WHAT))?;
+        .map_err(self.fail(WHAT))?;
         merge(&mut users, &rows, |u, n: i64| u.devices = n)?;
 
         // Served by the (username, at_ms) index.
@@ -87,7 +87,7 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await
-        .map_err(StoreError::query(WHAT))?;
+        .map_err(self.fail(WHAT))?;
         merge(&mut users, &rows, |u, at: i64| u.last_sign_in = Some(at))?;
 
         let rows = sqlx::query(
@@ -96,11 +96,11 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await
-        .map_err(StoreError::query(WHAT))?;
+        .map_err(self.fail(WHAT))?;
         for row in &rows {
             let (user, channel, at): (String, String, i64) =
                 (|| Ok::<_, sqlx::Error>((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)))()
-                    .map_err(StoreError::query(WHAT))?;
+                    .map_err(self.fail(WHAT))?;
             users.entry(user).or_default().contact.push((channel, at));
         }
         Ok(users)

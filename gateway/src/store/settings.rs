@@ -12,10 +12,10 @@ impl Store {
             .bind(key)
             .fetch_optional(self.pool())
             .await
-            .map_err(StoreError::query("read a setting"))?;
+            .map_err(self.fail("read a setting"))?;
         row.map(|r| r.try_get::<String, _>(0))
             .transpose()
-            .map_err(StoreError::query("read a setting"))
+            .map_err(self.fail("read a setting"))
     }
 
     /// Stores `value` under `key` unless a value is already there, and returns
@@ -33,7 +33,7 @@ impl Store {
         .bind(value)
         .execute(self.pool())
         .await
-        .map_err(StoreError::query("insert a setting"))?;
+        .map_err(self.fail("insert a setting"))?;
         self.setting(key).await?.ok_or(StoreError::Corrupt {
             what: "insert a setting",
             detail: format!("setting {key:?} is missing right after it was inserted"),
@@ -51,7 +51,7 @@ impl Store {
         .bind(value)
         .execute(self.pool())
         .await
-        .map_err(StoreError::query("write a setting"))?;
+        .map_err(self.fail("write a setting"))?;
         Ok(())
     }
 }

@@ -101,7 +101,7 @@ impl Store {
         .bind(token.expires_at)
         .execute(self.pool())
         .await
-        .map_err(StoreError::query("create a service token"))?;
+        .map_err(self.fail("create a service token"))?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -114,7 +114,7 @@ impl Store {
         )
         .fetch_all(self.pool())
         .await
-        .map_err(StoreError::query(WHAT_LIST))?
+        .map_err(self.fail(WHAT_LIST))?
         .iter()
         .map(IssuedToken::from_row)
         .collect()
@@ -154,7 +154,7 @@ impl Store {
         let done = query
             .execute(self.pool())
             .await
-            .map_err(StoreError::query("replace a service token"))?;
+            .map_err(self.fail("replace a service token"))?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -167,7 +167,7 @@ impl Store {
         .bind(name)
         .execute(self.pool())
         .await
-        .map_err(StoreError::query("end a replaced service token"))?;
+        .map_err(self.fail("end a replaced service token"))?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -177,7 +177,7 @@ impl Store {
             .bind(name)
             .execute(self.pool())
             .await
-            .map_err(StoreError::query("revoke a service token"))?;
+            .map_err(self.fail("revoke a service token"))?;
         Ok(done.rows_affected() == 1)
     }
 }
