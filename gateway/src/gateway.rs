@@ -63,6 +63,8 @@ pub struct Gateway {
     /// What the upstream is told about the client, scheme and host.
     pub forwarding: Forwarding,
     pub mfa: Mfa,
+    /// The durable store, for readiness checks; `mfa` and `tokens` share it.
+    pub store: Arc<LazyStore>,
     /// One per app, in the same order as `settings.apps`, then one for
     /// requests no app took.
     pub metrics: Vec<AppMetrics>,
@@ -158,13 +160,14 @@ impl Gateway {
             passwords,
             csrf: Csrf::new(derive_key(&key, "csrf")),
             mfa: Mfa::new(
-                store,
+                store.clone(),
                 limiter.clone(),
                 codes,
                 &key,
                 settings.mfa.clone(),
                 settings.notify.clone(),
             ),
+            store,
             cookies: CookieJar::new(&settings.sessions),
             forwarding: Forwarding::new(
                 settings.tls.is_some(),

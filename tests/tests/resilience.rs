@@ -165,6 +165,13 @@ fn redis_outage_fails_closed_and_recovers() {
         page.body
     );
     assert_eq!(client.get("/.gatehouse/healthz").status, 503);
+    assert_eq!(
+        readyz(&client),
+        (
+            503,
+            json!({"status": "unavailable", "sessions": "unavailable", "store": "ok"})
+        )
+    );
     // The 503 does not break a kept-alive connection either.
     let cookie = format!(
         "{}={}",
@@ -222,16 +229,28 @@ fn timed_sign_in(client: &Client, user: &str) -> (u16, Duration, bool) {
     (login.status(), page.elapsed, login.session.is_some())
 }
 
+fn readyz(client: &Client) -> (u16, serde_json::Value) {
+    let response = client.get("/.gatehouse/readyz");
+    (response.status, response.json())
+}
+
 /// PostgreSQL stopped under a running gateway: sign-ins answer the 503
 /// page within the store's timeout (3 s by default) instead of hanging,
-/// nobody gets in, and sign-ins work again by themselves once PostgreSQL
-/// is back.
+/// nobody gets in, readyz names the store while healthz (liveness) stays
+/// up, and everything comes back by itself when PostgreSQL does.
 fn store_outage_fails_sign_in_fast_and_recovers(backend: Backend) {
     let postgres = Postgres::start();
     let url = postgres.create_database("gatehouse");
     let stack = Stack::start_with(backend, |c| c.store_url(&url));
     let client = stack.client();
     client.login_ok("alice");
+    assert_eq!(
+        readyz(&client),
+        (
+            200,
+            json!({"status": "ok", "sessions": "ok", "store": "ok"})
+        )
+    );
 
     postgres.stop();
     let reached = stack.upstream.count();
@@ -241,12 +260,28 @@ fn store_outage_fails_sign_in_fast_and_recovers(backend: Backend) {
         assert_eq!(status, 503, "{attempt} sign-in with PostgreSQL down");
         assert!(!signed_in, "a session was handed out with the store down");
     }
+    let (status, body) = readyz(&client);
+    assert_eq!(
+        (status, body),
+        (
+            503,
+            json!({"status": "unavailable", "sessions": "ok", "store": "unavailable"})
+        )
+    );
+    assert_eq!(client.get("/.gatehouse/healthz").status, 200, "liveness");
     let signed_out = stack.client();
     assert_eq!(signed_out.get("/private/x").status, 401);
     assert_eq!(stack.upstream.count(), reached, "a request reached the app");
 
     postgres.restart();
     let back = Instant::now();
+    eventually(Duration::from_secs(15), "readyz to recover", || {
+        (readyz(&client).0 == 200).then_some(())
+    });
+    println!(
+        "{backend:?}: readyz 200 {:?} after PostgreSQL",
+        back.elapsed()
+    );
     let (status, took) = eventually(Duration::from_secs(15), "a sign-in to work again", || {
         let (status, took, signed_in) = timed_sign_in(&stack.client(), "bob");
         signed_in.then_some((status, took))

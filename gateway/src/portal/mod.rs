@@ -10,6 +10,7 @@ mod confirm;
 pub mod csrf;
 mod enroll;
 mod form;
+mod health;
 mod login;
 pub mod return_path;
 mod send;
@@ -224,7 +225,8 @@ pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora:
     let get = method == Method::GET || method == Method::HEAD;
     let post = method == Method::POST;
     let reply = match (path, get, post) {
-        ("/.gatehouse/healthz", true, _) => healthz(gw).await,
+        ("/.gatehouse/healthz", true, _) => health::healthz(gw).await,
+        ("/.gatehouse/readyz", true, _) => health::readyz(gw).await,
         ("/.gatehouse/static/gatehouse.css", true, _) => {
             Reply::text(200, "text/css; charset=utf-8", CSS)
                 .header("cache-control", "public, max-age=3600")
@@ -290,6 +292,7 @@ pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora:
 fn allowed_methods(path: &str) -> Option<&'static str> {
     Some(match path {
         "/.gatehouse/healthz"
+        | "/.gatehouse/readyz"
         | "/.gatehouse/static/gatehouse.css"
         | "/.gatehouse/account"
         | "/.gatehouse/admin"
@@ -331,20 +334,4 @@ fn method_not_allowed(session: &Session, allow: &str) -> Reply {
         "This page can't be used that way.",
     )
     .header("allow", allow)
-}
-
-async fn healthz(gw: &Gateway) -> Reply {
-    match gw.sessions.ping().await {
-        Ok(()) => Reply::json(
-            200,
-            &serde_json::json!({ "status": "ok", "sessions": "ok" }),
-        ),
-        Err(e) => {
-            tracing::warn!("health check: {e}");
-            Reply::json(
-                503,
-                &serde_json::json!({ "status": "unavailable", "sessions": "unavailable" }),
-            )
-        }
-    }
 }
