@@ -21,6 +21,7 @@ pub mod proxy;
 pub mod redis_client;
 pub mod respond;
 pub mod retention;
+pub mod return_path;
 pub mod server;
 pub mod session;
 pub mod store;

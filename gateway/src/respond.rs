@@ -91,6 +91,14 @@ impl Reply {
         self
     }
 
+    /// The first value of a header set on the reply.
+    pub fn header_value(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.as_str().eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| v.to_str().ok())
+    }
+
     pub fn cookie(self, set_cookie: &str) -> Self {
         self.header("set-cookie", set_cookie)
     }
@@ -118,4 +126,17 @@ impl Reply {
         }
         Ok(())
     }
+}
+
+/// The 503 for a session store that doesn't answer: fail closed, say so.
+pub fn unavailable_reply(req: &pingora::http::RequestHeader) -> Reply {
+    Reply::error(
+        req,
+        503,
+        "unavailable",
+        "Sign-in is temporarily unavailable",
+        "The gateway cannot reach its session store. Nobody can get in until it is back; \
+         please try again in a minute.",
+    )
+    .header("retry-after", "5")
 }

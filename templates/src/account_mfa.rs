@@ -4,9 +4,10 @@
 use maud::{html, Markup};
 
 use crate::channel::{channel_field, media_list, CodeChannel};
-use crate::components::{count, csrf_field, table_head, totp_field, with_rd, Field};
+use crate::components::{count, csrf_field, table_head, totp_field, Field};
+use crate::Route;
 use crate::{
-    ACCOUNT_PATH, DEVICES_FORGET_ACTION, ENROLL_PATH, FACTOR_REMOVE_ACTION, MFA_DISABLE_ACTION,
+    ACCOUNT_PATH, DEVICES_FORGET_ACTION, FACTOR_REMOVE_ACTION, MFA_DISABLE_ACTION,
     RECOVERY_REGENERATE_ACTION,
 };
 
@@ -71,7 +72,7 @@ pub(crate) fn mfa_sections(m: &AccountMfa, csrf_token: &str) -> Markup {
                     "Two-factor authentication is not set up yet. A second factor keeps "
                     "your account safe even if your password leaks."
                 }
-                a.btn.btn-primary href=(with_rd(ENROLL_PATH, ACCOUNT_PATH)) {
+                a.btn.btn-primary href=(Route::Enroll.with_rd(ACCOUNT_PATH)) {
                     "Set up two-factor authentication"
                 }
             }
@@ -130,7 +131,7 @@ fn factors(m: &AccountMfa, csrf_token: &str) -> Markup {
         }
         @if m.can_add {
             p {
-                a id="add-factor" href=(with_rd(ENROLL_PATH, ACCOUNT_PATH)) {
+                a id="add-factor" href=(Route::Enroll.with_rd(ACCOUNT_PATH)) {
                     "Add another way to get codes"
                 }
             }

@@ -71,7 +71,7 @@ fn mfa_off_shows_badge_and_setup_link_back_to_account() {
     let html = render(AccountMfa::default());
     assert!(html.contains(r#"<span class="badge badge-warn">Off</span>"#));
     assert!(html.contains(
-        r#"<a class="btn btn-primary" href="/.gatehouse/enroll?rd=%2F.gatehouse%2Faccount">Set up two-factor authentication</a>"#
+        r#"<a class="btn btn-primary" href="/.gatehouse/enroll?rd=%2F%2Egatehouse%2Faccount">Set up two-factor authentication</a>"#
     ));
     assert!(form(&html, "/.gatehouse/mfa/disable").is_none());
     assert!(form(&html, "/.gatehouse/recovery-codes/regenerate").is_none());
@@ -224,7 +224,7 @@ fn sign_in_sentence_fits_the_factors() {
 
 #[test]
 fn add_link_only_when_mfa_is_on_and_can_add() {
-    let link = r#"<a id="add-factor" href="/.gatehouse/enroll?rd=%2F.gatehouse%2Faccount">Add another way to get codes</a>"#;
+    let link = r#"<a id="add-factor" href="/.gatehouse/enroll?rd=%2F%2Egatehouse%2Faccount">Add another way to get codes</a>"#;
     assert!(render(AccountMfa {
         can_add: true,
         ..on()

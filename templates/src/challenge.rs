@@ -4,10 +4,9 @@
 use maud::{html, Markup};
 
 use crate::channel::{send_form, CodeChannel};
-use crate::components::{
-    alert, count, csrf_field, field, rd_field, totp_field, with_rd, AlertKind, Field,
-};
+use crate::components::{alert, count, csrf_field, field, rd_field, totp_field, AlertKind, Field};
 use crate::layout::page;
+use crate::Route;
 use crate::{CONFIRM_PATH, CONFIRM_SEND_ACTION, MFA_PATH, MFA_SEND_ACTION, RECOVER_PATH};
 
 /// The one-time-code challenge. All strings are escaped on output.
@@ -102,7 +101,7 @@ pub fn mfa_challenge_page(v: &MfaChallengeView) -> String {
                 (channels(v))
             }
             @if !v.confirm { p.aside {
-                a href=(with_rd(RECOVER_PATH, v.rd)) {
+                a href=(Route::Recover.with_rd(v.rd)) {
                     @if v.has_app { "Can't use your authenticator?" } @else { "Use a recovery code" }
                 }
             } }
@@ -181,7 +180,7 @@ pub fn recover_page(v: &RecoverView) -> String {
                 button.btn.btn-primary.btn-block type="submit" { "Sign in" }
             }
             p.aside {
-                a href=(with_rd(MFA_PATH, v.rd)) { "Use your authenticator app instead" }
+                a href=(Route::Mfa.with_rd(v.rd)) { "Use your authenticator app instead" }
             }
             p.hint {
                 "No recovery codes either? Ask your administrator to reset "

@@ -153,15 +153,6 @@ pub(crate) fn query_value(s: &str) -> String {
     out
 }
 
-/// `path?rd=<encoded rd>`, or just `path` when there is no return path.
-pub(crate) fn with_rd(path: &str, rd: &str) -> String {
-    if rd.is_empty() {
-        path.to_owned()
-    } else {
-        format!("{path}?rd={}", query_value(rd))
-    }
-}
-
 /// `rd` as a link target, if it is a same-site path; else `/`. The gateway
 /// validates `rd` already; this keeps a `javascript:` or `//host` value from
 /// ever becoming a clickable link should a caller forget.
@@ -254,15 +245,6 @@ mod tests {
             "%2Fwiki%3Fx%3D1%26y%3D%2520%23top"
         );
         assert_eq!(query_value("/é"), "%2F%C3%A9");
-    }
-
-    #[test]
-    fn with_rd_appends_the_encoded_return_path() {
-        assert_eq!(
-            with_rd("/.gatehouse/enroll", "/.gatehouse/account"),
-            "/.gatehouse/enroll?rd=%2F.gatehouse%2Faccount"
-        );
-        assert_eq!(with_rd("/.gatehouse/mfa", ""), "/.gatehouse/mfa");
     }
 
     #[test]

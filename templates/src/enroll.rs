@@ -4,9 +4,10 @@
 use maud::{html, Markup, PreEscaped};
 
 use crate::channel::{channel_field, media_list, send_form, CodeChannel};
-use crate::components::{alert, count, csrf_field, local_href, rd_field, totp_field, with_rd};
+use crate::components::{alert, count, csrf_field, local_href, rd_field, totp_field};
 use crate::components::{AlertKind, Field};
 use crate::layout::page;
+use crate::Route;
 use crate::{ENROLL_PATH, ENROLL_SEND_ACTION};
 
 /// What the enrollment page shows. Strings are escaped on output, except
@@ -301,7 +302,7 @@ pub fn mfa_reminder_page(v: &ReminderView) -> String {
             }
             p.muted { "It takes about a minute." }
             div.actions.stack {
-                a.btn.btn-primary.btn-block href=(with_rd(ENROLL_PATH, v.rd)) { "Set up now" }
+                a.btn.btn-primary.btn-block href=(Route::Enroll.with_rd(v.rd)) { "Set up now" }
                 a.btn.btn-secondary.btn-block href=(local_href(v.rd)) { "Remind me later" }
             }
         }

@@ -21,6 +21,7 @@ mod errors;
 mod layout;
 mod login;
 mod recovery;
+mod routes;
 #[cfg(test)]
 mod test_support;
 
@@ -37,6 +38,7 @@ pub use enroll::{enroll_page, mfa_reminder_page, AppSetup, EnrollView, ReminderV
 pub use errors::{error_page, ErrorView};
 pub use login::{login_page, LoginView};
 pub use recovery::{recovered_page, recovery_codes_page, RecoveredView, RecoveryCodesView};
+pub use routes::{Methods, Route};
 
 /// The portal stylesheet, served at [`CSS_PATH`].
 pub const CSS: &str = include_str!("../static/gatehouse.css");
@@ -44,47 +46,46 @@ pub const CSS: &str = include_str!("../static/gatehouse.css");
 /// Where the gateway serves [`CSS`]; every portal page links to it.
 pub const CSS_PATH: &str = "/.gatehouse/static/gatehouse.css";
 
-/// Portal form targets, shared by pages and (via the tests) pinned here.
-pub(crate) const LOGIN_ACTION: &str = "/.gatehouse/login";
-pub(crate) const LOGOUT_ACTION: &str = "/.gatehouse/logout";
-pub(crate) const ACCOUNT_PATH: &str = "/.gatehouse/account";
-pub(crate) const MFA_PATH: &str = "/.gatehouse/mfa";
+/// Portal form targets, from the route table ([`Route`]).
+pub(crate) const LOGIN_ACTION: &str = Route::Login.path();
+pub(crate) const LOGOUT_ACTION: &str = Route::Logout.path();
+pub(crate) const ACCOUNT_PATH: &str = Route::Account.path();
+pub(crate) const MFA_PATH: &str = Route::Mfa.path();
 /// Sends a one-time code by the posted `channel` during sign-in.
-pub(crate) const MFA_SEND_ACTION: &str = "/.gatehouse/mfa/send";
+pub(crate) const MFA_SEND_ACTION: &str = Route::MfaSend.path();
 /// Asks for a fresh proof before a sensitive action (`code`, or
 /// `password` for a user with no second factor).
-pub(crate) const CONFIRM_PATH: &str = "/.gatehouse/confirm";
+pub(crate) const CONFIRM_PATH: &str = Route::Confirm.path();
 /// Sends a one-time code by the posted `channel` for the confirm page.
-pub(crate) const CONFIRM_SEND_ACTION: &str = "/.gatehouse/confirm/send";
-pub(crate) const ENROLL_PATH: &str = "/.gatehouse/enroll";
+pub(crate) const CONFIRM_SEND_ACTION: &str = Route::ConfirmSend.path();
+pub(crate) const ENROLL_PATH: &str = Route::Enroll.path();
 /// Sends the code that confirms a new email or phone factor.
-pub(crate) const ENROLL_SEND_ACTION: &str = "/.gatehouse/enroll/send";
-pub(crate) const ENROLL_RESET_ACTION: &str = "/.gatehouse/enroll/reset";
-pub(crate) const RECOVER_PATH: &str = "/.gatehouse/recover";
-pub(crate) const RECOVERY_ACK_ACTION: &str = "/.gatehouse/recovery-codes/ack";
-pub(crate) const RECOVERY_REGENERATE_ACTION: &str = "/.gatehouse/recovery-codes/regenerate";
-pub(crate) const MFA_DISABLE_ACTION: &str = "/.gatehouse/mfa/disable";
-pub(crate) const DEVICES_FORGET_ACTION: &str = "/.gatehouse/devices/forget";
+pub(crate) const ENROLL_SEND_ACTION: &str = Route::EnrollSend.path();
+pub(crate) const ENROLL_RESET_ACTION: &str = Route::EnrollReset.path();
+pub(crate) const RECOVER_PATH: &str = Route::Recover.path();
+pub(crate) const RECOVERY_ACK_ACTION: &str = Route::RecoveryAck.path();
+pub(crate) const RECOVERY_REGENERATE_ACTION: &str = Route::RecoveryRegenerate.path();
+pub(crate) const MFA_DISABLE_ACTION: &str = Route::MfaDisable.path();
+pub(crate) const DEVICES_FORGET_ACTION: &str = Route::DevicesForget.path();
 /// Removes the email or phone factor named by the posted `channel`.
-pub(crate) const FACTOR_REMOVE_ACTION: &str = "/.gatehouse/account/factor/remove";
-pub(crate) const ADMIN_PATH: &str = "/.gatehouse/admin";
-pub(crate) const ADMIN_ENFORCE_ACTION: &str = "/.gatehouse/admin/enforce";
-pub(crate) const ADMIN_RESET_ACTION: &str = "/.gatehouse/admin/reset";
-pub(crate) const ADMIN_SIGN_OUT_ACTION: &str = "/.gatehouse/admin/sign-out";
+pub(crate) const FACTOR_REMOVE_ACTION: &str = Route::FactorRemove.path();
+pub(crate) const ADMIN_PATH: &str = Route::Admin.path();
+pub(crate) const ADMIN_ENFORCE_ACTION: &str = Route::AdminEnforce.path();
+pub(crate) const ADMIN_RESET_ACTION: &str = Route::AdminReset.path();
+pub(crate) const ADMIN_SIGN_OUT_ACTION: &str = Route::AdminSignOut.path();
 /// Filters the audit log by the posted `user` and `event`.
-pub(crate) const ADMIN_AUDIT_ACTION: &str = "/.gatehouse/admin/audit";
+pub(crate) const ADMIN_AUDIT_ACTION: &str = Route::AdminAudit.path();
 /// Creates a service token from the posted `name`, `app` and `expires`.
-pub(crate) const ADMIN_TOKENS_ACTION: &str = "/.gatehouse/admin/tokens";
+pub(crate) const ADMIN_TOKENS_ACTION: &str = Route::AdminTokens.path();
 /// Revokes the console-made service token named by the posted `name`.
-pub(crate) const ADMIN_TOKEN_REVOKE_ACTION: &str = "/.gatehouse/admin/tokens/revoke";
+pub(crate) const ADMIN_TOKEN_REVOKE_ACTION: &str = Route::AdminTokenRevoke.path();
 /// Gives the console-made service token named by the posted `name` a new
 /// secret; the old one works a day longer.
-pub(crate) const ADMIN_TOKEN_REPLACE_ACTION: &str = "/.gatehouse/admin/tokens/replace";
+pub(crate) const ADMIN_TOKEN_REPLACE_ACTION: &str = Route::AdminTokenReplace.path();
 /// Ends, now, the old secret of the token named by the posted `name`.
-pub(crate) const ADMIN_TOKEN_END_REPLACED_ACTION: &str = "/.gatehouse/admin/tokens/end-replaced";
+pub(crate) const ADMIN_TOKEN_END_REPLACED_ACTION: &str = Route::AdminTokenEndReplaced.path();
 /// Ends every session of the signed-in user, the current one included.
-pub(crate) const ACCOUNT_SIGN_OUT_EVERYWHERE_ACTION: &str =
-    "/.gatehouse/account/sign-out-everywhere";
+pub(crate) const ACCOUNT_SIGN_OUT_EVERYWHERE_ACTION: &str = Route::SignOutEverywhere.path();
 
 #[cfg(test)]
 mod tests {

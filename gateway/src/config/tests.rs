@@ -9,7 +9,10 @@ use std::time::Duration;
 use super::validate;
 use super::*;
 
-/// argon2id, m=19456, t=2, p=1 of "correct-horse-battery-staple".
+/// The password [`GOOD_HASH`] is a hash of.
+pub(crate) const GOOD_PASSWORD: &str = "correct-horse-battery-staple";
+
+/// argon2id, m=19456, t=2, p=1 of [`GOOD_PASSWORD`].
 pub(crate) const GOOD_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$+P32n9A/HzotkzDJ87OoWA$+0+MuylEQPLmYknOjtJjpgGymdkubity3cMcpgXwOOA";
 
 pub(super) const MINIMAL: &str = "

@@ -4,15 +4,15 @@
 use gatehouse_templates::{
     account_page, AccountMfa, AccountView, CodeChannel, ContactFactorRow, DeviceRow,
 };
-use pingora::proxy::Session;
 
 use super::enroll::codes_page;
 use super::login::locked_message;
-use super::{confirm, date, or_reply, query_param, Current};
+use super::Request;
+use super::{confirm, date, or_reply, Current};
 use crate::auth::lifecycle::Refusal;
 use crate::gateway::Gateway;
 use crate::notify::{mask, Channel};
-use crate::proxy::access::unavailable_reply;
+use crate::respond::unavailable_reply;
 use crate::respond::Reply;
 
 const HERE: &str = "/.gatehouse/account";
@@ -30,7 +30,7 @@ fn notice(done: Option<String>) -> Option<&'static str> {
 
 async fn page(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     current: &Current,
     status: u16,
     error: Option<&str>,
@@ -47,7 +47,7 @@ async fn page(
         Ok(v) => v,
         Err(e) => {
             tracing::error!("store unavailable: {e}");
-            return unavailable_reply(session.req_header());
+            return unavailable_reply(req.head());
         }
     };
     let dates: Vec<(String, Option<String>, String)> = devices
@@ -101,7 +101,7 @@ async fn page(
         .collect();
     let can_add = reachable.iter().any(|(c, _)| !mfa_status.has(*c));
     let signed_in_at = date(current.session.password_at_ms as i64);
-    let nonce = gw.csrf_nonce(session);
+    let nonce = gw.csrf_nonce(req);
     let account = &current.account.user;
     let html = account_page(&AccountView {
         username: &account.username,
@@ -122,30 +122,30 @@ async fn page(
             devices: &rows,
             remember_days: gw.settings.mfa.remember_device_days,
         },
-        notice: notice(query_param(session, "done")),
+        notice: notice(req.query_param("done")),
         error,
     });
     gw.with_nonce(Reply::html(status, html), &nonce)
 }
 
-pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
-    match gw.require_user(session, false, HERE).await {
-        Ok(current) => page(gw, session, &current, 200, None).await,
+pub async fn show(gw: &Gateway, req: &Request) -> Reply {
+    match gw.require_user(req, false, HERE).await {
+        Ok(current) => page(gw, req, &current, 200, None).await,
         Err(reply) => reply,
     }
 }
 
-pub async fn disable_mfa(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let current = or_reply!(gw.require_user(session, false, HERE).await);
-    let actor = current.actor(gw, session);
+pub async fn disable_mfa(gw: &Gateway, req: &Request) -> Reply {
+    let form = or_reply!(gw.checked_form(req));
+    let current = or_reply!(gw.require_user(req, false, HERE).await);
+    let actor = current.actor(gw, req);
     let error = match gw.lifecycle().turn_off(&actor, form.get("code")).await {
         Ok(removed) => {
             let reply = Reply::redirect(303, "/.gatehouse/account?done=mfa_off")
                 .cookie(&gw.cookies.clear_device());
-            return Ok(gw.with_session(reply, removed.session.as_ref()));
+            return gw.with_session(reply, removed.session.as_ref());
         }
-        Err(e) => or_reply!(confirm::unless_refused(session, e, HERE)),
+        Err(e) => or_reply!(confirm::unless_refused(req, e, HERE)),
     };
     let (status, error) = match error {
         Refusal::Enforced => (
@@ -158,29 +158,24 @@ pub async fn disable_mfa(gw: &Gateway, session: &mut Session) -> pingora::Result
             "That code has already been used. Wait for a new one.".to_owned(),
         ),
         Refusal::Locked(wait) => (429, locked_message(wait)),
-        Refusal::NotEnrolled => return Ok(Reply::redirect(303, HERE)),
+        Refusal::NotEnrolled => return Reply::redirect(303, HERE),
         _ => (
             401,
             "That code didn't work, so two-factor authentication is still on.".to_owned(),
         ),
     };
-    Ok(page(gw, session, &current, status, Some(&error)).await)
+    page(gw, req, &current, status, Some(&error)).await
 }
 
 /// Removing one email or SMS factor while another factor remains.
-pub async fn remove_factor(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let current = or_reply!(gw.require_user(session, false, HERE).await);
-    let actor = current.actor(gw, session);
+pub async fn remove_factor(gw: &Gateway, req: &Request) -> Reply {
+    let form = or_reply!(gw.checked_form(req));
+    let current = or_reply!(gw.require_user(req, false, HERE).await);
+    let actor = current.actor(gw, req);
     let channel = Channel::from_name(form.get("channel"));
     let refusal = match gw.lifecycle().remove_factor(&actor, channel).await {
-        Ok(_) => {
-            return Ok(Reply::redirect(
-                303,
-                "/.gatehouse/account?done=factor_removed",
-            ))
-        }
-        Err(e) => or_reply!(confirm::unless_refused(session, e, HERE)),
+        Ok(_) => return Reply::redirect(303, "/.gatehouse/account?done=factor_removed"),
+        Err(e) => or_reply!(confirm::unless_refused(req, e, HERE)),
     };
     let (status, error) = match refusal {
         Refusal::LastFactor => (
@@ -190,32 +185,34 @@ pub async fn remove_factor(gw: &Gateway, session: &mut Session) -> pingora::Resu
         ),
         _ => (400, "That way of getting codes isn't on for your account."),
     };
-    Ok(page(gw, session, &current, status, Some(error)).await)
+    page(gw, req, &current, status, Some(error)).await
 }
 
-pub async fn regenerate(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    or_reply!(gw.checked_form(session).await?);
-    let current = or_reply!(gw.require_user(session, false, HERE).await);
-    let actor = current.actor(gw, session);
+pub async fn regenerate(gw: &Gateway, req: &Request) -> Reply {
+    or_reply!(gw.checked_form(req));
+    let current = or_reply!(gw.require_user(req, false, HERE).await);
+    let actor = current.actor(gw, req);
     match gw.lifecycle().regenerate_recovery_codes(&actor).await {
-        Ok(codes) => Ok(codes_page(gw, session, &codes, HERE)),
+        Ok(codes) => codes_page(gw, req, &codes, HERE),
         Err(e) => {
-            or_reply!(confirm::unless_refused(session, e, HERE));
+            or_reply!(confirm::unless_refused(req, e, HERE));
             let error = "Recovery codes come with two-factor authentication; set it up first.";
-            Ok(page(gw, session, &current, 400, Some(error)).await)
+            page(gw, req, &current, 400, Some(error)).await
         }
     }
 }
 
-pub async fn forget_devices(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    or_reply!(gw.checked_form(session).await?);
-    let current = or_reply!(gw.require_user(session, false, HERE).await);
-    let actor = current.actor(gw, session);
+pub async fn forget_devices(gw: &Gateway, req: &Request) -> Reply {
+    or_reply!(gw.checked_form(req));
+    let current = or_reply!(gw.require_user(req, false, HERE).await);
+    let actor = current.actor(gw, req);
     if let Err(e) = gw.lifecycle().forget_devices(&actor).await {
-        or_reply!(confirm::unless_refused(session, e, HERE));
+        or_reply!(confirm::unless_refused(req, e, HERE));
     }
-    Ok(
-        Reply::redirect(303, "/.gatehouse/account?done=devices_forgotten")
-            .cookie(&gw.cookies.clear_device()),
-    )
+    Reply::redirect(303, "/.gatehouse/account?done=devices_forgotten")
+        .cookie(&gw.cookies.clear_device())
 }
+
+#[cfg(test)]
+#[path = "account_tests.rs"]
+mod tests;

@@ -2,20 +2,21 @@
 //! sent, or a recovery code when the phone is gone; and the reminder for
 //! users who have no second factor yet.
 
+use gatehouse_templates::Route;
 use gatehouse_templates::{
     mfa_challenge_page, mfa_reminder_page, recover_page, recovered_page, CodeChannel,
     MfaChallengeView, RecoverView, RecoveredView, ReminderView,
 };
-use pingora::proxy::Session;
 
 use super::form::Form;
 use super::login::{ended_meanwhile, locked_message};
-use super::{or_reply, query_param, rd_query, with_rd, Current};
+use super::Request;
+use super::{or_reply, rd_query, Current};
 use crate::auth::mfa::{CodeCheck, MfaError, Status};
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
 use crate::notify::{mask, Channel};
-use crate::proxy::access::unavailable_reply;
+use crate::respond::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::{now_ms, Proof, SessionError};
 use crate::store::AuditEvent;
@@ -41,10 +42,10 @@ pub(super) enum Step {
 
 impl Step {
     /// The page that asks, where its forms post.
-    pub(super) fn path(self) -> &'static str {
+    pub(super) fn route(self) -> Route {
         match self {
-            Step::SignIn => "/.gatehouse/mfa",
-            Step::Confirm => "/.gatehouse/confirm",
+            Step::SignIn => Route::Mfa,
+            Step::Confirm => Route::Confirm,
         }
     }
 }
@@ -86,14 +87,14 @@ impl Offer {
 /// The challenge page; `sent` names the channel a code just went to.
 pub(super) fn challenge(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     offer: &Offer,
     sent: Option<Channel>,
     status: u16,
     rd: &str,
     error: Option<&str>,
 ) -> Reply {
-    let nonce = gw.csrf_nonce(session);
+    let nonce = gw.csrf_nonce(req);
     let (channels, sent) = code_channels(&offer.channels, sent);
     let html = mfa_challenge_page(&MfaChallengeView {
         csrf_token: &gw.csrf.token(&nonce.value),
@@ -131,8 +132,8 @@ pub(super) fn minutes(gw: &Gateway) -> u32 {
     gw.mfa.notify.code_lifetime.as_secs().div_ceil(60) as u32
 }
 
-fn recover(gw: &Gateway, session: &Session, status: u16, rd: &str, error: Option<&str>) -> Reply {
-    let nonce = gw.csrf_nonce(session);
+fn recover(gw: &Gateway, req: &Request, status: u16, rd: &str, error: Option<&str>) -> Reply {
+    let nonce = gw.csrf_nonce(req);
     let html = recover_page(&RecoverView {
         csrf_token: &gw.csrf.token(&nonce.value),
         rd,
@@ -144,19 +145,19 @@ fn recover(gw: &Gateway, session: &Session, status: u16, rd: &str, error: Option
 /// Checks the failed-attempt limits for a code; `Some` is the reply.
 async fn locked(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     kind: Attempt,
     user: &str,
     page: impl Fn(&str) -> Reply,
 ) -> Option<Reply> {
-    match gw.limiter.check(kind, user, gw.client_ip(session)).await {
+    match gw.limiter.check(kind, user, req.client_ip()).await {
         Ok(Verdict::Allowed) => None,
         Ok(Verdict::Locked(wait)) => Some(
             page(&locked_message(wait)).header("retry-after", &wait.as_secs().max(1).to_string()),
         ),
         Err(e) => {
             tracing::error!("rate limiter unavailable: {e}");
-            Some(unavailable_reply(session.req_header()))
+            Some(unavailable_reply(req.head()))
         }
     }
 }
@@ -165,7 +166,7 @@ async fn locked(
 /// how it was proven.
 pub(super) async fn step_up(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     next: &crate::session::Session,
     current: &Current,
     rd: &str,
@@ -175,15 +176,15 @@ pub(super) async fn step_up(
         Err(SessionError::Ended) => Err(ended_meanwhile(gw, rd)),
         Err(e) => {
             tracing::error!("session store unavailable: {e}");
-            Err(unavailable_reply(session.req_header()))
+            Err(unavailable_reply(req.head()))
         }
     }
 }
 
-pub async fn show(gw: &Gateway, session: &mut Session, step: Step) -> Reply {
-    let rd = rd_query(session);
+pub async fn show(gw: &Gateway, req: &Request, step: Step) -> Reply {
+    let rd = rd_query(req);
     let current = match gw
-        .require_user(session, step == Step::SignIn, &with_rd(step.path(), &rd))
+        .require_user(req, step == Step::SignIn, &step.route().with_rd(&rd))
         .await
     {
         Ok(c) => c,
@@ -196,24 +197,25 @@ pub async fn show(gw: &Gateway, session: &mut Session, step: Step) -> Reply {
         Ok(offer) => offer,
         Err(e) => {
             tracing::error!("store unavailable: {e}");
-            return unavailable_reply(session.req_header());
+            return unavailable_reply(req.head());
         }
     };
     // No factor yet: nothing to challenge with. (Channels the config no
     // longer offers still count: recovery codes work from this page.)
     if !offer.factors.is_enrolled() {
         return match step {
-            Step::SignIn => Reply::redirect(302, &with_rd("/.gatehouse/enroll", &rd)),
-            Step::Confirm => super::confirm::password_page(gw, session, 200, &rd, None),
+            Step::SignIn => Reply::redirect(302, &Route::Enroll.with_rd(&rd)),
+            Step::Confirm => super::confirm::password_page(gw, req, 200, &rd, None),
         };
     }
     // Only a channel the page offers: the parameter picks a notice, it
     // never puts text on the page.
-    let sent = query_param(session, "sent")
+    let sent = req
+        .query_param("sent")
         .as_deref()
         .and_then(Channel::from_name)
         .filter(|c| offer.includes(*c));
-    challenge(gw, session, &offer, sent, 200, &rd, None)
+    challenge(gw, req, &offer, sent, 200, &rd, None)
 }
 
 /// A POST to a challenge action, read and checked: its form and return
@@ -227,57 +229,53 @@ pub(super) struct Challenged {
 }
 
 impl Challenged {
-    pub(super) async fn read(
-        gw: &Gateway,
-        session: &mut Session,
-        step: Step,
-    ) -> pingora::Result<Result<Challenged, Reply>> {
-        let form = or_reply!(gw.checked_form(session).await?, Err);
+    pub(super) async fn read(gw: &Gateway, req: &Request, step: Step) -> Result<Challenged, Reply> {
+        let form = or_reply!(gw.checked_form(req), Err);
         let rd = form.rd();
         let current = or_reply!(
-            gw.require_user(session, step == Step::SignIn, &with_rd(step.path(), &rd))
+            gw.require_user(req, step == Step::SignIn, &step.route().with_rd(&rd))
                 .await,
             Err
         );
         if step == Step::SignIn && current.session.mfa_done() {
-            return Ok(Err(Reply::redirect(303, &rd)));
+            return Err(Reply::redirect(303, &rd));
         }
         let offer = match Offer::load(gw, &current, step).await {
             Ok(offer) => offer,
             Err(e) => {
                 tracing::error!("store unavailable: {e}");
-                return Ok(Err(unavailable_reply(session.req_header())));
+                return Err(unavailable_reply(req.head()));
             }
         };
-        Ok(Ok(Challenged {
-            form,
+        Ok(Challenged {
+            form: form.clone(),
             rd,
             current,
             offer,
-        }))
+        })
     }
 }
 
-pub async fn submit(gw: &Gateway, session: &mut Session, step: Step) -> pingora::Result<Reply> {
+pub async fn submit(gw: &Gateway, req: &Request, step: Step) -> Reply {
     let Challenged {
         form,
         rd,
         current,
         offer,
-    } = or_reply!(Challenged::read(gw, session, step).await?);
+    } = or_reply!(Challenged::read(gw, req, step).await);
     if step == Step::Confirm && !offer.factors.is_enrolled() {
-        return super::confirm::submit_password(gw, session, &form, &current, &rd).await;
+        return super::confirm::submit_password(gw, req, &form, &current, &rd).await;
     }
     let user = current.user().to_owned();
-    let ip = gw.client_ip(session);
+    let ip = req.client_ip();
     // App codes and sent codes share one counter: it is one form, and
     // guesses must not get twice the budget by alternating.
-    if let Some(reply) = locked(gw, session, Attempt::Totp, &user, |m| {
-        challenge(gw, session, &offer, None, 429, &rd, Some(m))
+    if let Some(reply) = locked(gw, req, Attempt::Totp, &user, |m| {
+        challenge(gw, req, &offer, None, 429, &rd, Some(m))
     })
     .await
     {
-        return Ok(reply);
+        return reply;
     }
     let (check, via) = match gw
         .mfa
@@ -287,7 +285,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session, step: Step) -> pingora:
         Ok(c) => c,
         Err(e) => {
             tracing::error!("MFA check failed: {e}");
-            return Ok(unavailable_reply(session.req_header()));
+            return unavailable_reply(req.head());
         }
     };
     let error = match check {
@@ -295,9 +293,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session, step: Step) -> pingora:
         CodeCheck::Wrong if !offer.factors.has_app() => Some(WRONG_SENT_CODE),
         CodeCheck::Wrong => Some(WRONG_CODE),
         CodeCheck::Replayed => Some(REPLAYED_CODE),
-        CodeCheck::NotEnrolled => {
-            return Ok(Reply::redirect(303, &with_rd("/.gatehouse/enroll", &rd)))
-        }
+        CodeCheck::NotEnrolled => return Reply::redirect(303, &Route::Enroll.with_rd(&rd)),
     };
     let event = match step {
         Step::SignIn => AuditEvent::MfaChallenge,
@@ -313,20 +309,17 @@ pub async fn submit(gw: &Gateway, session: &mut Session, step: Step) -> pingora:
         if let Err(e) = gw.limiter.record_failure(Attempt::Totp, &user, ip).await {
             tracing::error!("rate limiter unavailable: {e}");
         }
-        return Ok(challenge(gw, session, &offer, None, 401, &rd, Some(error)));
+        return challenge(gw, req, &offer, None, 401, &rd, Some(error));
     }
     let _ = gw.limiter.record_success(Attempt::Totp, &user, ip).await;
     gw.mfa.audit_detail(event, &user, ip, "ok", Some(via)).await;
     let next = current.session.with_proof(now_ms(), Proof::Code);
-    let cookie = or_reply!(step_up(gw, session, &next, &current, &rd).await);
+    let cookie = or_reply!(step_up(gw, req, &next, &current, &rd).await);
     let mut reply = Reply::redirect(303, &rd).cookie(&cookie);
     let remember = step == Step::SignIn && form.get("remember_device") == "1";
     if remember && gw.settings.mfa.remember_device_days > 0 {
-        let label = session
-            .req_header()
-            .headers
-            .get(http::header::USER_AGENT)
-            .and_then(|v| v.to_str().ok())
+        let label = req
+            .header(http::header::USER_AGENT)
             .unwrap_or("a browser")
             .to_owned();
         match gw.mfa.remember_device(&user, &label).await {
@@ -342,45 +335,45 @@ pub async fn submit(gw: &Gateway, session: &mut Session, step: Step) -> pingora:
             Err(e) => tracing::error!("could not remember the device: {e}"),
         }
     }
-    Ok(reply)
+    reply
 }
 
-pub async fn show_recover(gw: &Gateway, session: &mut Session) -> Reply {
-    let rd = rd_query(session);
+pub async fn show_recover(gw: &Gateway, req: &Request) -> Reply {
+    let rd = rd_query(req);
     match gw
-        .require_user(session, true, &with_rd("/.gatehouse/recover", &rd))
+        .require_user(req, true, &Route::Recover.with_rd(&rd))
         .await
     {
         Ok(current) if current.session.mfa_done() => Reply::redirect(302, &rd),
-        Ok(_) => recover(gw, session, 200, &rd, None),
+        Ok(_) => recover(gw, req, 200, &rd, None),
         Err(reply) => reply,
     }
 }
 
-pub async fn submit_recover(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
+pub async fn submit_recover(gw: &Gateway, req: &Request) -> Reply {
+    let form = or_reply!(gw.checked_form(req));
     let rd = form.rd();
     let current = or_reply!(
-        gw.require_user(session, true, &with_rd("/.gatehouse/recover", &rd))
+        gw.require_user(req, true, &Route::Recover.with_rd(&rd))
             .await
     );
     if current.session.mfa_done() {
-        return Ok(Reply::redirect(303, &rd));
+        return Reply::redirect(303, &rd);
     }
     let user = current.user().to_owned();
-    let ip = gw.client_ip(session);
-    if let Some(reply) = locked(gw, session, Attempt::Recovery, &user, |m| {
-        recover(gw, session, 429, &rd, Some(m))
+    let ip = req.client_ip();
+    if let Some(reply) = locked(gw, req, Attempt::Recovery, &user, |m| {
+        recover(gw, req, 429, &rd, Some(m))
     })
     .await
     {
-        return Ok(reply);
+        return reply;
     }
     let used = match gw.mfa.use_recovery_code(&user, form.get("code")).await {
         Ok(used) => used,
         Err(e) => {
             tracing::error!("recovery code check failed: {e}");
-            return Ok(unavailable_reply(session.req_header()));
+            return unavailable_reply(req.head());
         }
     };
     if !used {
@@ -394,7 +387,7 @@ pub async fn submit_recover(gw: &Gateway, session: &mut Session) -> pingora::Res
         {
             tracing::error!("rate limiter unavailable: {e}");
         }
-        return Ok(recover(gw, session, 401, &rd, Some(WRONG_RECOVERY)));
+        return recover(gw, req, 401, &rd, Some(WRONG_RECOVERY));
     }
     let _ = gw
         .limiter
@@ -404,29 +397,28 @@ pub async fn submit_recover(gw: &Gateway, session: &mut Session) -> pingora::Res
         .audit(AuditEvent::RecoveryCodeUsed, &user, ip, "ok")
         .await;
     let next = current.session.with_proof(now_ms(), Proof::Recovery);
-    let cookie = or_reply!(step_up(gw, session, &next, &current, &rd).await);
+    let cookie = or_reply!(step_up(gw, req, &next, &current, &rd).await);
     let remaining = gw.mfa.recovery_remaining(&user).await.unwrap_or(0);
-    let nonce = gw.csrf_nonce(session);
+    let nonce = gw.csrf_nonce(req);
     let html = recovered_page(&RecoveredView {
         csrf_token: &gw.csrf.token(&nonce.value),
         rd: &rd,
         remaining,
     });
-    Ok(gw
-        .with_nonce(Reply::html(200, html), &nonce)
-        .cookie(&cookie))
+    gw.with_nonce(Reply::html(200, html), &nonce)
+        .cookie(&cookie)
 }
 
 /// Shown after the password to users without MFA when it isn't enforced.
-pub async fn reminder(gw: &Gateway, session: &mut Session) -> Reply {
-    let rd = rd_query(session);
+pub async fn reminder(gw: &Gateway, req: &Request) -> Reply {
+    let rd = rd_query(req);
     if let Err(reply) = gw
-        .require_user(session, false, &with_rd("/.gatehouse/remind", &rd))
+        .require_user(req, false, &Route::Remind.with_rd(&rd))
         .await
     {
         return reply;
     }
-    let nonce = gw.csrf_nonce(session);
+    let nonce = gw.csrf_nonce(req);
     let html = mfa_reminder_page(&ReminderView {
         csrf_token: &gw.csrf.token(&nonce.value),
         rd: &rd,

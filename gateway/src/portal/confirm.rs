@@ -6,18 +6,19 @@
 //! way the session is rotated with the proof's time, and the user goes back
 //! to `rd` to do the action again.
 
+use gatehouse_templates::Route;
 use gatehouse_templates::{confirm_password_page, ConfirmPasswordView};
-use pingora::proxy::Session;
 
 use super::challenge::step_up;
 use super::form::Form;
 use super::login::locked_message;
-use super::{with_rd, Current};
+use super::Current;
+use super::Request;
 use crate::auth::lifecycle::{LifecycleError, Refusal};
 use crate::auth::PasswordError;
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
-use crate::proxy::access::unavailable_reply;
+use crate::respond::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::now_ms;
 use crate::store::AuditEvent;
@@ -27,38 +28,34 @@ const WRONG_PASSWORD: &str = "That password didn't match. Enter the password you
 /// Where a sensitive action without a fresh proof sends the browser: the
 /// confirm page, then back to `rd` (the page the action was on).
 pub(super) fn ask(rd: &str) -> Reply {
-    Reply::redirect(303, &with_rd("/.gatehouse/confirm", rd))
+    Reply::redirect(303, &Route::Confirm.with_rd(rd))
 }
 
 /// The reply for a lifecycle operation that was not done because of the
 /// store or the session store, or because it needs a proof first; `None`
 /// for the refusals each page words for itself.
-pub(super) fn unless_refused(
-    session: &Session,
-    e: LifecycleError,
-    rd: &str,
-) -> Result<Refusal, Reply> {
+pub(super) fn unless_refused(req: &Request, e: LifecycleError, rd: &str) -> Result<Refusal, Reply> {
     match e {
         LifecycleError::Refused(Refusal::NeedsProof) => Err(ask(rd)),
         LifecycleError::Refused(Refusal::StepOwed) => {
-            Err(Reply::redirect(303, &with_rd("/.gatehouse/mfa", rd)))
+            Err(Reply::redirect(303, &Route::Mfa.with_rd(rd)))
         }
         LifecycleError::Refused(refusal) => Ok(refusal),
         e => {
             tracing::error!("store unavailable: {e}");
-            Err(unavailable_reply(session.req_header()))
+            Err(unavailable_reply(req.head()))
         }
     }
 }
 
 pub(super) fn password_page(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     status: u16,
     rd: &str,
     error: Option<&str>,
 ) -> Reply {
-    let nonce = gw.csrf_nonce(session);
+    let nonce = gw.csrf_nonce(req);
     let html = confirm_password_page(&ConfirmPasswordView {
         csrf_token: &gw.csrf.token(&nonce.value),
         rd,
@@ -71,35 +68,35 @@ pub(super) fn password_page(
 /// sign-in's cost and rate, then the session's password time moves on.
 pub(super) async fn submit_password(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     form: &Form,
     current: &Current,
     rd: &str,
-) -> pingora::Result<Reply> {
+) -> Reply {
     let user = current.user();
-    let ip = gw.client_ip(session);
+    let ip = req.client_ip();
     match gw.limiter.check(Attempt::Password, user, ip).await {
         Ok(Verdict::Allowed) => {}
         Ok(Verdict::Locked(wait)) => {
-            let page = password_page(gw, session, 429, rd, Some(&locked_message(wait)));
-            return Ok(page.header("retry-after", &wait.as_secs().max(1).to_string()));
+            let page = password_page(gw, req, 429, rd, Some(&locked_message(wait)));
+            return page.header("retry-after", &wait.as_secs().max(1).to_string());
         }
         Err(e) => {
             tracing::error!("rate limiter unavailable: {e}");
-            return Ok(unavailable_reply(session.req_header()));
+            return unavailable_reply(req.head());
         }
     }
     let phc = Some(current.account.user.password_hash.as_str());
     let verified = match gw.passwords.verify(phc, form.get("password")).await {
         Ok(ok) => ok,
         Err(PasswordError::Busy) => {
-            let reply = Reply::error(session.req_header(), 503, "busy", "Too many sign-ins right now",
+            let reply = Reply::error(req.head(), 503, "busy", "Too many sign-ins right now",
                 "The gateway is checking many passwords at once. Please try again in a few seconds.");
-            return Ok(reply.header("retry-after", "5"));
+            return reply.header("retry-after", "5");
         }
         Err(e) => {
             tracing::error!("password verification failed to run: {e}");
-            return Ok(unavailable_reply(session.req_header()));
+            return unavailable_reply(req.head());
         }
     };
     if !verified {
@@ -109,15 +106,69 @@ pub(super) async fn submit_password(
         if let Err(e) = gw.limiter.record_failure(Attempt::Password, user, ip).await {
             tracing::error!("rate limiter unavailable: {e}");
         }
-        return Ok(password_page(gw, session, 401, rd, Some(WRONG_PASSWORD)));
+        return password_page(gw, req, 401, rd, Some(WRONG_PASSWORD));
     }
     gw.mfa
         .audit_detail(AuditEvent::Confirmed, user, ip, "ok", Some("password"))
         .await;
     let mut next = current.session.clone();
     next.password_at_ms = now_ms();
-    match step_up(gw, session, &next, current, rd).await {
-        Ok(cookie) => Ok(Reply::redirect(303, rd).cookie(&cookie)),
-        Err(reply) => Ok(reply),
+    match step_up(gw, req, &next, current, rd).await {
+        Ok(cookie) => Reply::redirect(303, rd).cookie(&cookie),
+        Err(reply) => reply,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use gatehouse_templates::Route;
+
+    use super::*;
+    use crate::portal::challenge::{self, Step};
+    use crate::portal::test_support::{gateway, location, request, signed_in};
+
+    #[tokio::test]
+    async fn a_user_with_no_factor_confirms_with_the_password() {
+        let (gw, _dir) = gateway();
+        let alice = signed_in(&gw).await;
+        let rd = Route::Account.path();
+        let page = request(&gw, "GET", &Route::Confirm.with_rd(rd), Some(&alice), &[]);
+        let shown = challenge::show(&gw, &page, Step::Confirm).await;
+        assert_eq!(shown.status, 200);
+
+        let wrong = request(
+            &gw,
+            "POST",
+            Route::Confirm.path(),
+            Some(&alice),
+            &[("password", "not it"), ("rd", rd)],
+        );
+        assert_eq!(
+            challenge::submit(&gw, &wrong, Step::Confirm).await.status,
+            401
+        );
+
+        let right = request(
+            &gw,
+            "POST",
+            Route::Confirm.path(),
+            Some(&alice),
+            &[
+                ("password", crate::config::tests::GOOD_PASSWORD),
+                ("rd", rd),
+            ],
+        );
+        let confirmed = challenge::submit(&gw, &right, Step::Confirm).await;
+        assert_eq!((confirmed.status, location(&confirmed)), (303, Some(rd)));
+    }
+
+    #[test]
+    fn without_a_fresh_proof_an_action_leads_to_the_confirm_page_and_back() {
+        let reply = ask("/.gatehouse/admin");
+        assert_eq!(reply.status, 303);
+        assert_eq!(
+            location(&reply),
+            Some("/.gatehouse/confirm?rd=%2F%2Egatehouse%2Fadmin")
+        );
     }
 }

@@ -1,23 +1,24 @@
 //! Enrolling a second factor (an authenticator app, or codes by email or
 //! text message), and showing recovery codes once.
 
+use gatehouse_templates::Route;
 use std::net::IpAddr;
 
 use gatehouse_templates::{
     enroll_page, recovery_codes_page, AppSetup, EnrollView, RecoveryCodesView,
 };
-use pingora::proxy::Session;
 
 use super::challenge::{code_channels, minutes};
 use super::form::Form;
 use super::login::{ended_meanwhile, locked_message};
-use super::{confirm, or_reply, query_param, rd_query, with_rd, Current};
+use super::Request;
+use super::{confirm, or_reply, rd_query, Current};
 use crate::auth::authorize::{Factors, Sensitive};
 use crate::auth::mfa::{CodeCheck, Factor, Status};
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
 use crate::notify::{mask, Channel};
-use crate::proxy::access::unavailable_reply;
+use crate::respond::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::{now_ms, SessionError, SessionId};
 use crate::store::AuditEvent;
@@ -34,9 +35,9 @@ const WRONG_SENT_CODE: &str =
 const NO_SENT_CODE: &str =
     "That code has expired or was replaced by a newer one. Send yourself a new code.";
 
-pub(super) fn store_down(session: &Session, e: impl std::fmt::Display) -> Reply {
+pub(super) fn store_down(req: &Request, e: impl std::fmt::Display) -> Reply {
     tracing::error!("store unavailable during enrollment: {e}");
-    unavailable_reply(session.req_header())
+    unavailable_reply(req.head())
 }
 
 /// Whether this session may add a factor: anyone without one, or a user
@@ -53,7 +54,7 @@ pub(super) fn may_enroll(
         return Ok(());
     }
     if !current.session.mfa_done() {
-        return Err(Reply::redirect(303, &with_rd("/.gatehouse/mfa", rd)));
+        return Err(Reply::redirect(303, &Route::Mfa.with_rd(rd)));
     }
     // Whether MFA is required changes nothing for a session that has done
     // its second step, so the store need not be asked.
@@ -62,7 +63,7 @@ pub(super) fn may_enroll(
         .fresh(&current.session, Factors::Some, false, Sensitive::Other)
     {
         Ok(_) => Ok(()),
-        Err(_) => Err(confirm::ask(&with_rd("/.gatehouse/enroll", rd))),
+        Err(_) => Err(confirm::ask(&Route::Enroll.with_rd(rd))),
     }
 }
 
@@ -81,7 +82,7 @@ pub(super) fn addable(gw: &Gateway, current: &Current, status: &Status) -> Vec<(
 /// the channel a confirmation code just went to.
 pub(super) async fn page(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     current: &Current,
     sent: Option<Channel>,
     status: u16,
@@ -90,7 +91,7 @@ pub(super) async fn page(
 ) -> Reply {
     let factors = match gw.mfa.status(current.user()).await {
         Ok(f) => f,
-        Err(e) => return store_down(session, e),
+        Err(e) => return store_down(req, e),
     };
     if let Err(reply) = may_enroll(gw, current, &factors, rd) {
         return reply;
@@ -101,7 +102,7 @@ pub(super) async fn page(
         // `None` here: confirmed in the meantime, elsewhere.
         match gw.mfa.begin_enrollment(current.user()).await {
             Ok(p) => p,
-            Err(e) => return store_down(session, e),
+            Err(e) => return store_down(req, e),
         }
     };
     let offered = addable(gw, current, &factors);
@@ -110,7 +111,7 @@ pub(super) async fn page(
     }
     let enforced = match gw.mfa.enforcement().await {
         Ok(e) => e.is_on(),
-        Err(e) => return store_down(session, e),
+        Err(e) => return store_down(req, e),
     };
     let (channels, sent) = code_channels(&offered, sent);
     let grouped = pending.as_ref().map(|p| p.secret.grouped());
@@ -123,7 +124,7 @@ pub(super) async fn page(
             otpauth_uri: &p.uri,
             two_codes: gw.settings.mfa.enroll_two_codes,
         });
-    let nonce = gw.csrf_nonce(session);
+    let nonce = gw.csrf_nonce(req);
     let html = enroll_page(&EnrollView {
         csrf_token: &gw.csrf.token(&nonce.value),
         rd,
@@ -140,8 +141,8 @@ pub(super) async fn page(
 }
 
 /// The one-time display of fresh recovery codes.
-pub(super) fn codes_page(gw: &Gateway, session: &Session, codes: &[String], rd: &str) -> Reply {
-    let nonce = gw.csrf_nonce(session);
+pub(super) fn codes_page(gw: &Gateway, req: &Request, codes: &[String], rd: &str) -> Reply {
+    let nonce = gw.csrf_nonce(req);
     let html = recovery_codes_page(&RecoveryCodesView {
         codes,
         csrf_token: &gw.csrf.token(&nonce.value),
@@ -150,17 +151,18 @@ pub(super) fn codes_page(gw: &Gateway, session: &Session, codes: &[String], rd: 
     gw.with_nonce(Reply::html(200, html), &nonce)
 }
 
-pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
-    let rd = rd_query(session);
+pub async fn show(gw: &Gateway, req: &Request) -> Reply {
+    let rd = rd_query(req);
     // Picks a notice among the offered channels; never echoed.
-    let sent = query_param(session, "sent")
+    let sent = req
+        .query_param("sent")
         .as_deref()
         .and_then(Channel::from_name);
     match gw
-        .require_user(session, true, &with_rd("/.gatehouse/enroll", &rd))
+        .require_user(req, true, &Route::Enroll.with_rd(&rd))
         .await
     {
-        Ok(current) => page(gw, session, &current, sent, 200, &rd, None).await,
+        Ok(current) => page(gw, req, &current, sent, 200, &rd, None).await,
         Err(reply) => reply,
     }
 }
@@ -175,40 +177,37 @@ pub(super) struct Enrolling {
 }
 
 impl Enrolling {
-    pub(super) async fn read(
-        gw: &Gateway,
-        session: &mut Session,
-    ) -> pingora::Result<Result<Enrolling, Reply>> {
-        let form = or_reply!(gw.checked_form(session).await?, Err);
+    pub(super) async fn read(gw: &Gateway, req: &Request) -> Result<Enrolling, Reply> {
+        let form = or_reply!(gw.checked_form(req), Err);
         let rd = form.rd();
         let current = or_reply!(
-            gw.require_user(session, true, &with_rd("/.gatehouse/enroll", &rd))
+            gw.require_user(req, true, &Route::Enroll.with_rd(&rd))
                 .await,
             Err
         );
         let factors = match gw.mfa.status(current.user()).await {
             Ok(f) => f,
-            Err(e) => return Ok(Err(store_down(session, e))),
+            Err(e) => return Err(store_down(req, e)),
         };
         or_reply!(may_enroll(gw, &current, &factors, &rd), Err);
-        Ok(Ok(Enrolling {
-            form,
+        Ok(Enrolling {
+            form: form.clone(),
             rd,
             current,
             factors,
-        }))
+        })
     }
 }
 
-pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+pub async fn submit(gw: &Gateway, req: &Request) -> Reply {
     let Enrolling {
         form, rd, current, ..
-    } = or_reply!(Enrolling::read(gw, session).await?);
+    } = or_reply!(Enrolling::read(gw, req).await);
     match form.get("channel") {
-        "" => submit_app(gw, session, &current, &form, &rd).await,
+        "" => submit_app(gw, req, &current, &form, &rd).await,
         name => match Channel::from_name(name) {
-            Some(channel) => submit_channel(gw, session, &current, channel, &form, &rd).await,
-            None => Ok(page(gw, session, &current, None, 400, &rd, Some(UNKNOWN_CHANNEL)).await),
+            Some(channel) => submit_channel(gw, req, &current, channel, &form, &rd).await,
+            None => page(gw, req, &current, None, 400, &rd, Some(UNKNOWN_CHANNEL)).await,
         },
     }
 }
@@ -218,13 +217,13 @@ const UNKNOWN_CHANNEL: &str = "That way of getting codes isn't available for you
 /// Confirming the authenticator app with its code(s).
 async fn submit_app(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     current: &Current,
     form: &Form,
     rd: &str,
-) -> pingora::Result<Reply> {
+) -> Reply {
     let user = current.user();
-    let ip = gw.client_ip(session);
+    let ip = req.client_ip();
     let next_code = gw.settings.mfa.enroll_two_codes.then(|| form.get("code2"));
     let codes = match gw
         .mfa
@@ -232,7 +231,7 @@ async fn submit_app(
         .await
     {
         Ok(Ok(codes)) => codes,
-        Ok(Err(CodeCheck::NotEnrolled)) => return Ok(Reply::redirect(303, "/.gatehouse/account")),
+        Ok(Err(CodeCheck::NotEnrolled)) => return Reply::redirect(303, "/.gatehouse/account"),
         Ok(Err(_)) => {
             gw.mfa
                 .audit(AuditEvent::MfaEnrolled, user, ip, "failed")
@@ -242,32 +241,32 @@ async fn submit_app(
             } else {
                 WRONG_CODE
             };
-            return Ok(page(gw, session, current, None, 400, rd, Some(error)).await);
+            return page(gw, req, current, None, 400, rd, Some(error)).await;
         }
-        Err(e) => return Ok(store_down(session, e)),
+        Err(e) => return store_down(req, e),
     };
-    Ok(enrolled(gw, session, current, Factor::App, codes, rd).await)
+    enrolled(gw, req, current, Factor::App, codes, rd).await
 }
 
 /// Confirming an email address or phone with the code sent there.
 async fn submit_channel(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     current: &Current,
     channel: Channel,
     form: &Form,
     rd: &str,
-) -> pingora::Result<Reply> {
+) -> Reply {
     let user = current.user();
-    let ip = gw.client_ip(session);
+    let ip = req.client_ip();
     match gw.limiter.check(Attempt::OneTimeCode, user, ip).await {
         Ok(Verdict::Allowed) => {}
         Ok(Verdict::Locked(wait)) => {
             let error = locked_message(wait);
-            let reply = page(gw, session, current, None, 429, rd, Some(&error)).await;
-            return Ok(reply.header("retry-after", &wait.as_secs().max(1).to_string()));
+            let reply = page(gw, req, current, None, 429, rd, Some(&error)).await;
+            return reply.header("retry-after", &wait.as_secs().max(1).to_string());
         }
-        Err(e) => return Ok(store_down(session, e)),
+        Err(e) => return store_down(req, e),
     }
     let codes = match gw
         .mfa
@@ -296,15 +295,15 @@ async fn submit_channel(
                 CodeCheck::NotEnrolled => (None, NO_SENT_CODE),
                 _ => (Some(channel), WRONG_SENT_CODE),
             };
-            return Ok(page(gw, session, current, sent, 400, rd, Some(error)).await);
+            return page(gw, req, current, sent, 400, rd, Some(error)).await;
         }
-        Err(e) => return Ok(store_down(session, e)),
+        Err(e) => return store_down(req, e),
     };
     let _ = gw
         .limiter
         .record_success(Attempt::OneTimeCode, user, ip)
         .await;
-    Ok(enrolled(gw, session, current, Factor::Contact(channel), codes, rd).await)
+    enrolled(gw, req, current, Factor::Contact(channel), codes, rd).await
 }
 
 /// A factor is on. Proving it is a second step: the session steps up with
@@ -312,20 +311,20 @@ async fn submit_channel(
 /// back to the account page.
 async fn enrolled(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     current: &Current,
     factor: Factor,
     codes: Option<Vec<String>>,
     rd: &str,
 ) -> Reply {
-    let id = match step_up(gw, current, factor, gw.client_ip(session)).await {
+    let id = match step_up(gw, current, factor, req.client_ip()).await {
         Ok(id) => id,
         Err(NotSteppedUp::Ended) => return ended_meanwhile(gw, rd),
-        Err(NotSteppedUp::Down(e)) => return store_down(session, e),
+        Err(NotSteppedUp::Down(e)) => return store_down(req, e),
     };
     let cookie = gw.cookies.session_cookie(id.as_str());
     match codes {
-        Some(codes) => codes_page(gw, session, &codes, rd).cookie(&cookie),
+        Some(codes) => codes_page(gw, req, &codes, rd).cookie(&cookie),
         None => Reply::redirect(303, "/.gatehouse/account?done=factor_added").cookie(&cookie),
     }
 }
@@ -382,29 +381,29 @@ async fn step_up(
 }
 
 /// "I have saved these": on to where the user was going.
-pub async fn acknowledge(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    Ok(Reply::redirect(303, &form.rd()))
+pub async fn acknowledge(gw: &Gateway, req: &Request) -> Reply {
+    let form = or_reply!(gw.checked_form(req));
+    Reply::redirect(303, &form.rd())
 }
 
 /// After a recovery code: drop the lost authenticator and enroll anew.
 /// "Replace your authenticator": every factor goes, and the user enrolls
 /// again. After a recovery code this is the one change allowed.
-pub async fn reset(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
+pub async fn reset(gw: &Gateway, req: &Request) -> Reply {
+    let form = or_reply!(gw.checked_form(req));
     let rd = form.rd();
-    let current = or_reply!(gw.require_user(session, false, "/.gatehouse/account").await);
-    let actor = current.actor(gw, session);
+    let current = or_reply!(gw.require_user(req, false, "/.gatehouse/account").await);
+    let actor = current.actor(gw, req);
     let removed = match gw.lifecycle().replace_authenticator(&actor).await {
         Ok(removed) => removed,
         Err(e) => {
-            or_reply!(confirm::unless_refused(session, e, &rd));
-            return Ok(Reply::redirect(303, &with_rd("/.gatehouse/enroll", &rd)));
+            or_reply!(confirm::unless_refused(req, e, &rd));
+            return Reply::redirect(303, &Route::Enroll.with_rd(&rd));
         }
     };
-    let reply = Reply::redirect(303, &with_rd("/.gatehouse/enroll", &rd))
-        .cookie(&gw.cookies.clear_device());
-    Ok(gw.with_session(reply, removed.session.as_ref()))
+    let reply =
+        Reply::redirect(303, &Route::Enroll.with_rd(&rd)).cookie(&gw.cookies.clear_device());
+    gw.with_session(reply, removed.session.as_ref())
 }
 
 #[cfg(test)]

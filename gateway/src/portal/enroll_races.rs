@@ -6,81 +6,14 @@
 //! folder), with the racing action run between the factor's write and the
 //! step-up, where a real race would put it.
 
-use std::net::{IpAddr, Ipv4Addr};
-
-use tempfile::TempDir;
-
+use super::super::test_support::{confirm_app, gateway, signed_in, store_url, IP};
 use super::{step_up, NotSteppedUp};
 use crate::auth::lifecycle::UserAction;
 use crate::auth::mfa::Factor;
-use crate::auth::totp::Totp;
-use crate::config::tests::GOOD_HASH;
-use crate::config::Settings;
 use crate::gateway::Gateway;
 use crate::notify::Channel;
-use crate::portal::Current;
-use crate::session::{now_ms, Session};
+use crate::session::now_ms;
 use crate::store::{AuditFilter, Store};
-
-const IP: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
-
-/// A gateway whose users file holds alice, and the folder its files live in.
-fn gateway() -> (Gateway, TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    std::fs::write(
-        dir.path().join("users.yaml"),
-        format!("users:\n  alice:\n    password: \"{GOOD_HASH}\"\n    email: alice@example.com\n"),
-    )
-    .expect("write users file");
-    let config = format!(
-        "store:\n  url: \"{}\"\nusers:\n  file: users.yaml\n\
-         apps:\n  - name: wiki\n    upstream: \"127.0.0.1:3000\"\n",
-        store_url(&dir)
-    );
-    let settings = Settings::from_yaml_str(&config, dir.path()).expect("config");
-    let (gw, _) = Gateway::new(settings).expect("gateway");
-    (gw, dir)
-}
-
-fn store_url(dir: &TempDir) -> String {
-    format!("sqlite://{}", dir.path().join("gatehouse.db").display())
-}
-
-/// Alice, signed in with her password.
-async fn signed_in(gw: &Gateway) -> Current {
-    let generation = gw.sessions.generation("alice").await.expect("generation");
-    let session = Session::after_password("alice", now_ms(), generation);
-    let id = gw
-        .sessions
-        .create(&session, gw.expiry)
-        .await
-        .expect("create");
-    let account = gw.accounts.get("alice").expect("alice");
-    Current {
-        id,
-        session,
-        account,
-    }
-}
-
-/// Alice's authenticator, confirmed with a code as her phone shows it
-/// `ahead` time steps from now; returns her new recovery codes.
-async fn confirm_app(gw: &Gateway, ahead: u64) -> Vec<String> {
-    let pending = gw
-        .mfa
-        .begin_enrollment("alice")
-        .await
-        .expect("store")
-        .expect("not enrolled yet");
-    let code =
-        Totp::new(&pending.secret, "Gatehouse", "alice").code_at(now_ms() / 1000 + 30 * ahead);
-    gw.mfa
-        .confirm_enrollment("alice", &code, None)
-        .await
-        .expect("store")
-        .expect("code accepted")
-        .expect("a first factor comes with recovery codes")
-}
 
 async fn enrolled(gw: &Gateway) -> bool {
     gw.mfa.status("alice").await.expect("status").is_enrolled()

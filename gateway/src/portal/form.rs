@@ -15,13 +15,24 @@ pub enum FormError {
     Read(#[from] Box<pingora::Error>),
 }
 
+#[derive(Debug, Clone)]
 pub struct Form(Vec<(String, String)>);
 
 impl Form {
+    /// The fields of a urlencoded body.
+    pub fn parse(body: &[u8]) -> Form {
+        Form(form_urlencoded::parse(body).into_owned().collect())
+    }
+
+    #[cfg(test)]
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Form {
+        Form(pairs)
+    }
+
     /// The `rd` field if it is a safe return path, else the default.
     pub fn rd(&self) -> String {
-        super::return_path::validate(self.get("rd"))
-            .unwrap_or(super::return_path::DEFAULT)
+        crate::return_path::validate(self.get("rd"))
+            .unwrap_or(crate::return_path::DEFAULT)
             .to_owned()
     }
 
@@ -56,5 +67,5 @@ pub async fn read(session: &mut Session) -> Result<Form, FormError> {
         }
         body.extend_from_slice(&chunk);
     }
-    Ok(Form(form_urlencoded::parse(&body).into_owned().collect()))
+    Ok(Form::parse(&body))
 }

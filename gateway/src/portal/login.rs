@@ -5,16 +5,17 @@
 //! which usernames exist. Lockouts are keyed by the name as typed for the
 //! same reason.
 
+use gatehouse_templates::Route;
 use gatehouse_templates::{login_page, LoginView};
-use pingora::proxy::Session;
 
-use super::{or_reply, query_param, rd_query, with_rd, Nonce};
+use super::Request;
+use super::{or_reply, rd_query, Nonce};
 use crate::auth::PasswordError;
 use crate::gateway::{Account, Gateway};
 use crate::limits::{Attempt, Verdict};
 use crate::metrics::METRICS;
-use crate::proxy::access::unavailable_reply;
 use crate::proxy::headers::cookie_value;
+use crate::respond::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::{now_ms, Owed, Proof, Session as UserSession, SessionError};
 use crate::store::AuditEvent;
@@ -49,12 +50,12 @@ pub(super) fn locked_message(wait: std::time::Duration) -> String {
     )
 }
 
-pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
-    let nonce = gw.csrf_nonce(session);
-    let rd = rd_query(session);
-    let notice = if query_param(session, "logged_out").is_some() {
+pub async fn show(gw: &Gateway, req: &Request) -> Reply {
+    let nonce = gw.csrf_nonce(req);
+    let rd = rd_query(req);
+    let notice = if req.query_param("logged_out").is_some() {
         Some("You have been signed out.")
-    } else if query_param(session, "ended").is_some() {
+    } else if req.query_param("ended").is_some() {
         Some("Your session was ended while you were signing in. Please sign in again.")
     } else {
         None
@@ -62,19 +63,19 @@ pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
     page(gw, &nonce, 200, &rd, "", None, notice)
 }
 
-pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let nonce = gw.csrf_nonce(session);
+pub async fn submit(gw: &Gateway, req: &Request) -> Reply {
+    let form = or_reply!(gw.checked_form(req));
+    let nonce = gw.csrf_nonce(req);
     let rd = &form.rd();
     let username = form.get("username").trim();
     let password = form.get("password");
-    let ip = gw.client_ip(session);
+    let ip = req.client_ip();
 
     match gw.limiter.check(Attempt::Password, username, ip).await {
         Ok(Verdict::Allowed) => {}
         Ok(Verdict::Locked(wait)) => {
             METRICS.logins.with_label_values(&["locked"]).inc();
-            return Ok(page(
+            return page(
                 gw,
                 &nonce,
                 429,
@@ -83,11 +84,11 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
                 Some(&locked_message(wait)),
                 None,
             )
-            .header("retry-after", &wait.as_secs().max(1).to_string()));
+            .header("retry-after", &wait.as_secs().max(1).to_string());
         }
         Err(e) => {
             tracing::error!("rate limiter unavailable: {e}");
-            return Ok(unavailable_reply(session.req_header()));
+            return unavailable_reply(req.head());
         }
     }
 
@@ -95,26 +96,26 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     // sessions from here on also ends this sign-in.
     let generation = match gw.sessions.generation(username).await {
         Ok(g) => g,
-        Err(e) => return Ok(sessions_down(session, e)),
+        Err(e) => return sessions_down(req, e),
     };
     let account = gw.accounts.get(username);
     let phc = account.as_ref().map(|a| a.user.password_hash.as_str());
     let verified = match gw.passwords.verify(phc, password).await {
         Ok(ok) => ok,
         Err(PasswordError::Busy) => {
-            return Ok(Reply::error(session.req_header(), 503, "busy", "Too many sign-ins right now",
+            return Reply::error(req.head(), 503, "busy", "Too many sign-ins right now",
                 "The gateway is checking many passwords at once. Please try again in a few seconds.")
-                .header("retry-after", "5"));
+                .header("retry-after", "5");
         }
         Err(e) => {
             tracing::error!("password verification failed to run: {e}");
-            return Ok(Reply::error(
-                session.req_header(),
+            return Reply::error(
+                req.head(),
                 500,
                 "internal_error",
                 "Something went wrong",
                 "Your password could not be checked. Please try again.",
-            ));
+            );
         }
     };
     let Some(account) = account.filter(|_| verified) else {
@@ -128,30 +129,22 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
             .await
         {
             tracing::error!("rate limiter unavailable: {e}");
-            return Ok(unavailable_reply(session.req_header()));
+            return unavailable_reply(req.head());
         }
-        return Ok(page(
-            gw,
-            &nonce,
-            401,
-            rd,
-            username,
-            Some(BAD_CREDENTIALS),
-            None,
-        ));
+        return page(gw, &nonce, 401, rd, username, Some(BAD_CREDENTIALS), None);
     };
     if account.user.disabled {
         METRICS.logins.with_label_values(&["disabled"]).inc();
         gw.mfa
             .audit(AuditEvent::Login, username, ip, "disabled")
             .await;
-        return Ok(Reply::error(
-            session.req_header(),
+        return Reply::error(
+            req.head(),
             403,
             "account_disabled",
             "Account disabled",
             "This account is disabled. Contact your administrator if you think this is a mistake.",
-        ));
+        );
     }
     if let Err(e) = gw
         .limiter
@@ -162,7 +155,7 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
     }
     METRICS.logins.with_label_values(&["success"]).inc();
     gw.mfa.audit(AuditEvent::Login, username, ip, "ok").await;
-    Ok(after_password(gw, session, &account, rd, generation).await)
+    after_password(gw, req, &account, rd, generation).await
 }
 
 /// The password is right: start a session and send the user to the step
@@ -171,16 +164,16 @@ pub async fn submit(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
 /// otherwise they see a reminder they may postpone.
 async fn after_password(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     account: &Account,
     rd: &str,
     generation: u64,
 ) -> Reply {
     let user = &account.user.username;
-    let ip = gw.client_ip(session);
+    let ip = req.client_ip();
     let unavailable = |e: &dyn std::fmt::Display| {
         tracing::error!("store unavailable during sign-in: {e}");
-        unavailable_reply(session.req_header())
+        unavailable_reply(req.head())
     };
     let status = match gw.mfa.status(user).await {
         Ok(s) => s,
@@ -189,7 +182,7 @@ async fn after_password(
     let now = now_ms();
     let mut next = UserSession::after_password(user, now, generation);
     let location = if status.is_enrolled() {
-        let remembered = match cookie_value(session.req_header(), &gw.cookies.device) {
+        let remembered = match cookie_value(req.head(), &gw.cookies.device) {
             Some(cookie) => match gw.mfa.device_remembered(user, cookie).await {
                 Ok(ok) => ok,
                 Err(e) => return unavailable(&e),
@@ -209,21 +202,21 @@ async fn after_password(
             rd.to_owned()
         } else {
             next.owed = Owed::Challenge;
-            with_rd("/.gatehouse/mfa", rd)
+            Route::Mfa.with_rd(rd)
         }
     } else {
         match gw.mfa.enforcement().await {
             Ok(e) if e.is_on() => {
                 next.owed = Owed::Enrollment;
-                with_rd("/.gatehouse/enroll", rd)
+                Route::Enroll.with_rd(rd)
             }
-            Ok(_) => with_rd("/.gatehouse/remind", rd),
+            Ok(_) => Route::Remind.with_rd(rd),
             Err(e) => return unavailable(&e),
         }
     };
 
     // A new id at every step up: a session id seen before login is worthless after.
-    let created = match gw.current_session(session).await {
+    let created = match gw.current_session(req.head()).await {
         Ok(Some((old, _))) => gw.sessions.rotate(&old, &next, gw.expiry).await,
         Ok(None) => gw.sessions.create(&next, gw.expiry).await,
         Err(e) => Err(e),
@@ -240,42 +233,42 @@ async fn after_password(
     }
 }
 
-pub async fn logout(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    or_reply!(gw.checked_form(session).await?);
-    match gw.current_session(session).await {
+pub async fn logout(gw: &Gateway, req: &Request) -> Reply {
+    or_reply!(gw.checked_form(req));
+    match gw.current_session(req.head()).await {
         Ok(Some((id, s))) => {
             if let Err(e) = gw.sessions.delete(&id).await {
-                return Ok(sessions_down(session, e));
+                return sessions_down(req, e);
             }
             gw.mfa
-                .audit(AuditEvent::Logout, &s.user, gw.client_ip(session), "ok")
+                .audit(AuditEvent::Logout, &s.user, req.client_ip(), "ok")
                 .await;
         }
         Ok(None) => {}
-        Err(e) => return Ok(sessions_down(session, e)),
+        Err(e) => return sessions_down(req, e),
     }
-    Ok(signed_out(gw))
+    signed_out(gw)
 }
 
 /// Ends every session of the signed-in user, this one included, on every
 /// replica: for the user who signed in somewhere they shouldn't have.
-pub async fn sign_out_everywhere(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    or_reply!(gw.checked_form(session).await?);
-    let current = or_reply!(gw.require_user(session, false, "/.gatehouse/account").await);
+pub async fn sign_out_everywhere(gw: &Gateway, req: &Request) -> Reply {
+    or_reply!(gw.checked_form(req));
+    let current = or_reply!(gw.require_user(req, false, "/.gatehouse/account").await);
     match gw
         .lifecycle()
-        .sign_out_everywhere(&current.actor(gw, session))
+        .sign_out_everywhere(&current.actor(gw, req))
         .await
     {
-        Ok(_) => Ok(signed_out(gw)),
-        Err(e) => Ok(sessions_down(session, e)),
+        Ok(_) => signed_out(gw),
+        Err(e) => sessions_down(req, e),
     }
 }
 
 /// A sign-in or step-up that lost a race with a sign-out or an admin's
 /// reset: no session was saved, so back to the sign-in page, which says why.
 pub(super) fn ended_meanwhile(gw: &Gateway, rd: &str) -> Reply {
-    Reply::redirect(303, &(with_rd("/.gatehouse/login", rd) + "&ended=1"))
+    Reply::redirect(303, &(Route::Login.with_rd(rd) + "&ended=1"))
         .cookie(&gw.cookies.clear_session())
 }
 
@@ -284,7 +277,7 @@ fn signed_out(gw: &Gateway) -> Reply {
     Reply::redirect(303, "/.gatehouse/login?logged_out=1").cookie(&gw.cookies.clear_session())
 }
 
-fn sessions_down(session: &Session, e: impl std::fmt::Display) -> Reply {
+fn sessions_down(req: &Request, e: impl std::fmt::Display) -> Reply {
     tracing::error!("session store unavailable: {e}");
-    unavailable_reply(session.req_header())
+    unavailable_reply(req.head())
 }

@@ -12,29 +12,28 @@ mod enroll;
 mod form;
 mod health;
 mod login;
-pub mod return_path;
+mod request;
 mod send;
+#[cfg(test)]
+mod test_support;
+
+pub use request::Request;
 
 use std::sync::Arc;
 
-use gatehouse_templates::CSS;
+use gatehouse_templates::{Route, CSS};
 use http::Method;
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use pingora::proxy::Session;
 
 use crate::auth::lifecycle::Actor;
 use crate::gateway::{Account, Gateway};
-use crate::proxy::access::unavailable_reply;
 use crate::proxy::headers::cookie_value;
+use crate::respond::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::{self, Owed, SessionId};
 use challenge::Step;
 use form::{Form, FormError};
-
-/// A portal path with `rd` carried along, percent-encoded.
-pub(crate) fn with_rd(path: &str, rd: &str) -> String {
-    format!("{path}?rd={}", utf8_percent_encode(rd, NON_ALPHANUMERIC))
-}
+use pingora::http::RequestHeader;
 
 /// A time (unix ms) as pages show it: `2025-01-02 10:00:00 UTC`.
 pub(crate) fn date(ms: i64) -> String {
@@ -66,35 +65,28 @@ impl Current {
     }
 
     /// This user as the account operations see them.
-    pub fn actor<'a>(&'a self, gw: &Gateway, session: &Session) -> Actor<'a> {
+    pub fn actor<'a>(&'a self, gw: &Gateway, req: &Request) -> Actor<'a> {
         Actor {
             user: self.user(),
             session: &self.session,
-            ip: gw.client_ip(session),
+            ip: req.client_ip(),
             is_admin: gw.is_admin(&self.account),
         }
     }
 }
 
 /// The `rd` query parameter, if it is a safe return path.
-pub(crate) fn rd_query(session: &Session) -> String {
-    query_param(session, "rd")
+pub(crate) fn rd_query(req: &Request) -> String {
+    req.query_param("rd")
         .as_deref()
-        .and_then(return_path::validate)
-        .unwrap_or(return_path::DEFAULT)
+        .and_then(crate::return_path::validate)
+        .unwrap_or(crate::return_path::DEFAULT)
         .to_owned()
 }
 
-pub(crate) fn query_param(session: &Session, name: &str) -> Option<String> {
-    let query = session.req_header().uri.query()?;
-    form_urlencoded::parse(query.as_bytes())
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.into_owned())
-}
-
 impl Gateway {
-    pub(crate) fn csrf_nonce(&self, session: &Session) -> Nonce {
-        match cookie_value(session.req_header(), &self.cookies.csrf).filter(|v| !v.is_empty()) {
+    pub(crate) fn csrf_nonce(&self, req: &Request) -> Nonce {
+        match req.cookie(&self.cookies.csrf).filter(|v| !v.is_empty()) {
             Some(v) => Nonce {
                 value: v.to_owned(),
                 is_new: false,
@@ -123,14 +115,12 @@ impl Gateway {
         }
     }
 
-    /// The current session, if the cookie names a live one.
+    /// The current session, if the request's cookie names a live one.
     pub(crate) async fn current_session(
         &self,
-        session: &Session,
+        head: &RequestHeader,
     ) -> Result<Option<(SessionId, session::Session)>, session::SessionError> {
-        let Some(id) =
-            cookie_value(session.req_header(), &self.cookies.session).and_then(SessionId::parse)
-        else {
+        let Some(id) = cookie_value(head, &self.cookies.session).and_then(SessionId::parse) else {
             return Ok(None);
         };
         Ok(self.sessions.get(&id, self.expiry).await?.map(|s| (id, s)))
@@ -141,15 +131,15 @@ impl Gateway {
     /// pages that collect that step); otherwise it is sent to pay it.
     pub(crate) async fn require_user(
         &self,
-        session: &Session,
+        req: &Request,
         allow_owed: bool,
         here: &str,
     ) -> Result<Current, Reply> {
-        let found = match self.current_session(session).await {
+        let found = match self.current_session(req.head()).await {
             Ok(found) => found,
             Err(e) => {
                 tracing::error!("session lookup failed: {e}");
-                return Err(unavailable_reply(session.req_header()));
+                return Err(unavailable_reply(req.head()));
             }
         };
         let current = found.and_then(|(id, s)| {
@@ -161,47 +151,48 @@ impl Gateway {
             })
         });
         let Some(current) = current else {
-            return Err(Reply::redirect(302, &with_rd("/.gatehouse/login", here)));
+            return Err(Reply::redirect(302, &Route::Login.with_rd(here)));
         };
         if !allow_owed {
             match self.owed(&current.session) {
                 Owed::Nothing => {}
-                Owed::Challenge => {
-                    return Err(Reply::redirect(302, &with_rd("/.gatehouse/mfa", here)))
-                }
-                Owed::Enrollment => {
-                    return Err(Reply::redirect(302, &with_rd("/.gatehouse/enroll", here)))
-                }
+                Owed::Challenge => return Err(Reply::redirect(302, &Route::Mfa.with_rd(here))),
+                Owed::Enrollment => return Err(Reply::redirect(302, &Route::Enroll.with_rd(here))),
             }
         }
         Ok(current)
     }
 
-    /// Reads a POSTed form and checks its CSRF token; the error is the reply.
-    pub(crate) async fn checked_form(
-        &self,
-        session: &mut Session,
-    ) -> pingora::Result<Result<Form, Reply>> {
-        let form = match form::read(session).await {
-            Ok(f) => f,
-            Err(FormError::Read(e)) => return Err(e),
-            Err(e) => {
-                return Ok(Err(Reply::error(
-                    session.req_header(),
+    /// The POSTed form, once its CSRF token checks out; the error is the reply.
+    pub(crate) fn checked_form<'r>(&self, req: &'r Request) -> Result<&'r Form, Reply> {
+        let form = match req.form() {
+            Some(Ok(form)) => form,
+            Some(Err(e)) => {
+                return Err(Reply::error(
+                    req.head(),
                     400,
                     "bad_request",
                     "Bad request",
                     &e.to_string(),
-                )));
+                ))
+            }
+            None => {
+                return Err(Reply::error(
+                    req.head(),
+                    400,
+                    "bad_request",
+                    "Bad request",
+                    "This page takes a form.",
+                ))
             }
         };
-        let nonce = self.csrf_nonce(session);
+        let nonce = self.csrf_nonce(req);
         if nonce.is_new || !self.csrf.verify(&nonce.value, form.get("csrf_token")) {
-            let reply = Reply::error(session.req_header(), 403, "csrf", "This form has expired",
+            let reply = Reply::error(req.head(), 403, "csrf", "This form has expired",
                 "For your security the form could not be accepted. Go back, reload the page and try again.");
-            return Ok(Err(self.with_nonce(reply, &nonce)));
+            return Err(self.with_nonce(reply, &nonce));
         }
-        Ok(Ok(form))
+        Ok(form)
     }
 }
 
@@ -210,124 +201,97 @@ macro_rules! or_reply {
     ($e:expr) => {
         or_reply!($e, std::convert::identity)
     };
-    // With `Err`: for helpers that hand the reply on as `Ok(Err(reply))`.
+    // With `Err`: for helpers that hand the reply on as `Err(reply)`.
     ($e:expr, $wrap:expr) => {
         match $e {
             Ok(v) => v,
-            Err(reply) => return Ok($wrap(reply)),
+            Err(reply) => return $wrap(reply),
         }
     };
 }
 pub(crate) use or_reply;
 
+/// Answers a request under `/.gatehouse/` (its normalised `path`): the
+/// route table picks the handler, or the 404 or 405.
 pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora::Result<()> {
-    let method = session.req_header().method.clone();
-    let get = method == Method::GET || method == Method::HEAD;
-    let post = method == Method::POST;
-    let reply = match (path, get, post) {
-        ("/.gatehouse/healthz", true, _) => health::healthz(gw).await,
-        ("/.gatehouse/readyz", true, _) => health::readyz(gw).await,
-        ("/.gatehouse/static/gatehouse.css", true, _) => {
-            Reply::text(200, "text/css; charset=utf-8", CSS)
-                .header("cache-control", "public, max-age=3600")
-        }
-        ("/.gatehouse/login", true, _) => login::show(gw, session).await,
-        ("/.gatehouse/login", _, true) => login::submit(gw, session).await?,
-        ("/.gatehouse/logout", _, true) => login::logout(gw, session).await?,
-        ("/.gatehouse/mfa", true, _) => challenge::show(gw, session, Step::SignIn).await,
-        ("/.gatehouse/mfa", _, true) => challenge::submit(gw, session, Step::SignIn).await?,
-        ("/.gatehouse/mfa/send", _, true) => send::for_challenge(gw, session, Step::SignIn).await?,
-        ("/.gatehouse/confirm", true, _) => challenge::show(gw, session, Step::Confirm).await,
-        ("/.gatehouse/confirm", _, true) => challenge::submit(gw, session, Step::Confirm).await?,
-        ("/.gatehouse/confirm/send", _, true) => {
-            send::for_challenge(gw, session, Step::Confirm).await?
-        }
-        ("/.gatehouse/recover", true, _) => challenge::show_recover(gw, session).await,
-        ("/.gatehouse/recover", _, true) => challenge::submit_recover(gw, session).await?,
-        ("/.gatehouse/remind", true, _) => challenge::reminder(gw, session).await,
-        ("/.gatehouse/enroll", true, _) => enroll::show(gw, session).await,
-        ("/.gatehouse/enroll", _, true) => enroll::submit(gw, session).await?,
-        ("/.gatehouse/enroll/send", _, true) => send::for_enrollment(gw, session).await?,
-        ("/.gatehouse/enroll/reset", _, true) => enroll::reset(gw, session).await?,
-        ("/.gatehouse/recovery-codes/ack", _, true) => enroll::acknowledge(gw, session).await?,
-        ("/.gatehouse/recovery-codes/regenerate", _, true) => {
-            account::regenerate(gw, session).await?
-        }
-        ("/.gatehouse/mfa/disable", _, true) => account::disable_mfa(gw, session).await?,
-        ("/.gatehouse/devices/forget", _, true) => account::forget_devices(gw, session).await?,
-        ("/.gatehouse/account/factor/remove", _, true) => {
-            account::remove_factor(gw, session).await?
-        }
-        ("/.gatehouse/account", true, _) => account::show(gw, session).await,
-        ("/.gatehouse/admin", true, _) => admin::show(gw, session).await,
-        ("/.gatehouse/admin/enforce", _, true) => admin::enforce(gw, session).await?,
-        ("/.gatehouse/admin/reset", _, true) => admin::reset(gw, session).await?,
-        ("/.gatehouse/admin/sign-out", _, true) => admin::sign_out(gw, session).await?,
-        ("/.gatehouse/admin/audit", _, true) => admin::filter_audit(gw, session).await?,
-        ("/.gatehouse/admin/tokens", _, true) => admin::create_token(gw, session).await?,
-        ("/.gatehouse/admin/tokens/revoke", _, true) => admin::revoke_token(gw, session).await?,
-        ("/.gatehouse/admin/tokens/replace", _, true) => admin::replace_token(gw, session).await?,
-        ("/.gatehouse/admin/tokens/end-replaced", _, true) => {
-            admin::end_replaced_token(gw, session).await?
-        }
-        ("/.gatehouse/account/sign-out-everywhere", _, true) => {
-            login::sign_out_everywhere(gw, session).await?
-        }
-        ("/.gatehouse" | "/.gatehouse/", true, _) => Reply::redirect(302, "/.gatehouse/account"),
-        _ => match allowed_methods(path) {
-            Some(allow) => method_not_allowed(session, allow),
-            None => Reply::error(
-                session.req_header(),
-                404,
-                "not_found",
-                "Not found",
-                "There is no gateway page at this address.",
-            ),
-        },
+    let req = Request::new(session.req_header().clone(), gw.client_ip(session));
+    let Some(route) = Route::from_path(path) else {
+        let reply = Reply::error(
+            req.head(),
+            404,
+            "not_found",
+            "Not found",
+            "There is no gateway page at this address.",
+        );
+        return reply.send(session).await;
     };
-    reply.send(session).await
+    let methods = route.methods();
+    let method = req.method();
+    let post = *method == Method::POST && methods.post();
+    let get = (*method == Method::GET || *method == Method::HEAD) && methods.get();
+    if !post && !get {
+        return method_not_allowed(&req, methods.allow())
+            .send(session)
+            .await;
+    }
+    // Only portal routes read a body, and only forms are read.
+    let req = if post {
+        match form::read(session).await {
+            Err(FormError::Read(e)) => return Err(e),
+            form => req.with_form(form),
+        }
+    } else {
+        req
+    };
+    dispatch(gw, &req, route, post).await.send(session).await
 }
 
-/// The methods a known portal path takes, for 405 answers.
-fn allowed_methods(path: &str) -> Option<&'static str> {
-    Some(match path {
-        "/.gatehouse/healthz"
-        | "/.gatehouse/readyz"
-        | "/.gatehouse/static/gatehouse.css"
-        | "/.gatehouse/account"
-        | "/.gatehouse/admin"
-        | "/.gatehouse/remind" => "GET, HEAD",
-        "/.gatehouse/login"
-        | "/.gatehouse/mfa"
-        | "/.gatehouse/confirm"
-        | "/.gatehouse/recover"
-        | "/.gatehouse/enroll" => "GET, HEAD, POST",
-        "/.gatehouse/logout"
-        | "/.gatehouse/mfa/send"
-        | "/.gatehouse/confirm/send"
-        | "/.gatehouse/enroll/send"
-        | "/.gatehouse/account/factor/remove"
-        | "/.gatehouse/enroll/reset"
-        | "/.gatehouse/recovery-codes/ack"
-        | "/.gatehouse/recovery-codes/regenerate"
-        | "/.gatehouse/mfa/disable"
-        | "/.gatehouse/devices/forget"
-        | "/.gatehouse/admin/enforce"
-        | "/.gatehouse/admin/reset"
-        | "/.gatehouse/admin/sign-out"
-        | "/.gatehouse/admin/audit"
-        | "/.gatehouse/admin/tokens"
-        | "/.gatehouse/admin/tokens/revoke"
-        | "/.gatehouse/admin/tokens/replace"
-        | "/.gatehouse/admin/tokens/end-replaced"
-        | "/.gatehouse/account/sign-out-everywhere" => "POST",
-        _ => return None,
-    })
+/// The handler of `route` for a GET (or HEAD), or for a POST.
+async fn dispatch(gw: &Gateway, req: &Request, route: Route, post: bool) -> Reply {
+    match (route, post) {
+        (Route::Root, _) => Reply::redirect(302, Route::Account.path()),
+        (Route::Healthz, _) => health::healthz(gw).await,
+        (Route::Readyz, _) => health::readyz(gw).await,
+        (Route::Css, _) => Reply::text(200, "text/css; charset=utf-8", CSS)
+            .header("cache-control", "public, max-age=3600"),
+        (Route::Login, false) => login::show(gw, req).await,
+        (Route::Login, true) => login::submit(gw, req).await,
+        (Route::Logout, _) => login::logout(gw, req).await,
+        (Route::Mfa, false) => challenge::show(gw, req, Step::SignIn).await,
+        (Route::Mfa, true) => challenge::submit(gw, req, Step::SignIn).await,
+        (Route::MfaSend, _) => send::for_challenge(gw, req, Step::SignIn).await,
+        (Route::Confirm, false) => challenge::show(gw, req, Step::Confirm).await,
+        (Route::Confirm, true) => challenge::submit(gw, req, Step::Confirm).await,
+        (Route::ConfirmSend, _) => send::for_challenge(gw, req, Step::Confirm).await,
+        (Route::Recover, false) => challenge::show_recover(gw, req).await,
+        (Route::Recover, true) => challenge::submit_recover(gw, req).await,
+        (Route::Remind, _) => challenge::reminder(gw, req).await,
+        (Route::Enroll, false) => enroll::show(gw, req).await,
+        (Route::Enroll, true) => enroll::submit(gw, req).await,
+        (Route::EnrollSend, _) => send::for_enrollment(gw, req).await,
+        (Route::EnrollReset, _) => enroll::reset(gw, req).await,
+        (Route::RecoveryAck, _) => enroll::acknowledge(gw, req).await,
+        (Route::RecoveryRegenerate, _) => account::regenerate(gw, req).await,
+        (Route::MfaDisable, _) => account::disable_mfa(gw, req).await,
+        (Route::DevicesForget, _) => account::forget_devices(gw, req).await,
+        (Route::FactorRemove, _) => account::remove_factor(gw, req).await,
+        (Route::Account, _) => account::show(gw, req).await,
+        (Route::SignOutEverywhere, _) => login::sign_out_everywhere(gw, req).await,
+        (Route::Admin, _) => admin::show(gw, req).await,
+        (Route::AdminEnforce, _) => admin::enforce(gw, req).await,
+        (Route::AdminReset, _) => admin::reset(gw, req).await,
+        (Route::AdminSignOut, _) => admin::sign_out(gw, req).await,
+        (Route::AdminAudit, _) => admin::filter_audit(gw, req).await,
+        (Route::AdminTokens, _) => admin::create_token(gw, req).await,
+        (Route::AdminTokenRevoke, _) => admin::revoke_token(gw, req).await,
+        (Route::AdminTokenReplace, _) => admin::replace_token(gw, req).await,
+        (Route::AdminTokenEndReplaced, _) => admin::end_replaced_token(gw, req).await,
+    }
 }
 
-fn method_not_allowed(session: &Session, allow: &str) -> Reply {
+fn method_not_allowed(req: &Request, allow: &str) -> Reply {
     Reply::error(
-        session.req_header(),
+        req.head(),
         405,
         "method_not_allowed",
         "Method not allowed",

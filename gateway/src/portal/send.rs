@@ -4,14 +4,14 @@
 //! Both answer with a redirect to their page carrying `sent=<channel>`, so
 //! a reload shows the page again instead of sending another code.
 
+use gatehouse_templates::Route;
 use std::time::Duration;
-
-use pingora::proxy::Session;
 
 use super::challenge::{challenge, Challenged, Step};
 use super::enroll::{addable, page, store_down, Enrolling};
 use super::form::Form;
-use super::{or_reply, with_rd, Current};
+use super::Request;
+use super::{or_reply, Current};
 use crate::auth::mfa::SendOutcome;
 use crate::auth::one_time::Purpose;
 use crate::gateway::Gateway;
@@ -51,18 +51,18 @@ enum Answer {
 
 async fn send(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     current: &Current,
     channel: Channel,
     purpose: Purpose,
 ) -> Result<Answer, Reply> {
-    let ip = gw.client_ip(session);
+    let ip = req.client_ip();
     let user = current.user();
     let outcome = gw
         .mfa
         .send_code(&current.account.user, channel, purpose, ip)
         .await
-        .map_err(|e| store_down(session, e))?;
+        .map_err(|e| store_down(req, e))?;
     let detail = Some(channel.as_str());
     Ok(match outcome {
         SendOutcome::Sent => {
@@ -90,8 +90,8 @@ async fn send(
     })
 }
 
-fn sent_location(path: &str, rd: &str, channel: Channel) -> String {
-    format!("{}&sent={}", with_rd(path, rd), channel.as_str())
+fn sent_location(page: Route, rd: &str, channel: Channel) -> String {
+    format!("{}&sent={}", page.with_rd(rd), channel.as_str())
 }
 
 fn with_retry(reply: Reply, wait: Option<Duration>) -> Reply {
@@ -102,53 +102,43 @@ fn with_retry(reply: Reply, wait: Option<Duration>) -> Reply {
 }
 
 /// POST `/.gatehouse/mfa/send`: a sign-in code to a channel the user has.
-pub async fn for_challenge(
-    gw: &Gateway,
-    session: &mut Session,
-    step: Step,
-) -> pingora::Result<Reply> {
+pub async fn for_challenge(gw: &Gateway, req: &Request, step: Step) -> Reply {
     let Challenged {
         form,
         rd,
         current,
         offer,
-    } = or_reply!(Challenged::read(gw, session, step).await?);
+    } = or_reply!(Challenged::read(gw, req, step).await);
     let Some(channel) = channel(&form).filter(|c| offer.includes(*c)) else {
         let error = Some(NOT_OFFERED);
-        return Ok(challenge(gw, session, &offer, None, 400, &rd, error));
+        return challenge(gw, req, &offer, None, 400, &rd, error);
     };
-    Ok(
-        match or_reply!(send(gw, session, &current, channel, Purpose::SignIn).await) {
-            Answer::Sent => Reply::redirect(303, &sent_location(step.path(), &rd, channel)),
-            Answer::Refused(status, error, wait) => with_retry(
-                challenge(gw, session, &offer, None, status, &rd, Some(&error)),
-                wait,
-            ),
-        },
-    )
+    match or_reply!(send(gw, req, &current, channel, Purpose::SignIn).await) {
+        Answer::Sent => Reply::redirect(303, &sent_location(step.route(), &rd, channel)),
+        Answer::Refused(status, error, wait) => with_retry(
+            challenge(gw, req, &offer, None, status, &rd, Some(&error)),
+            wait,
+        ),
+    }
 }
 
 /// POST `/.gatehouse/enroll/send`: a code to prove a channel being added.
-pub async fn for_enrollment(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
+pub async fn for_enrollment(gw: &Gateway, req: &Request) -> Reply {
     let Enrolling {
         form,
         rd,
         current,
         factors,
-    } = or_reply!(Enrolling::read(gw, session).await?);
+    } = or_reply!(Enrolling::read(gw, req).await);
     let offered = addable(gw, &current, &factors);
     let Some(channel) = channel(&form).filter(|c| offered.iter().any(|(o, _)| o == c)) else {
-        return Ok(page(gw, session, &current, None, 400, &rd, Some(NOT_OFFERED)).await);
+        return page(gw, req, &current, None, 400, &rd, Some(NOT_OFFERED)).await;
     };
-    Ok(
-        match or_reply!(send(gw, session, &current, channel, Purpose::Enroll).await) {
-            Answer::Sent => {
-                Reply::redirect(303, &sent_location("/.gatehouse/enroll", &rd, channel))
-            }
-            Answer::Refused(status, error, wait) => with_retry(
-                page(gw, session, &current, None, status, &rd, Some(&error)).await,
-                wait,
-            ),
-        },
-    )
+    match or_reply!(send(gw, req, &current, channel, Purpose::Enroll).await) {
+        Answer::Sent => Reply::redirect(303, &sent_location(Route::Enroll, &rd, channel)),
+        Answer::Refused(status, error, wait) => with_retry(
+            page(gw, req, &current, None, status, &rd, Some(&error)).await,
+            wait,
+        ),
+    }
 }

@@ -6,6 +6,7 @@
 //! refused outright; a Bearer token that isn't ours may belong to the
 //! upstream app, so it only fails the request when there is no session either.
 
+use gatehouse_templates::Route;
 use pingora::proxy::Session;
 
 use crate::auth::authorize::{
@@ -14,9 +15,9 @@ use crate::auth::authorize::{
 use crate::config::Policy;
 use crate::gateway::Gateway;
 use crate::metrics::Outcome;
-use crate::portal::return_path;
 use crate::proxy::headers::IdentityHeaders;
-use crate::respond::{wants_html, Reply};
+use crate::respond::{unavailable_reply, wants_html, Reply};
+use crate::return_path;
 use crate::store::AuditEvent;
 use crate::tokens::service_user;
 
@@ -118,8 +119,8 @@ impl Gateway {
             ),
             Decision::InvalidToken => invalid_token(),
             Decision::SignIn => unauthenticated(req),
-            Decision::Challenge | Decision::Confirm => step_up(req, "/.gatehouse/mfa"),
-            Decision::Enroll => step_up(req, "/.gatehouse/enroll"),
+            Decision::Challenge | Decision::Confirm => step_up(req, Route::Mfa),
+            Decision::Enroll => step_up(req, Route::Enroll),
         }
     }
 
@@ -181,7 +182,7 @@ impl Gateway {
         )>,
         Access,
     > {
-        let found = match self.current_session(session).await {
+        let found = match self.current_session(session.req_header()).await {
             Ok(found) => found,
             Err(e) => {
                 tracing::error!("session lookup failed: {e}");
@@ -245,19 +246,6 @@ fn unavailable(req: &pingora::http::RequestHeader) -> Access {
     Access::Refuse(unavailable_reply(req), Outcome::Unavailable)
 }
 
-/// The 503 for a session store that doesn't answer: fail closed, say so.
-pub fn unavailable_reply(req: &pingora::http::RequestHeader) -> Reply {
-    Reply::error(
-        req,
-        503,
-        "unavailable",
-        "Sign-in is temporarily unavailable",
-        "The gateway cannot reach its session store. Nobody can get in until it is back; \
-         please try again in a minute.",
-    )
-    .header("retry-after", "5")
-}
-
 /// The request's own path and query, as a return path.
 fn return_here(req: &pingora::http::RequestHeader) -> String {
     return_path::for_request(req.uri.path_and_query().map_or("/", |pq| pq.as_str()))
@@ -265,15 +253,15 @@ fn return_here(req: &pingora::http::RequestHeader) -> String {
 
 /// Browsers go to the page that collects the missing factor; API clients,
 /// which can't fill it in, get a 403 that says what is missing.
-fn step_up(req: &pingora::http::RequestHeader, page: &str) -> Access {
+fn step_up(req: &pingora::http::RequestHeader, page: Route) -> Access {
     if wants_html(req) {
-        let location = crate::portal::with_rd(page, &return_here(req));
+        let location = page.with_rd(&return_here(req));
         Access::Refuse(Reply::redirect(302, &location), Outcome::LoginRedirect)
     } else {
         Access::Refuse(
             Reply::json(
                 403,
-                &serde_json::json!({ "error": "mfa_required", "mfa": page }),
+                &serde_json::json!({ "error": "mfa_required", "mfa": page.path() }),
             ),
             Outcome::Forbidden,
         )
@@ -283,12 +271,7 @@ fn step_up(req: &pingora::http::RequestHeader, page: &str) -> Access {
 /// Browsers go to the login page with a way back; API clients get a 401.
 fn unauthenticated(req: &pingora::http::RequestHeader) -> Access {
     if wants_html(req) {
-        let target = req.uri.path_and_query().map_or("/", |pq| pq.as_str());
-        let rd = return_path::for_request(target);
-        let location = format!(
-            "/.gatehouse/login?rd={}",
-            percent_encoding::utf8_percent_encode(&rd, percent_encoding::NON_ALPHANUMERIC)
-        );
+        let location = Route::Login.with_rd(&return_here(req));
         Access::Refuse(Reply::redirect(302, &location), Outcome::LoginRedirect)
     } else {
         Access::Refuse(
@@ -296,7 +279,7 @@ fn unauthenticated(req: &pingora::http::RequestHeader) -> Access {
                 401,
                 &serde_json::json!({
                     "error": "unauthenticated",
-                    "login": "/.gatehouse/login",
+                    "login": Route::Login.path(),
                 }),
             )
             .header("www-authenticate", "Bearer realm=\"gatehouse\""),

@@ -8,11 +8,11 @@
 //! written while an admin reads don't shift what "older" means.
 
 use form_urlencoded::Serializer;
-use pingora::proxy::Session;
 
 use super::{refused, require_admin, HERE};
 use crate::gateway::Gateway;
-use crate::portal::{or_reply, query_param};
+use crate::portal::or_reply;
+use crate::portal::Request;
 use crate::respond::Reply;
 use crate::store::{AuditCursor, AuditEvent, AuditFilter};
 
@@ -33,12 +33,12 @@ impl AuditQuery {
     /// The query in the console's URL (`audit_user`, `audit_event`,
     /// `audit_before`), or why it can't be read. A filter that matches
     /// nothing is fine; only a malformed one is refused.
-    pub fn from_url(session: &Session) -> Result<AuditQuery, &'static str> {
+    pub fn from_url(req: &Request) -> Result<AuditQuery, &'static str> {
         let filter = checked_filter(
-            &query_param(session, "audit_user").unwrap_or_default(),
-            &query_param(session, "audit_event").unwrap_or_default(),
+            &req.query_param("audit_user").unwrap_or_default(),
+            &req.query_param("audit_event").unwrap_or_default(),
         )?;
-        let before = match query_param(session, "audit_before") {
+        let before = match req.query_param("audit_before") {
             None => None,
             Some(c) => Some(c.parse().map_err(|()| BROKEN_CURSOR)?),
         };
@@ -95,18 +95,18 @@ fn checked_filter(user: &str, event: &str) -> Result<AuditFilter, &'static str> 
 }
 
 /// The filter form (`user`, `event`): on to the filtered page.
-pub async fn filter(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let current = or_reply!(require_admin(gw, session).await);
+pub async fn filter(gw: &Gateway, req: &Request) -> Reply {
+    let form = or_reply!(gw.checked_form(req));
+    let current = or_reply!(require_admin(gw, req).await);
     match checked_filter(form.get("user"), form.get("event")) {
         Ok(filter) => {
             let query = AuditQuery {
                 filter,
                 before: None,
             };
-            Ok(Reply::redirect(303, &query.href(None)))
+            Reply::redirect(303, &query.href(None))
         }
-        Err(error) => Ok(refused(gw, session, &current, 400, error).await),
+        Err(error) => refused(gw, req, &current, 400, error).await,
     }
 }
 

@@ -5,18 +5,19 @@
 //! factor done on this session: the console can strip anyone's MFA, so a
 //! stolen password alone must not reach it.
 
+use gatehouse_templates::Route;
 use gatehouse_templates::{
     admin_page, error_page, AdminUserRow, AdminView, AuditRow, AuditView, Enforcement as Shown,
     ErrorView, UserMfa,
 };
-use pingora::proxy::Session;
 
-use super::{confirm, date, or_reply, query_param, with_rd, Current};
+use super::{confirm, date, or_reply, Current};
 use crate::auth::authorize::{ProofUsed, Sensitive};
 use crate::auth::enforcement::{Enforcement, PolicyError};
 use crate::auth::lifecycle::UserAction;
 use crate::gateway::Gateway;
-use crate::proxy::access::unavailable_reply;
+use crate::portal::Request;
+use crate::respond::unavailable_reply;
 use crate::respond::{wants_html, Reply};
 use crate::store::{AuditEvent, UserFactors};
 use crate::tokens::service_user;
@@ -33,26 +34,25 @@ use audit::AuditQuery;
 
 const HERE: &str = "/.gatehouse/admin";
 
-fn store_down(session: &Session, e: impl std::fmt::Display) -> Reply {
+fn store_down(req: &Request, e: impl std::fmt::Display) -> Reply {
     tracing::error!("store unavailable in the admin console: {e}");
-    unavailable_reply(session.req_header())
+    unavailable_reply(req.head())
 }
 
 /// The signed-in admin, or the reply for everyone else.
-async fn require_admin(gw: &Gateway, session: &Session) -> Result<Current, Reply> {
-    let current = gw.require_user(session, false, HERE).await?;
-    let req = session.req_header();
+async fn require_admin(gw: &Gateway, req: &Request) -> Result<Current, Reply> {
+    let current = gw.require_user(req, false, HERE).await?;
     if !gw.is_admin(&current.account) {
         gw.mfa
             .audit(
                 AuditEvent::AdminConsole,
                 current.user(),
-                gw.client_ip(session),
+                req.client_ip(),
                 "refused",
             )
             .await;
         return Err(Reply::error(
-            req,
+            req.head(),
             403,
             "forbidden",
             "Admins only",
@@ -64,16 +64,16 @@ async fn require_admin(gw: &Gateway, session: &Session) -> Result<Current, Reply
     }
     let enrolled = match gw.mfa.status(current.user()).await {
         Ok(status) => status.is_enrolled(),
-        Err(e) => return Err(store_down(session, e)),
+        Err(e) => return Err(store_down(req, e)),
     };
     if enrolled {
-        return Err(Reply::redirect(302, &with_rd("/.gatehouse/mfa", HERE)));
+        return Err(Reply::redirect(302, &Route::Mfa.with_rd(HERE)));
     }
-    let enroll = with_rd("/.gatehouse/enroll", HERE);
-    if !wants_html(req) {
+    let enroll = Route::Enroll.with_rd(HERE);
+    if !wants_html(req.head()) {
         return Err(Reply::json(
             403,
-            &serde_json::json!({ "error": "mfa_required", "mfa": "/.gatehouse/enroll" }),
+            &serde_json::json!({ "error": "mfa_required", "mfa": Route::Enroll.path() }),
         ));
     }
     Err(Reply::html(
@@ -91,9 +91,9 @@ async fn require_admin(gw: &Gateway, session: &Session) -> Result<Current, Reply
 
 /// What the last action did, from a fixed list keyed by `done`. A username
 /// is only shown if it is a configured user, never echoed from the URL as is.
-fn notice(gw: &Gateway, session: &Session) -> Option<String> {
-    let user = query_param(session, "user").filter(|u| gw.accounts.contains(u));
-    Some(match (query_param(session, "done")?.as_str(), user) {
+fn notice(gw: &Gateway, req: &Request) -> Option<String> {
+    let user = req.query_param("user").filter(|u| gw.accounts.contains(u));
+    Some(match (req.query_param("done")?.as_str(), user) {
         ("enforced", _) => "Two-factor authentication is now required for everyone. Users \
                             without it are sent to set it up at their next request."
             .to_owned(),
@@ -122,7 +122,7 @@ fn notice(gw: &Gateway, session: &Session) -> Option<String> {
 /// The console, showing the audit log as `audit` asks.
 async fn page(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     current: &Current,
     audit: &AuditQuery,
     status: u16,
@@ -140,7 +140,7 @@ async fn page(
     };
     let (enforcement, factors, events, tokens) = match loaded.await {
         Ok(v) => v,
-        Err(e) => return store_down(session, e),
+        Err(e) => return store_down(req, e),
     };
     let none = UserFactors::default();
     // Dates are formatted first, so the rows can borrow them.
@@ -205,8 +205,8 @@ async fn page(
     let (older, newest) = (audit.older_href(events.older), audit.newest_href());
     let token_rows: Vec<_> = tokens.iter().map(tokens::Listed::row).collect();
     let token_apps = tokens::token_apps(gw);
-    let nonce = gw.csrf_nonce(session);
-    let notice = notice(gw, session);
+    let nonce = gw.csrf_nonce(req);
+    let notice = notice(gw, req);
     let html = admin_page(&AdminView {
         admin: current.user(),
         csrf_token: &gw.csrf.token(&nonce.value),
@@ -238,14 +238,14 @@ async fn page(
 /// action was refused.
 async fn refused(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     current: &Current,
     status: u16,
     error: &str,
 ) -> Reply {
     page(
         gw,
-        session,
+        req,
         current,
         &AuditQuery::default(),
         status,
@@ -254,30 +254,30 @@ async fn refused(
     .await
 }
 
-pub async fn show(gw: &Gateway, session: &mut Session) -> Reply {
-    match require_admin(gw, session).await {
-        Ok(current) => match AuditQuery::from_url(session) {
-            Ok(audit) => page(gw, session, &current, &audit, 200, None).await,
-            Err(error) => refused(gw, session, &current, 400, error).await,
+pub async fn show(gw: &Gateway, req: &Request) -> Reply {
+    match require_admin(gw, req).await {
+        Ok(current) => match AuditQuery::from_url(req) {
+            Ok(audit) => page(gw, req, &current, &audit, 200, None).await,
+            Err(error) => refused(gw, req, &current, 400, error).await,
         },
         Err(reply) => reply,
     }
 }
 
 /// Switches the organisation's requirement on or off (field `enforce`).
-pub async fn enforce(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let current = or_reply!(require_admin(gw, session).await);
-    let proof = or_reply!(fresh_proof(gw, session, &current).await);
+pub async fn enforce(gw: &Gateway, req: &Request) -> Reply {
+    let form = or_reply!(gw.checked_form(req));
+    let current = or_reply!(require_admin(gw, req).await);
+    let proof = or_reply!(fresh_proof(gw, req, &current).await);
     let on = match form.get("enforce") {
         "on" => true,
         "off" => false,
         _ => {
             let error = "Choose whether to require two-factor authentication (on or off).";
-            return Ok(refused(gw, session, &current, 400, error).await);
+            return refused(gw, req, &current, 400, error).await;
         }
     };
-    let ip = gw.client_ip(session);
+    let ip = req.client_ip();
     match gw.mfa.set_enforced(on).await {
         Ok(_) => {}
         Err(PolicyError::SetByConfig) => {
@@ -291,9 +291,9 @@ pub async fn enforce(gw: &Gateway, session: &mut Session) -> pingora::Result<Rep
                 .await;
             let error = "The gateway's configuration requires two-factor authentication \
                          (mfa.enforce: true), so it can only be changed there.";
-            return Ok(refused(gw, session, &current, 409, error).await);
+            return refused(gw, req, &current, 409, error).await;
         }
-        Err(PolicyError::Store(e)) => return Ok(store_down(session, e)),
+        Err(PolicyError::Store(e)) => return store_down(req, e),
     }
     let outcome = if on { "enforced" } else { "not_enforced" };
     gw.mfa
@@ -306,13 +306,13 @@ pub async fn enforce(gw: &Gateway, session: &mut Session) -> pingora::Result<Rep
             Some(proof.as_str()),
         )
         .await;
-    Ok(Reply::redirect(303, &format!("{HERE}?done={outcome}")))
+    Reply::redirect(303, &format!("{HERE}?done={outcome}"))
 }
 
 /// The configured user a form names in `username`, or the error page.
 async fn target<'f>(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     current: &Current,
     username: &'f str,
 ) -> Result<&'f str, Reply> {
@@ -320,20 +320,20 @@ async fn target<'f>(
         Ok(username)
     } else {
         let error = "There is no such user in the users file.";
-        Err(refused(gw, session, current, 404, error).await)
+        Err(refused(gw, req, current, 404, error).await)
     }
 }
 
 /// The lost phone: removes the user's authenticator, recovery codes and
 /// remembered browsers, and signs them out everywhere, so nobody holding
 /// the old phone or an old session keeps a way in.
-pub async fn reset(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    act_on_user(gw, session, UserAction::ResetMfa).await
+pub async fn reset(gw: &Gateway, req: &Request) -> Reply {
+    act_on_user(gw, req, UserAction::ResetMfa).await
 }
 
 /// Ends every session of the user, on every replica.
-pub async fn sign_out(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    act_on_user(gw, session, UserAction::SignOut).await
+pub async fn sign_out(gw: &Gateway, req: &Request) -> Reply {
+    act_on_user(gw, req, UserAction::SignOut).await
 }
 
 /// The `done` key of the notice shown after `action`.
@@ -346,33 +346,29 @@ fn done_key(action: UserAction) -> &'static str {
 
 /// An admin action on the user the form names, audited with the admin's
 /// name and proof.
-async fn act_on_user(
-    gw: &Gateway,
-    session: &mut Session,
-    action: UserAction,
-) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let current = or_reply!(require_admin(gw, session).await);
-    let user = or_reply!(target(gw, session, &current, form.get("username")).await);
-    let actor = current.actor(gw, session);
+async fn act_on_user(gw: &Gateway, req: &Request, action: UserAction) -> Reply {
+    let form = or_reply!(gw.checked_form(req));
+    let current = or_reply!(require_admin(gw, req).await);
+    let user = or_reply!(target(gw, req, &current, form.get("username")).await);
+    let actor = current.actor(gw, req);
     if let Err(e) = gw.lifecycle().act_on_user(&actor, user, action).await {
-        or_reply!(confirm::unless_refused(session, e, HERE));
-        return Ok(refused(gw, session, &current, 403, "Admins only.").await);
+        or_reply!(confirm::unless_refused(req, e, HERE));
+        return refused(gw, req, &current, 403, "Admins only.").await;
     }
-    Ok(Reply::redirect(303, &done(user, done_key(action))))
+    Reply::redirect(303, &done(user, done_key(action)))
 }
 
 /// The admin's fresh proof for a change that has no account operation of
 /// its own (the policy switch, tokens), or the reply that asks for one.
 pub(super) async fn fresh_proof(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     current: &Current,
 ) -> Result<ProofUsed, Reply> {
-    let actor = current.actor(gw, session);
+    let actor = current.actor(gw, req);
     match gw.lifecycle().proof(&actor, Sensitive::Other).await {
         Ok(proof) => Ok(proof),
-        Err(e) => match confirm::unless_refused(session, e, HERE) {
+        Err(e) => match confirm::unless_refused(req, e, HERE) {
             Err(reply) => Err(reply),
             Ok(_) => Err(confirm::ask(HERE)),
         },

@@ -7,11 +7,11 @@
 //! only ever in the reply that shows it, which no cache keeps.
 
 use gatehouse_templates::{token_created_page, TokenCreatedView, TokenRow, TokenSource};
-use pingora::proxy::Session;
 
 use super::{fresh_proof, refused, require_admin, store_down, Current, HERE};
 use crate::config::check_name;
 use crate::gateway::Gateway;
+use crate::portal::Request;
 use crate::portal::{date, or_reply};
 use crate::respond::Reply;
 use crate::session::now_ms;
@@ -110,15 +110,15 @@ pub(super) fn token_apps(gw: &Gateway) -> Vec<&str> {
 }
 
 /// Creates a token from the form (`name`, `app`, `expires`) and shows it once.
-pub async fn create(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let current = or_reply!(require_admin(gw, session).await);
-    let proof = or_reply!(fresh_proof(gw, session, &current).await);
+pub async fn create(gw: &Gateway, req: &Request) -> Reply {
+    let form = or_reply!(gw.checked_form(req));
+    let current = or_reply!(require_admin(gw, req).await);
+    let proof = or_reply!(fresh_proof(gw, req, &current).await);
     // A refusal shows the console again, with the reason.
     macro_rules! refuse {
         ($status:expr, $error:expr) => {{
             let error: &str = &$error;
-            return Ok(refused(gw, session, &current, $status, error).await);
+            return refused(gw, req, &current, $status, error).await;
         }};
     }
     let name = form.get("name").trim();
@@ -170,7 +170,7 @@ pub async fn create(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
         Err(e @ (IssueError::NameInConfig | IssueError::NameTaken)) => {
             refuse!(409, format!("There is already a token called {name}: {e}."));
         }
-        Err(IssueError::Store(e)) => return Ok(store_down(session, e)),
+        Err(IssueError::Store(e)) => return store_down(req, e),
     };
     let detail = format!(
         "token {name} by admin {}; app {}; {}",
@@ -185,14 +185,14 @@ pub async fn create(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
         .audit_proof(
             AuditEvent::TokenCreated,
             current.user(),
-            gw.client_ip(session),
+            req.client_ip(),
             "ok",
             Some(&detail),
             Some(proof.as_str()),
         )
         .await;
     let expires = expires_at_ms.map(day);
-    Ok(Reply::html(
+    Reply::html(
         200,
         token_created_page(&TokenCreatedView {
             name,
@@ -201,48 +201,48 @@ pub async fn create(gw: &Gateway, session: &mut Session) -> pingora::Result<Repl
             expires: expires.as_deref(),
             replaced_until: None,
         }),
-    ))
+    )
 }
 
 /// Revokes the console token the form names (`name`).
-pub async fn revoke(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let current = or_reply!(require_admin(gw, session).await);
-    let proof = or_reply!(fresh_proof(gw, session, &current).await);
+pub async fn revoke(gw: &Gateway, req: &Request) -> Reply {
+    let form = or_reply!(gw.checked_form(req));
+    let current = or_reply!(require_admin(gw, req).await);
+    let proof = or_reply!(fresh_proof(gw, req, &current).await);
     let name = form.get("name");
     match gw.tokens.issued().revoke(name).await {
         Ok(true) => {}
-        Ok(false) => return Ok(not_a_console_token(gw, session, &current, name, "remove").await),
-        Err(e) => return Ok(store_down(session, e)),
+        Ok(false) => return not_a_console_token(gw, req, &current, name, "remove").await,
+        Err(e) => return store_down(req, e),
     }
     let detail = format!("token {name} by admin {}", current.user());
     gw.mfa
         .audit_proof(
             AuditEvent::TokenRevoked,
             current.user(),
-            gw.client_ip(session),
+            req.client_ip(),
             "ok",
             Some(&detail),
             Some(proof.as_str()),
         )
         .await;
-    Ok(Reply::redirect(303, &format!("{HERE}?done=token_revoked")))
+    Reply::redirect(303, &format!("{HERE}?done=token_revoked"))
 }
 
 /// Gives the console token the form names (`name`) a new secret, shown
 /// once. The old secret keeps working for
 /// [`REPLACED_WORKS_FOR`](crate::tokens::REPLACED_WORKS_FOR) so the
 /// integration can move over; "End old token" stops it sooner.
-pub async fn replace(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let current = or_reply!(require_admin(gw, session).await);
-    let proof = or_reply!(fresh_proof(gw, session, &current).await);
+pub async fn replace(gw: &Gateway, req: &Request) -> Reply {
+    let form = or_reply!(gw.checked_form(req));
+    let current = or_reply!(require_admin(gw, req).await);
+    let proof = or_reply!(fresh_proof(gw, req, &current).await);
     let name = form.get("name");
     let now = now_ms() as i64;
     let (token, stored) = match gw.tokens.issued().replace(name, current.user(), now).await {
         Ok(Some(replaced)) => replaced,
-        Ok(None) => return Ok(not_a_console_token(gw, session, &current, name, "replace").await),
-        Err(e) => return Ok(store_down(session, e)),
+        Ok(None) => return not_a_console_token(gw, req, &current, name, "replace").await,
+        Err(e) => return store_down(req, e),
     };
     let until = stored.previous.map(|p| date(p.until));
     let detail = format!(
@@ -254,14 +254,14 @@ pub async fn replace(gw: &Gateway, session: &mut Session) -> pingora::Result<Rep
         .audit_proof(
             AuditEvent::TokenReplaced,
             current.user(),
-            gw.client_ip(session),
+            req.client_ip(),
             "ok",
             Some(&detail),
             Some(proof.as_str()),
         )
         .await;
     let expires = stored.expires_at.map(day);
-    Ok(Reply::html(
+    Reply::html(
         200,
         token_created_page(&TokenCreatedView {
             name,
@@ -270,46 +270,43 @@ pub async fn replace(gw: &Gateway, session: &mut Session) -> pingora::Result<Rep
             expires: expires.as_deref(),
             replaced_until: until.as_deref(),
         }),
-    ))
+    )
 }
 
 /// Ends, now, the old secret of the console token the form names (`name`):
 /// for a leaked token, or once the integration has moved over.
-pub async fn end_replaced(gw: &Gateway, session: &mut Session) -> pingora::Result<Reply> {
-    let form = or_reply!(gw.checked_form(session).await?);
-    let current = or_reply!(require_admin(gw, session).await);
-    let proof = or_reply!(fresh_proof(gw, session, &current).await);
+pub async fn end_replaced(gw: &Gateway, req: &Request) -> Reply {
+    let form = or_reply!(gw.checked_form(req));
+    let current = or_reply!(require_admin(gw, req).await);
+    let proof = or_reply!(fresh_proof(gw, req, &current).await);
     let name = form.get("name");
     match gw.tokens.issued().end_replaced(name).await {
         Ok(true) => {}
         Ok(false) => {
             let error = "That token has no old token still working.";
-            return Ok(refused(gw, session, &current, 404, error).await);
+            return refused(gw, req, &current, 404, error).await;
         }
-        Err(e) => return Ok(store_down(session, e)),
+        Err(e) => return store_down(req, e),
     }
     let detail = format!("the token {name} replaced, by admin {}", current.user());
     gw.mfa
         .audit_proof(
             AuditEvent::TokenRevoked,
             current.user(),
-            gw.client_ip(session),
+            req.client_ip(),
             "ok",
             Some(&detail),
             Some(proof.as_str()),
         )
         .await;
-    Ok(Reply::redirect(
-        303,
-        &format!("{HERE}?done=old_token_ended"),
-    ))
+    Reply::redirect(303, &format!("{HERE}?done=old_token_ended"))
 }
 
 /// The console again, saying why `name` can't be acted on: it is in the
 /// config file, or there is no such console token.
 async fn not_a_console_token(
     gw: &Gateway,
-    session: &Session,
+    req: &Request,
     current: &Current,
     name: &str,
     verb: &str,
@@ -319,5 +316,5 @@ async fn not_a_console_token(
     } else {
         "There is no token by that name created in this console.".to_owned()
     };
-    refused(gw, session, current, 404, &error).await
+    refused(gw, req, current, 404, &error).await
 }
