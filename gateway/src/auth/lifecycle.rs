@@ -18,7 +18,7 @@ use crate::limits::{Attempt, Limiter, Verdict};
 use crate::notify::Channel;
 use crate::redis_client::RedisError;
 use crate::session::{self, now_ms, Expiry, Owed, SessionError, SessionId, SessionStore};
-use crate::store::AuditEvent;
+use crate::store::{AuditEvent, AuditOutcome};
 
 /// Why an operation was not done. The store was fine; the caller may not.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,7 +148,7 @@ impl Lifecycle<'_> {
             self.audit(
                 actor,
                 AuditEvent::MfaDisabled,
-                "refused_enforced",
+                AuditOutcome::RefusedEnforced,
                 None,
                 None,
             )
@@ -166,8 +166,14 @@ impl Lifecycle<'_> {
         };
         self.mfa.remove(actor.user).await?;
         let session = self.after_removal(actor).await?;
-        self.audit(actor, AuditEvent::MfaDisabled, "ok", None, Some(proof))
-            .await;
+        self.audit(
+            actor,
+            AuditEvent::MfaDisabled,
+            AuditOutcome::Ok,
+            None,
+            Some(proof),
+        )
+        .await;
         Ok(Removed { proof, session })
     }
 
@@ -184,8 +190,14 @@ impl Lifecycle<'_> {
             CodeCheck::Replayed => true,
             CodeCheck::Wrong => false,
         };
-        self.audit(actor, AuditEvent::MfaDisabled, "failed", None, None)
-            .await;
+        self.audit(
+            actor,
+            AuditEvent::MfaDisabled,
+            AuditOutcome::Failed,
+            None,
+            None,
+        )
+        .await;
         self.limiter.record_failure(Attempt::Totp, user, ip).await?;
         Err(Refusal::WrongCode { replayed }.into())
     }
@@ -209,7 +221,7 @@ impl Lifecycle<'_> {
         self.audit(
             actor,
             AuditEvent::MfaDisabled,
-            "ok",
+            AuditOutcome::Ok,
             channel_name,
             Some(proof),
         )
@@ -226,8 +238,14 @@ impl Lifecycle<'_> {
         let proof = self.proof(actor, Sensitive::ReplaceAuthenticator).await?;
         self.mfa.remove(actor.user).await?;
         let session = self.after_removal(actor).await?;
-        self.audit(actor, AuditEvent::MfaReset, "ok", None, Some(proof))
-            .await;
+        self.audit(
+            actor,
+            AuditEvent::MfaReset,
+            AuditOutcome::Ok,
+            None,
+            Some(proof),
+        )
+        .await;
         Ok(Removed { proof, session })
     }
 
@@ -244,7 +262,7 @@ impl Lifecycle<'_> {
         self.audit(
             actor,
             AuditEvent::RecoveryCodesRegenerated,
-            "ok",
+            AuditOutcome::Ok,
             None,
             Some(proof),
         )
@@ -256,8 +274,14 @@ impl Lifecycle<'_> {
     /// takes a shortcut away, so it needs no fresh proof.
     pub async fn forget_devices(&self, actor: &Actor<'_>) -> Result<u64, LifecycleError> {
         let forgotten = self.mfa.forget_devices(actor.user).await?;
-        self.audit(actor, AuditEvent::DevicesForgotten, "ok", None, None)
-            .await;
+        self.audit(
+            actor,
+            AuditEvent::DevicesForgotten,
+            AuditOutcome::Ok,
+            None,
+            None,
+        )
+        .await;
         Ok(forgotten)
     }
 
@@ -268,7 +292,7 @@ impl Lifecycle<'_> {
         self.audit(
             actor,
             AuditEvent::SignedOutEverywhere,
-            "ok",
+            AuditOutcome::Ok,
             Some(&detail),
             None,
         )
@@ -299,7 +323,7 @@ impl Lifecycle<'_> {
                 event,
                 target,
                 admin.ip,
-                "ok",
+                AuditOutcome::Ok,
                 Some(&detail),
                 Some(proof.as_str()),
             )
@@ -351,7 +375,7 @@ impl Lifecycle<'_> {
         &self,
         actor: &Actor<'_>,
         event: AuditEvent,
-        outcome: &str,
+        outcome: AuditOutcome,
         detail: Option<&str>,
         proof: Option<ProofUsed>,
     ) {

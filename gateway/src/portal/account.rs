@@ -7,6 +7,7 @@ use gatehouse_templates::{
 
 use super::enroll::codes_page;
 use super::login::locked_message;
+use super::notice::Notice;
 use super::Request;
 use super::{confirm, date, or_reply, Current};
 use crate::auth::lifecycle::Refusal;
@@ -14,16 +15,17 @@ use crate::gateway::Gateway;
 use crate::notify::{mask, Channel};
 use crate::respond::unavailable_reply;
 use crate::respond::Reply;
+use gatehouse_templates::Route;
 
-const HERE: &str = "/.gatehouse/account";
+const HERE: &str = Route::Account.path();
 
-/// Notices come from a fixed list keyed by `done`, never echoed from the URL.
-fn notice(done: Option<String>) -> Option<&'static str> {
-    Some(match done?.as_str() {
-        "mfa_off" => "Two-factor authentication is off.",
-        "devices_forgotten" => "Every remembered browser will be asked for a code again.",
-        "factor_added" => "Your new way to get codes is on.",
-        "factor_removed" => "That way of getting codes is off.",
+/// What the account page says after an action.
+fn notice(req: &Request) -> Option<&'static str> {
+    Some(match Notice::of(req, Route::Account)? {
+        Notice::MfaOff => "Two-factor authentication is off.",
+        Notice::DevicesForgotten => "Every remembered browser will be asked for a code again.",
+        Notice::FactorAdded => "Your new way to get codes is on.",
+        Notice::FactorRemoved => "That way of getting codes is off.",
         _ => return None,
     })
 }
@@ -122,7 +124,7 @@ async fn page(
             devices: &rows,
             remember_days: gw.settings.mfa.remember_device_days,
         },
-        notice: notice(req.query_param("done")),
+        notice: notice(req),
         error,
     });
     gw.with_nonce(Reply::html(status, html), &nonce)
@@ -141,8 +143,8 @@ pub async fn disable_mfa(gw: &Gateway, req: &Request) -> Reply {
     let actor = current.actor(gw, req);
     let error = match gw.lifecycle().turn_off(&actor, form.get("code")).await {
         Ok(removed) => {
-            let reply = Reply::redirect(303, "/.gatehouse/account?done=mfa_off")
-                .cookie(&gw.cookies.clear_device());
+            let reply =
+                Reply::redirect(303, &Notice::MfaOff.location()).cookie(&gw.cookies.clear_device());
             return gw.with_session(reply, removed.session.as_ref());
         }
         Err(e) => or_reply!(confirm::unless_refused(req, e, HERE)),
@@ -174,7 +176,7 @@ pub async fn remove_factor(gw: &Gateway, req: &Request) -> Reply {
     let actor = current.actor(gw, req);
     let channel = Channel::from_name(form.get("channel"));
     let refusal = match gw.lifecycle().remove_factor(&actor, channel).await {
-        Ok(_) => return Reply::redirect(303, "/.gatehouse/account?done=factor_removed"),
+        Ok(_) => return Reply::redirect(303, &Notice::FactorRemoved.location()),
         Err(e) => or_reply!(confirm::unless_refused(req, e, HERE)),
     };
     let (status, error) = match refusal {
@@ -209,8 +211,7 @@ pub async fn forget_devices(gw: &Gateway, req: &Request) -> Reply {
     if let Err(e) = gw.lifecycle().forget_devices(&actor).await {
         or_reply!(confirm::unless_refused(req, e, HERE));
     }
-    Reply::redirect(303, "/.gatehouse/account?done=devices_forgotten")
-        .cookie(&gw.cookies.clear_device())
+    Reply::redirect(303, &Notice::DevicesForgotten.location()).cookie(&gw.cookies.clear_device())
 }
 
 #[cfg(test)]

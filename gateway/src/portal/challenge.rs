@@ -19,7 +19,7 @@ use crate::notify::{mask, Channel};
 use crate::respond::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::{now_ms, Proof, SessionError};
-use crate::store::AuditEvent;
+use crate::store::{AuditEvent, AuditOutcome};
 
 const WRONG_CODE: &str =
     "That code didn't work. Enter the newest code from your authenticator app; \
@@ -305,14 +305,16 @@ pub async fn submit(gw: &Gateway, req: &Request, step: Step) -> Reply {
         } else {
             event
         };
-        gw.mfa.audit(event, &user, ip, "failed").await;
+        gw.mfa.audit(event, &user, ip, AuditOutcome::Failed).await;
         if let Err(e) = gw.limiter.record_failure(Attempt::Totp, &user, ip).await {
             tracing::error!("rate limiter unavailable: {e}");
         }
         return challenge(gw, req, &offer, None, 401, &rd, Some(error));
     }
     let _ = gw.limiter.record_success(Attempt::Totp, &user, ip).await;
-    gw.mfa.audit_detail(event, &user, ip, "ok", Some(via)).await;
+    gw.mfa
+        .audit_detail(event, &user, ip, AuditOutcome::Ok, Some(via))
+        .await;
     let next = current.session.with_proof(now_ms(), Proof::Code);
     let cookie = or_reply!(step_up(gw, req, &next, &current, &rd).await);
     let mut reply = Reply::redirect(303, &rd).cookie(&cookie);
@@ -325,7 +327,7 @@ pub async fn submit(gw: &Gateway, req: &Request, step: Step) -> Reply {
         match gw.mfa.remember_device(&user, &label).await {
             Ok(value) => {
                 gw.mfa
-                    .audit(AuditEvent::DeviceRemembered, &user, ip, "ok")
+                    .audit(AuditEvent::DeviceRemembered, &user, ip, AuditOutcome::Ok)
                     .await;
                 reply = reply.cookie(
                     &gw.cookies
@@ -378,7 +380,12 @@ pub async fn submit_recover(gw: &Gateway, req: &Request) -> Reply {
     };
     if !used {
         gw.mfa
-            .audit(AuditEvent::RecoveryCodeUsed, &user, ip, "failed")
+            .audit(
+                AuditEvent::RecoveryCodeUsed,
+                &user,
+                ip,
+                AuditOutcome::Failed,
+            )
             .await;
         if let Err(e) = gw
             .limiter
@@ -394,7 +401,7 @@ pub async fn submit_recover(gw: &Gateway, req: &Request) -> Reply {
         .record_success(Attempt::Recovery, &user, ip)
         .await;
     gw.mfa
-        .audit(AuditEvent::RecoveryCodeUsed, &user, ip, "ok")
+        .audit(AuditEvent::RecoveryCodeUsed, &user, ip, AuditOutcome::Ok)
         .await;
     let next = current.session.with_proof(now_ms(), Proof::Recovery);
     let cookie = or_reply!(step_up(gw, req, &next, &current, &rd).await);

@@ -21,7 +21,7 @@ use crate::limits::{Attempt, Verdict};
 use crate::respond::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::now_ms;
-use crate::store::AuditEvent;
+use crate::store::{AuditEvent, AuditOutcome};
 
 const WRONG_PASSWORD: &str = "That password didn't match. Enter the password you sign in with.";
 
@@ -101,7 +101,13 @@ pub(super) async fn submit_password(
     };
     if !verified {
         gw.mfa
-            .audit_detail(AuditEvent::Confirmed, user, ip, "failed", Some("password"))
+            .audit_detail(
+                AuditEvent::Confirmed,
+                user,
+                ip,
+                AuditOutcome::Failed,
+                Some("password"),
+            )
             .await;
         if let Err(e) = gw.limiter.record_failure(Attempt::Password, user, ip).await {
             tracing::error!("rate limiter unavailable: {e}");
@@ -109,7 +115,13 @@ pub(super) async fn submit_password(
         return password_page(gw, req, 401, rd, Some(WRONG_PASSWORD));
     }
     gw.mfa
-        .audit_detail(AuditEvent::Confirmed, user, ip, "ok", Some("password"))
+        .audit_detail(
+            AuditEvent::Confirmed,
+            user,
+            ip,
+            AuditOutcome::Ok,
+            Some("password"),
+        )
         .await;
     let mut next = current.session.clone();
     next.password_at_ms = now_ms();

@@ -21,7 +21,7 @@ use crate::notify::{mask, Channel};
 use crate::respond::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::{now_ms, SessionError, SessionId};
-use crate::store::AuditEvent;
+use crate::store::{AuditEvent, AuditOutcome};
 
 const WRONG_CODE: &str =
     "That code didn't match. Enter the 6-digit code your app shows now for Gatehouse; \
@@ -107,7 +107,7 @@ pub(super) async fn page(
     };
     let offered = addable(gw, current, &factors);
     if pending.is_none() && offered.is_empty() {
-        return Reply::redirect(303, "/.gatehouse/account");
+        return Reply::redirect(303, Route::Account.path());
     }
     let enforced = match gw.mfa.enforcement().await {
         Ok(e) => e.is_on(),
@@ -231,10 +231,10 @@ async fn submit_app(
         .await
     {
         Ok(Ok(codes)) => codes,
-        Ok(Err(CodeCheck::NotEnrolled)) => return Reply::redirect(303, "/.gatehouse/account"),
+        Ok(Err(CodeCheck::NotEnrolled)) => return Reply::redirect(303, Route::Account.path()),
         Ok(Err(_)) => {
             gw.mfa
-                .audit(AuditEvent::MfaEnrolled, user, ip, "failed")
+                .audit(AuditEvent::MfaEnrolled, user, ip, AuditOutcome::Failed)
                 .await;
             let error = if next_code.is_some() {
                 WRONG_CODES
@@ -280,7 +280,7 @@ async fn submit_channel(
                     AuditEvent::MfaEnrolled,
                     user,
                     ip,
-                    "failed",
+                    AuditOutcome::Failed,
                     Some(channel.as_str()),
                 )
                 .await;
@@ -325,7 +325,9 @@ async fn enrolled(
     let cookie = gw.cookies.session_cookie(id.as_str());
     match codes {
         Some(codes) => codes_page(gw, req, &codes, rd).cookie(&cookie),
-        None => Reply::redirect(303, "/.gatehouse/account?done=factor_added").cookie(&cookie),
+        None => {
+            Reply::redirect(303, &super::notice::Notice::FactorAdded.location()).cookie(&cookie)
+        }
     }
 }
 
@@ -361,9 +363,9 @@ async fn step_up(
                 .withdraw(user, factor)
                 .await
                 .map_err(|e| NotSteppedUp::Down(e.to_string()))?;
-            "ended_meanwhile"
+            AuditOutcome::EndedMeanwhile
         }
-        _ => "ok",
+        _ => AuditOutcome::Ok,
     };
     gw.mfa
         .audit_detail(
@@ -392,7 +394,7 @@ pub async fn acknowledge(gw: &Gateway, req: &Request) -> Reply {
 pub async fn reset(gw: &Gateway, req: &Request) -> Reply {
     let form = or_reply!(gw.checked_form(req));
     let rd = form.rd();
-    let current = or_reply!(gw.require_user(req, false, "/.gatehouse/account").await);
+    let current = or_reply!(gw.require_user(req, false, Route::Account.path()).await);
     let actor = current.actor(gw, req);
     let removed = match gw.lifecycle().replace_authenticator(&actor).await {
         Ok(removed) => removed,

@@ -18,7 +18,7 @@ use crate::proxy::headers::cookie_value;
 use crate::respond::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::{now_ms, Owed, Proof, Session as UserSession, SessionError};
-use crate::store::AuditEvent;
+use crate::store::{AuditEvent, AuditOutcome};
 
 const BAD_CREDENTIALS: &str = "Incorrect username or password.";
 
@@ -121,7 +121,7 @@ pub async fn submit(gw: &Gateway, req: &Request) -> Reply {
     let Some(account) = account.filter(|_| verified) else {
         METRICS.logins.with_label_values(&["failure"]).inc();
         gw.mfa
-            .audit(AuditEvent::Login, username, ip, "failed")
+            .audit(AuditEvent::Login, username, ip, AuditOutcome::Failed)
             .await;
         if let Err(e) = gw
             .limiter
@@ -136,7 +136,7 @@ pub async fn submit(gw: &Gateway, req: &Request) -> Reply {
     if account.user.disabled {
         METRICS.logins.with_label_values(&["disabled"]).inc();
         gw.mfa
-            .audit(AuditEvent::Login, username, ip, "disabled")
+            .audit(AuditEvent::Login, username, ip, AuditOutcome::Disabled)
             .await;
         return Reply::error(
             req.head(),
@@ -154,7 +154,9 @@ pub async fn submit(gw: &Gateway, req: &Request) -> Reply {
         tracing::warn!("could not reset the failure counter: {e}");
     }
     METRICS.logins.with_label_values(&["success"]).inc();
-    gw.mfa.audit(AuditEvent::Login, username, ip, "ok").await;
+    gw.mfa
+        .audit(AuditEvent::Login, username, ip, AuditOutcome::Ok)
+        .await;
     after_password(gw, req, &account, rd, generation).await
 }
 
@@ -196,7 +198,7 @@ async fn after_password(
                     AuditEvent::MfaChallenge,
                     user,
                     ip,
-                    "skipped_remembered_device",
+                    AuditOutcome::SkippedRememberedDevice,
                 )
                 .await;
             rd.to_owned()
@@ -225,7 +227,7 @@ async fn after_password(
         Ok(id) => Reply::redirect(303, &location).cookie(&gw.cookies.session_cookie(id.as_str())),
         Err(SessionError::Ended) => {
             gw.mfa
-                .audit(AuditEvent::Login, user, ip, "ended_meanwhile")
+                .audit(AuditEvent::Login, user, ip, AuditOutcome::EndedMeanwhile)
                 .await;
             ended_meanwhile(gw, rd)
         }
@@ -241,7 +243,12 @@ pub async fn logout(gw: &Gateway, req: &Request) -> Reply {
                 return sessions_down(req, e);
             }
             gw.mfa
-                .audit(AuditEvent::Logout, &s.user, req.client_ip(), "ok")
+                .audit(
+                    AuditEvent::Logout,
+                    &s.user,
+                    req.client_ip(),
+                    AuditOutcome::Ok,
+                )
                 .await;
         }
         Ok(None) => {}
@@ -254,7 +261,7 @@ pub async fn logout(gw: &Gateway, req: &Request) -> Reply {
 /// replica: for the user who signed in somewhere they shouldn't have.
 pub async fn sign_out_everywhere(gw: &Gateway, req: &Request) -> Reply {
     or_reply!(gw.checked_form(req));
-    let current = or_reply!(gw.require_user(req, false, "/.gatehouse/account").await);
+    let current = or_reply!(gw.require_user(req, false, Route::Account.path()).await);
     match gw
         .lifecycle()
         .sign_out_everywhere(&current.actor(gw, req))

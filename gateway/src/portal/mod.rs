@@ -12,6 +12,7 @@ mod enroll;
 mod form;
 mod health;
 mod login;
+mod notice;
 mod request;
 mod send;
 #[cfg(test)]

@@ -17,7 +17,7 @@ use crate::auth::one_time::Purpose;
 use crate::gateway::Gateway;
 use crate::notify::Channel;
 use crate::respond::Reply;
-use crate::store::AuditEvent;
+use crate::store::{AuditEvent, AuditOutcome};
 
 const NOT_OFFERED: &str = "That way of getting codes isn't available for your account.";
 const SEND_FAILED: &str = "We couldn't send the code just now. Try again in a minute, \
@@ -67,14 +67,20 @@ async fn send(
     Ok(match outcome {
         SendOutcome::Sent => {
             gw.mfa
-                .audit_detail(AuditEvent::CodeSent, user, ip, "ok", detail)
+                .audit_detail(AuditEvent::CodeSent, user, ip, AuditOutcome::Ok, detail)
                 .await;
             Answer::Sent
         }
         SendOutcome::TooSoon(wait) => Answer::Refused(429, too_soon(wait), Some(wait)),
         SendOutcome::TooMany(wait) => {
             gw.mfa
-                .audit_detail(AuditEvent::CodeSent, user, ip, "refused_limit", detail)
+                .audit_detail(
+                    AuditEvent::CodeSent,
+                    user,
+                    ip,
+                    AuditOutcome::RefusedLimit,
+                    detail,
+                )
                 .await;
             Answer::Refused(429, too_many(wait), Some(wait))
         }
@@ -83,7 +89,7 @@ async fn send(
             // The error names the server or provider, never the code.
             tracing::error!(user, "could not send a code by {channel}: {e}");
             gw.mfa
-                .audit_detail(AuditEvent::CodeSent, user, ip, "failed", detail)
+                .audit_detail(AuditEvent::CodeSent, user, ip, AuditOutcome::Failed, detail)
                 .await;
             Answer::Refused(503, SEND_FAILED.to_owned(), None)
         }

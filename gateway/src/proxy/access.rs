@@ -18,7 +18,7 @@ use crate::metrics::Outcome;
 use crate::proxy::headers::IdentityHeaders;
 use crate::respond::{unavailable_reply, wants_html, Reply};
 use crate::return_path;
-use crate::store::AuditEvent;
+use crate::store::{AuditEvent, AuditOutcome};
 use crate::tokens::service_user;
 
 /// What to do with the request.
@@ -213,7 +213,7 @@ impl Gateway {
                     AuditEvent::TokenUsed,
                     &service_user(&entry.name),
                     ip,
-                    "ok",
+                    AuditOutcome::Ok,
                     detail,
                 )
                 .await;

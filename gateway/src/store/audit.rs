@@ -112,6 +112,49 @@ impl AuditEvent {
     }
 }
 
+/// How a security event ended, as the log stores it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditOutcome {
+    Ok,
+    Failed,
+    /// Not allowed to the one who asked (e.g. a non-admin at the console).
+    Refused,
+    /// Refused because the organisation requires MFA.
+    RefusedEnforced,
+    /// Refused because the config fixes the setting.
+    RefusedConfig,
+    /// Refused by a rate limit.
+    RefusedLimit,
+    /// The account is disabled.
+    Disabled,
+    /// The policy switch: MFA now required.
+    Enforced,
+    /// The policy switch: MFA now optional.
+    NotEnforced,
+    /// A remembered browser stood in for the code.
+    SkippedRememberedDevice,
+    /// The user's sessions were ended while this step was under way.
+    EndedMeanwhile,
+}
+
+impl AuditOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditOutcome::Ok => "ok",
+            AuditOutcome::Failed => "failed",
+            AuditOutcome::Refused => "refused",
+            AuditOutcome::RefusedEnforced => "refused_enforced",
+            AuditOutcome::RefusedConfig => "refused_config",
+            AuditOutcome::RefusedLimit => "refused_limit",
+            AuditOutcome::Disabled => "disabled",
+            AuditOutcome::Enforced => "enforced",
+            AuditOutcome::NotEnforced => "not_enforced",
+            AuditOutcome::SkippedRememberedDevice => "skipped_remembered_device",
+            AuditOutcome::EndedMeanwhile => "ended_meanwhile",
+        }
+    }
+}
+
 /// One security event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AuditEntry {

@@ -35,7 +35,7 @@ use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::{MigrateError, Migrator};
 use sqlx::AnyPool;
 
-pub use audit::{AuditCursor, AuditEntry, AuditEvent, AuditFilter, AuditPage};
+pub use audit::{AuditCursor, AuditEntry, AuditEvent, AuditFilter, AuditOutcome, AuditPage};
 pub use devices::Device;
 pub use mfa::TotpEnrollment;
 pub use overview::UserFactors;

@@ -29,7 +29,8 @@ use crate::limits::Limiter;
 use crate::notify::{Channel, Notifier};
 use crate::redis_client::RedisError;
 use crate::store::{
-    AuditCursor, AuditEntry, AuditEvent, AuditFilter, AuditPage, Store, StoreError, UserFactors,
+    AuditCursor, AuditEntry, AuditEvent, AuditFilter, AuditOutcome, AuditPage, Store, StoreError,
+    UserFactors,
 };
 
 type HmacSha256 = Hmac<Sha256>;
@@ -418,7 +419,7 @@ impl Mfa {
 
     /// Writes an audit entry. A failure is logged, never fatal: the audit
     /// log must not become a way to lock everyone out.
-    pub async fn audit(&self, event: AuditEvent, user: &str, ip: IpAddr, outcome: &str) {
+    pub async fn audit(&self, event: AuditEvent, user: &str, ip: IpAddr, outcome: AuditOutcome) {
         self.audit_detail(event, user, ip, outcome, None).await
     }
 
@@ -428,7 +429,7 @@ impl Mfa {
         event: AuditEvent,
         user: &str,
         ip: IpAddr,
-        outcome: &str,
+        outcome: AuditOutcome,
         detail: Option<&str>,
     ) {
         self.audit_proof(event, user, ip, outcome, detail, None)
@@ -442,11 +443,12 @@ impl Mfa {
         event: AuditEvent,
         user: &str,
         ip: IpAddr,
-        outcome: &str,
+        outcome: AuditOutcome,
         detail: Option<&str>,
         proof: Option<&str>,
     ) {
         let event = event.as_str();
+        let outcome = outcome.as_str();
         tracing::info!(target: "audit", event, user, %ip, outcome, detail, proof);
         let entry = AuditEntry {
             at_ms: now_ms(),

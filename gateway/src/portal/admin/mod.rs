@@ -11,6 +11,7 @@ use gatehouse_templates::{
     ErrorView, UserMfa,
 };
 
+use super::notice::Notice;
 use super::{confirm, date, or_reply, Current};
 use crate::auth::authorize::{ProofUsed, Sensitive};
 use crate::auth::enforcement::{Enforcement, PolicyError};
@@ -19,7 +20,7 @@ use crate::gateway::Gateway;
 use crate::portal::Request;
 use crate::respond::unavailable_reply;
 use crate::respond::{wants_html, Reply};
-use crate::store::{AuditEvent, UserFactors};
+use crate::store::{AuditEvent, AuditOutcome, UserFactors};
 use crate::tokens::service_user;
 
 mod audit;
@@ -32,7 +33,7 @@ pub use tokens::{
 
 use audit::AuditQuery;
 
-const HERE: &str = "/.gatehouse/admin";
+const HERE: &str = Route::Admin.path();
 
 fn store_down(req: &Request, e: impl std::fmt::Display) -> Reply {
     tracing::error!("store unavailable in the admin console: {e}");
@@ -48,7 +49,7 @@ async fn require_admin(gw: &Gateway, req: &Request) -> Result<Current, Reply> {
                 AuditEvent::AdminConsole,
                 current.user(),
                 req.client_ip(),
-                "refused",
+                AuditOutcome::Refused,
             )
             .await;
         return Err(Reply::error(
@@ -93,24 +94,24 @@ async fn require_admin(gw: &Gateway, req: &Request) -> Result<Current, Reply> {
 /// is only shown if it is a configured user, never echoed from the URL as is.
 fn notice(gw: &Gateway, req: &Request) -> Option<String> {
     let user = req.query_param("user").filter(|u| gw.accounts.contains(u));
-    Some(match (req.query_param("done")?.as_str(), user) {
-        ("enforced", _) => "Two-factor authentication is now required for everyone. Users \
+    Some(match (Notice::of(req, Route::Admin)?, user) {
+        (Notice::Enforced, _) => "Two-factor authentication is now required for everyone. Users \
                             without it are sent to set it up at their next request."
             .to_owned(),
-        ("not_enforced", _) => {
+        (Notice::NotEnforced, _) => {
             "Two-factor authentication is now optional: users choose for themselves.".to_owned()
         }
-        ("mfa_reset", Some(user)) => format!(
+        (Notice::MfaReset, Some(user)) => format!(
             "Two-factor authentication for {user} was reset: their authenticator, recovery \
              codes and remembered browsers are gone, and they were signed out everywhere."
         ),
-        ("signed_out", Some(user)) => format!("{user} was signed out everywhere."),
-        ("token_revoked", _) => format!(
+        (Notice::SignedOut, Some(user)) => format!("{user} was signed out everywhere."),
+        (Notice::TokenRevoked, _) => format!(
             "The service token was revoked. It stopped working here at once, and stops on \
              every other replica within {} seconds.",
             crate::tokens::REFRESH.as_secs()
         ),
-        ("old_token_ended", _) => format!(
+        (Notice::OldTokenEnded, _) => format!(
             "The old token stopped working here at once, and stops on every other \
              replica within {} seconds. The new one works on.",
             crate::tokens::REFRESH.as_secs()
@@ -286,7 +287,7 @@ pub async fn enforce(gw: &Gateway, req: &Request) -> Reply {
                     AuditEvent::MfaPolicyChanged,
                     current.user(),
                     ip,
-                    "refused_config",
+                    AuditOutcome::RefusedConfig,
                 )
                 .await;
             let error = "The gateway's configuration requires two-factor authentication \
@@ -295,7 +296,11 @@ pub async fn enforce(gw: &Gateway, req: &Request) -> Reply {
         }
         Err(PolicyError::Store(e)) => return store_down(req, e),
     }
-    let outcome = if on { "enforced" } else { "not_enforced" };
+    let (outcome, notice) = if on {
+        (AuditOutcome::Enforced, Notice::Enforced)
+    } else {
+        (AuditOutcome::NotEnforced, Notice::NotEnforced)
+    };
     gw.mfa
         .audit_proof(
             AuditEvent::MfaPolicyChanged,
@@ -306,7 +311,7 @@ pub async fn enforce(gw: &Gateway, req: &Request) -> Reply {
             Some(proof.as_str()),
         )
         .await;
-    Reply::redirect(303, &format!("{HERE}?done={outcome}"))
+    Reply::redirect(303, &notice.location())
 }
 
 /// The configured user a form names in `username`, or the error page.
@@ -336,11 +341,11 @@ pub async fn sign_out(gw: &Gateway, req: &Request) -> Reply {
     act_on_user(gw, req, UserAction::SignOut).await
 }
 
-/// The `done` key of the notice shown after `action`.
-fn done_key(action: UserAction) -> &'static str {
+/// The notice shown after `action`.
+fn done_notice(action: UserAction) -> Notice {
     match action {
-        UserAction::ResetMfa => "mfa_reset",
-        UserAction::SignOut => "signed_out",
+        UserAction::ResetMfa => Notice::MfaReset,
+        UserAction::SignOut => Notice::SignedOut,
     }
 }
 
@@ -355,7 +360,7 @@ async fn act_on_user(gw: &Gateway, req: &Request, action: UserAction) -> Reply {
         or_reply!(confirm::unless_refused(req, e, HERE));
         return refused(gw, req, &current, 403, "Admins only.").await;
     }
-    Reply::redirect(303, &done(user, done_key(action)))
+    Reply::redirect(303, &done_notice(action).location_for(user))
 }
 
 /// The admin's fresh proof for a change that has no account operation of
@@ -373,13 +378,6 @@ pub(super) async fn fresh_proof(
             Ok(_) => Err(confirm::ask(HERE)),
         },
     }
-}
-
-fn done(user: &str, what: &str) -> String {
-    format!(
-        "{HERE}?done={what}&user={}",
-        percent_encoding::utf8_percent_encode(user, percent_encoding::NON_ALPHANUMERIC)
-    )
 }
 
 /// The user's confirmed factors as the console names them: `app`, then

@@ -8,14 +8,15 @@
 
 use gatehouse_templates::{token_created_page, TokenCreatedView, TokenRow, TokenSource};
 
-use super::{fresh_proof, refused, require_admin, store_down, Current, HERE};
+use super::{fresh_proof, refused, require_admin, store_down, Current};
 use crate::config::check_name;
 use crate::gateway::Gateway;
+use crate::portal::notice::Notice;
 use crate::portal::Request;
 use crate::portal::{date, or_reply};
 use crate::respond::Reply;
 use crate::session::now_ms;
-use crate::store::{AuditEvent, StoreError};
+use crate::store::{AuditEvent, AuditOutcome, StoreError};
 use crate::tokens::{IssueError, NewToken};
 
 /// Longest name the console takes: it ends up in headers and metrics.
@@ -186,7 +187,7 @@ pub async fn create(gw: &Gateway, req: &Request) -> Reply {
             AuditEvent::TokenCreated,
             current.user(),
             req.client_ip(),
-            "ok",
+            AuditOutcome::Ok,
             Some(&detail),
             Some(proof.as_str()),
         )
@@ -221,12 +222,12 @@ pub async fn revoke(gw: &Gateway, req: &Request) -> Reply {
             AuditEvent::TokenRevoked,
             current.user(),
             req.client_ip(),
-            "ok",
+            AuditOutcome::Ok,
             Some(&detail),
             Some(proof.as_str()),
         )
         .await;
-    Reply::redirect(303, &format!("{HERE}?done=token_revoked"))
+    Reply::redirect(303, &Notice::TokenRevoked.location())
 }
 
 /// Gives the console token the form names (`name`) a new secret, shown
@@ -255,7 +256,7 @@ pub async fn replace(gw: &Gateway, req: &Request) -> Reply {
             AuditEvent::TokenReplaced,
             current.user(),
             req.client_ip(),
-            "ok",
+            AuditOutcome::Ok,
             Some(&detail),
             Some(proof.as_str()),
         )
@@ -294,12 +295,12 @@ pub async fn end_replaced(gw: &Gateway, req: &Request) -> Reply {
             AuditEvent::TokenRevoked,
             current.user(),
             req.client_ip(),
-            "ok",
+            AuditOutcome::Ok,
             Some(&detail),
             Some(proof.as_str()),
         )
         .await;
-    Reply::redirect(303, &format!("{HERE}?done=old_token_ended"))
+    Reply::redirect(303, &Notice::OldTokenEnded.location())
 }
 
 /// The console again, saying why `name` can't be acted on: it is in the
