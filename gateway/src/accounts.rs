@@ -18,8 +18,8 @@ use pingora::server::ShutdownWatch;
 use pingora::services::background::BackgroundService;
 
 use crate::config::{parse_users_file, User};
+use crate::identity::IdentityHeaders;
 use crate::metrics::METRICS;
-use crate::proxy::headers::IdentityHeaders;
 
 /// How often the users file is read for changes.
 pub const CHECK_EVERY: Duration = Duration::from_secs(1);

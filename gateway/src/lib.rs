@@ -13,6 +13,7 @@ pub mod cookies;
 pub mod demo;
 pub mod durable;
 pub mod gateway;
+pub mod identity;
 pub mod limits;
 pub mod metrics;
 pub mod notify;

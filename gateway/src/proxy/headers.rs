@@ -11,7 +11,8 @@
 use http::HeaderValue;
 use pingora::http::RequestHeader;
 
-use crate::config::User;
+// `IdentityHeaders` lived here; `proxy::access` still names it by this path.
+pub use crate::identity::IdentityHeaders;
 
 /// Identity header names, folded (lower case, `-` for `_` and `.`).
 const IDENTITY_HEADERS: &[&str] = &[
@@ -129,56 +130,6 @@ pub fn strip_forged(req: &mut RequestHeader) {
         .collect();
     for name in doomed {
         req.remove_header(&name);
-    }
-}
-
-/// A user's identity headers, built once at start-up so the hot path only
-/// clones ref-counted values.
-#[derive(Debug, Clone)]
-pub struct IdentityHeaders {
-    pub user: HeaderValue,
-    pub email: Option<HeaderValue>,
-    pub name: Option<HeaderValue>,
-    pub groups: Option<HeaderValue>,
-}
-
-impl IdentityHeaders {
-    /// Values that can't be headers (control characters) are left out rather
-    /// than failing the request; validation already refuses most of them.
-    pub fn for_user(user: &User) -> Option<Self> {
-        let value = |s: &str| HeaderValue::from_str(s).ok();
-        Some(Self {
-            user: value(&user.username)?,
-            email: user.email.as_deref().and_then(value),
-            name: value(user.display_name.as_deref().unwrap_or(&user.username)),
-            groups: (!user.groups.is_empty())
-                .then(|| user.groups.join(","))
-                .and_then(|g| value(&g)),
-        })
-    }
-
-    pub fn for_service(name: &str) -> Option<Self> {
-        Some(Self {
-            user: HeaderValue::from_str(&crate::tokens::service_user(name)).ok()?,
-            email: None,
-            name: HeaderValue::from_str(name).ok(),
-            groups: None,
-        })
-    }
-
-    /// Sets the headers on the upstream request.
-    pub fn apply(&self, req: &mut RequestHeader) -> pingora::Result<()> {
-        req.insert_header("Remote-User", self.user.clone())?;
-        if let Some(v) = &self.email {
-            req.insert_header("Remote-Email", v.clone())?;
-        }
-        if let Some(v) = &self.name {
-            req.insert_header("Remote-Name", v.clone())?;
-        }
-        if let Some(v) = &self.groups {
-            req.insert_header("Remote-Groups", v.clone())?;
-        }
-        Ok(())
     }
 }
 

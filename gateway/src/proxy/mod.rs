@@ -24,11 +24,11 @@ use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{ErrorSource, ErrorType};
 
 use crate::gateway::Gateway;
+use crate::identity::IdentityHeaders;
 use crate::metrics::Outcome;
 use crate::portal;
 use crate::respond::Reply;
 use access::Access;
-use headers::IdentityHeaders;
 
 /// Per-request state carried between phases.
 pub struct RequestCtx {

@@ -17,7 +17,7 @@ use subtle::ConstantTimeEq;
 
 use crate::config::ServiceToken;
 use crate::durable::LazyStore;
-use crate::proxy::headers::IdentityHeaders;
+use crate::identity::IdentityHeaders;
 
 pub use issued::{IssueError, IssuedTokens, NewToken, REFRESH, REPLACED_WORKS_FOR};
 
@@ -61,7 +61,7 @@ impl TokenEntry {
         Some(TokenEntry {
             name: name.to_owned(),
             sha256,
-            identity: IdentityHeaders::for_service(name)?,
+            identity: IdentityHeaders::for_service(&service_user(name), name)?,
             reach,
             expires_at_ms,
             last_audit_ms: AtomicU64::new(0),
