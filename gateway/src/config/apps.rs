@@ -6,9 +6,9 @@ use std::time::Duration;
 use super::address::{parse_app_host, parse_upstream};
 use super::duration::parse_duration;
 use super::error::{quote, Problem, Problems};
+use super::hex32::parse_hex32;
 use super::raw::{RawApp, RawRule, RawServiceToken, RawUpstream};
 use super::settings::{AppSettings, Policy, Rule, ServiceToken, Upstream};
-use super::validate::parse_hex32;
 
 const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 

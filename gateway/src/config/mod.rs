@@ -10,6 +10,8 @@ mod address;
 mod apps;
 mod duration;
 mod error;
+mod files;
+mod hex32;
 mod notify;
 mod raw;
 mod tls;

@@ -13,9 +13,9 @@ use pingora::tls::{CertificateDer, CryptoProvider, PrivateKeyDer};
 use rustls_pki_types::pem::PemObject;
 
 use super::error::{quote, Problems};
+use super::files::{read_text, ReadFile};
 use super::raw::RawTls;
 use super::settings::TlsListener;
-use super::validate::{read_text, ReadFile};
 
 /// Validates `tls`, or records why not.
 pub(crate) fn check_tls(

@@ -1,6 +1,5 @@
 //! Raw YAML → [`Settings`], collecting every problem before giving up.
 
-use std::io;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
@@ -8,7 +7,9 @@ use std::time::Duration;
 use super::address::parse_socket_addr;
 use super::apps::{check_apps, check_name, check_service_tokens};
 use super::duration::parse_duration;
-use super::error::{describe_yaml_error, io_message, quote, ConfigError, Problems};
+use super::error::{describe_yaml_error, quote, ConfigError, Problems};
+use super::files::{read_text, ReadFile};
+use super::hex32::parse_hex32;
 use super::notify::check_notify;
 use super::raw::{RawConfig, RawSessions};
 use super::settings::*;
@@ -22,9 +23,6 @@ const DEFAULT_COOKIE_NAME: &str = "gatehouse_session";
 /// The CSRF cookie's name; the session cookie must not collide with it.
 const CSRF_COOKIE_NAME: &str = "gatehouse_csrf";
 const MAX_THREADS: usize = 1024;
-
-/// Reads a file named by the config (the users file); injectable for tests.
-pub(crate) type ReadFile<'a> = &'a dyn Fn(&Path) -> io::Result<String>;
 
 /// `server.trusted_proxies`: addresses or CIDR ranges. A range holding
 /// every address is refused: it would let any client pick its own address.
@@ -305,30 +303,6 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
     })
 }
 
-/// The text of the file at `path`, named by config `key`; an unreadable
-/// file is recorded as a problem under `key`.
-pub(crate) fn read_text(
-    p: &mut Problems,
-    key: &str,
-    path: &Path,
-    read: ReadFile<'_>,
-) -> Option<String> {
-    match read(path) {
-        Ok(text) => Some(text),
-        Err(err) => {
-            p.push(
-                key,
-                format!(
-                    "cannot read {}: {}",
-                    quote(&path.display().to_string()),
-                    io_message(&err)
-                ),
-            );
-            None
-        }
-    }
-}
-
 /// `serves_tls`: `tls` is set, even if its files have problems, so a
 /// `cookie_secure: false` beside it is reported either way.
 fn check_sessions(raw: RawSessions, serves_tls: bool, p: &mut Problems) -> SessionSettings {
@@ -490,20 +464,4 @@ fn check_url(url: &str, schemes: &[&str]) -> Result<(), String> {
             schemes.join(" or ")
         )),
     }
-}
-
-/// 32 bytes written as 64 hex characters. The value is never echoed: it may
-/// be a secret.
-pub(crate) fn parse_hex32(text: &str) -> Result<[u8; 32], String> {
-    let text = text.trim();
-    if text.len() != 64 {
-        return Err(format!(
-            "must be 64 hex characters (32 bytes), got {} characters",
-            text.chars().count()
-        ));
-    }
-    let mut out = [0u8; 32];
-    hex::decode_to_slice(text, &mut out)
-        .map_err(|_| "must be 64 hex characters (0-9, a-f), found another character".to_string())?;
-    Ok(out)
 }
