@@ -110,7 +110,7 @@ pub fn admin_page(v: &AdminView) -> String {
             }
             (policy(v))
             (users(v))
-            (admin_tokens::section(v))
+            (admin_tokens::section(v.tokens, v.token_apps, v.csrf_token))
             (admin_audit::section(&v.audit, v.csrf_token))
         }
     };

@@ -4,7 +4,6 @@
 
 use maud::{html, Markup};
 
-use crate::admin::AdminView;
 use crate::components::{alert, csrf_field, field, table_head, AlertKind, Field};
 use crate::layout::page;
 use crate::{
@@ -88,9 +87,11 @@ const EXPIRY_CHOICES: [(&str, &str); 4] = [
 const DEFAULT_EXPIRY: &str = "90d";
 
 /// The admin console's "Service tokens" section: every token, then the
-/// create form. Config tokens get no forms: the console could not honour
-/// them (the file would bring the token back), so it does not offer them.
-pub(crate) fn section(v: &AdminView) -> Markup {
+/// create form, offering `apps`. Config tokens get no forms: the console
+/// could not honour them (the file would bring the token back), so it does
+/// not offer them. Takes only what it shows, as `admin_audit::section`
+/// does, so it needs nothing from the page that holds it.
+pub(crate) fn section(tokens: &[TokenRow], apps: &[&str], csrf_token: &str) -> Markup {
     html! {
         section.section id="service-tokens" aria-labelledby="tokens-heading" {
             h2 id="tokens-heading" { "Service tokens" }
@@ -99,21 +100,21 @@ pub(crate) fn section(v: &AdminView) -> Markup {
                 " or " code { "X-Gatehouse-Token" } ", as "
                 code { "Remote-User: service:<name>" } ", never asked for two-factor."
             }
-            @if v.tokens.is_empty() {
+            @if tokens.is_empty() {
                 p { "No service tokens yet." }
             } @else {
                 div.table-wrap {
                     table id="tokens" {
                         (table_head(&["Name", "Apps", "Created", "Expires", "Last used", "Actions"]))
                         tbody {
-                            @for t in v.tokens {
-                                (token_row(t, v.csrf_token))
+                            @for t in tokens {
+                                (token_row(t, csrf_token))
                             }
                         }
                     }
                 }
             }
-            (create_form(v))
+            (create_form(apps, csrf_token))
         }
     }
 }
@@ -204,12 +205,12 @@ fn token_action(name: &str, csrf_token: &str, action: &str, (text, label): (&str
 
 /// `method` and `action` come first so the form reads like every other
 /// console form (and the tests find it the same way).
-fn create_form(v: &AdminView) -> Markup {
+fn create_form(apps: &[&str], csrf_token: &str) -> Markup {
     html! {
         h3 id="new-token-heading" { "Create a token" }
         form method="post" action=(ADMIN_TOKENS_ACTION) id="new-token" class="narrow"
             aria-labelledby="new-token-heading" {
-            (csrf_field(v.csrf_token))
+            (csrf_field(csrf_token))
             (field(&Field {
                 id: "token-name",
                 name: Some("name"),
@@ -225,7 +226,7 @@ fn create_form(v: &AdminView) -> Markup {
                 label for="token-app" { "Apps" }
                 select.input id="token-app" name="app" {
                     option value="" selected { "Every app that takes console tokens" }
-                    @for app in v.token_apps {
+                    @for app in apps {
                         option value=(app) { (app) }
                     }
                 }

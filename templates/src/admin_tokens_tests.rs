@@ -1,8 +1,8 @@
 //! Service tokens: the admin console's section and the shown-once page.
 
 use super::*;
-use crate::admin_page;
 use crate::test_support::forms;
+use crate::{admin_page, AdminView};
 
 const CSRF: &str = "tok-42";
 const CREATE: &str = "/.gatehouse/admin/tokens";
