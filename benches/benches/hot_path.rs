@@ -11,10 +11,10 @@ use std::time::Duration;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use gatehouse::client_ip::TrustedProxies;
 use gatehouse::config::{AppSettings, Policy, Rule};
+use gatehouse::forwarded::Forwarding;
 use gatehouse::portal::return_path;
-use gatehouse::proxy::forwarded::Forwarding;
 use gatehouse::proxy::headers::strip_forged;
-use gatehouse::proxy::route::{normalise, Router};
+use gatehouse::route::{normalise, Router};
 use gatehouse_templates::{login_page, mfa_challenge_page, LoginView, MfaChallengeView};
 use pingora::http::RequestHeader;
 

@@ -18,15 +18,15 @@ use crate::auth::PasswordHasherPool;
 use crate::config::{SessionBackend, Settings};
 use crate::cookies::CookieJar;
 use crate::durable::LazyStore;
+use crate::forwarded::Forwarding;
 use crate::limits::Limiter;
 use crate::metrics::AppMetrics;
 use crate::portal::csrf::Csrf;
-use crate::proxy::forwarded::Forwarding;
-use crate::proxy::route::Router;
-use crate::proxy::upstream::{self, Unstarted, UpstreamError, Upstreams};
 use crate::redis_client::{RedisClient, RedisError};
+use crate::route::Router;
 use crate::session::{Expiry, MemoryStore, Owed, RedisStore, SessionStore};
 use crate::tokens::TokenSet;
+use crate::upstream::{self, Unstarted, UpstreamError, Upstreams};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {

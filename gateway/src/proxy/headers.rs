@@ -53,7 +53,7 @@ pub const PATH_OVERRIDE_HEADERS: &[&str] = &[
     "x-envoy-original-path",
 ];
 
-/// Forwarding headers, which `proxy::forwarded` writes. Spelt with `-` they
+/// Forwarding headers, which `crate::forwarded` writes. Spelt with `-` they
 /// are replaced there; spelt any other way they are a forgery aimed at an
 /// upstream that folds `_` to `-` (CGI, PHP's `HTTP_X_FORWARDED_FOR`).
 const FORWARDING_HEADERS: &[&str] = &[

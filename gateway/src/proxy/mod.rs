@@ -9,10 +9,10 @@
 //! 5. `logging`: metrics.
 
 pub mod access;
-pub mod forwarded;
 pub mod headers;
-pub mod route;
-pub mod upstream;
+
+// The pools lived here as `proxy::upstream`; `server` still names them so.
+pub use crate::upstream;
 
 use std::time::Instant;
 
@@ -28,6 +28,7 @@ use crate::identity::IdentityHeaders;
 use crate::metrics::Outcome;
 use crate::portal;
 use crate::respond::Reply;
+use crate::route;
 use access::Access;
 
 /// Per-request state carried between phases.
