@@ -23,10 +23,10 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, BatchSize, Criterion};
 use gatehouse::config::{Policy, ServiceToken, Settings};
+use gatehouse::cookies::cookie_value;
 use gatehouse::durable::LazyStore;
 use gatehouse::gateway::Gateway;
 use gatehouse::proxy::access::Access;
-use gatehouse::proxy::headers::cookie_value;
 use gatehouse::session::{now_ms, Expiry, MemoryStore, Session, SessionId, SessionStore};
 use gatehouse::tokens::TokenSet;
 use gatehouse_benches::ready;

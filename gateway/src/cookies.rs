@@ -7,7 +7,22 @@
 
 use cookie::{Cookie, SameSite};
 
+use pingora::http::RequestHeader;
+
 use crate::config::SessionSettings;
+
+/// Finds one cookie's value among the request's `Cookie` headers.
+pub fn cookie_value<'a>(req: &'a RequestHeader, name: &str) -> Option<&'a str> {
+    req.headers
+        .get_all(http::header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (n, v) = pair.trim().split_once('=')?;
+            (n.trim() == name).then(|| v.trim().trim_matches('"'))
+        })
+}
 
 #[derive(Debug, Clone)]
 pub struct CookieJar {

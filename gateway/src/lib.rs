@@ -10,6 +10,7 @@ pub mod auth;
 pub mod client_ip;
 pub mod config;
 pub mod cookies;
+pub mod csrf;
 pub mod demo;
 pub mod durable;
 pub mod forwarded;

@@ -16,9 +16,9 @@ use crate::auth::enforcement;
 use crate::config::{Settings, TlsListener};
 use crate::gateway::{BuildError, Gateway};
 use crate::metrics;
-use crate::proxy::upstream::{Unstarted, Upstreams};
 use crate::retention::AuditPruner;
 use crate::store::Store;
+use crate::upstream::{Unstarted, Upstreams};
 
 /// Builds a ready-to-run server: the proxy, one health-check service per
 /// app, the users file's watcher, the audit log's pruner, and the metrics

@@ -9,7 +9,7 @@ use gatehouse_templates::{
 };
 
 use super::form::Form;
-use super::login::{ended_meanwhile, locked_message};
+use super::login::{locked_message, step_up};
 use super::Request;
 use super::{or_reply, rd_query, Current};
 use crate::auth::mfa::{CodeCheck, MfaError, Status};
@@ -18,7 +18,7 @@ use crate::limits::{Attempt, Verdict};
 use crate::notify::{mask, Channel};
 use crate::respond::unavailable_reply;
 use crate::respond::Reply;
-use crate::session::{now_ms, Proof, SessionError};
+use crate::session::{now_ms, Proof};
 use crate::store::{AuditEvent, AuditOutcome};
 
 const WRONG_CODE: &str =
@@ -158,25 +158,6 @@ async fn locked(
         Err(e) => {
             tracing::error!("rate limiter unavailable: {e}");
             Some(unavailable_reply(req.head()))
-        }
-    }
-}
-
-/// The session steps up: a new id with the second factor recorded, and
-/// how it was proven.
-pub(super) async fn step_up(
-    gw: &Gateway,
-    req: &Request,
-    next: &crate::session::Session,
-    current: &Current,
-    rd: &str,
-) -> Result<String, Reply> {
-    match gw.sessions.rotate(&current.id, next, gw.expiry).await {
-        Ok(id) => Ok(gw.cookies.session_cookie(id.as_str())),
-        Err(SessionError::Ended) => Err(ended_meanwhile(gw, rd)),
-        Err(e) => {
-            tracing::error!("session store unavailable: {e}");
-            Err(unavailable_reply(req.head()))
         }
     }
 }

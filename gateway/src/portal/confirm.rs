@@ -9,9 +9,8 @@
 use gatehouse_templates::Route;
 use gatehouse_templates::{confirm_password_page, ConfirmPasswordView};
 
-use super::challenge::step_up;
 use super::form::Form;
-use super::login::locked_message;
+use super::login::{locked_message, step_up};
 use super::Current;
 use super::Request;
 use crate::auth::lifecycle::{LifecycleError, Refusal};

@@ -9,12 +9,12 @@ use gatehouse_templates::Route;
 use gatehouse_templates::{login_page, LoginView};
 
 use super::Request;
-use super::{or_reply, rd_query, Nonce};
+use super::{or_reply, rd_query, Current, Nonce};
 use crate::auth::PasswordError;
+use crate::cookies::cookie_value;
 use crate::gateway::{Account, Gateway};
 use crate::limits::{Attempt, Verdict};
 use crate::metrics::METRICS;
-use crate::proxy::headers::cookie_value;
 use crate::respond::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::{now_ms, Owed, Proof, Session as UserSession, SessionError};
@@ -269,6 +269,25 @@ pub async fn sign_out_everywhere(gw: &Gateway, req: &Request) -> Reply {
     {
         Ok(_) => signed_out(gw),
         Err(e) => sessions_down(req, e),
+    }
+}
+
+/// The session steps up: a new id with the second factor recorded, and
+/// how it was proven.
+pub(super) async fn step_up(
+    gw: &Gateway,
+    req: &Request,
+    next: &crate::session::Session,
+    current: &Current,
+    rd: &str,
+) -> Result<String, Reply> {
+    match gw.sessions.rotate(&current.id, next, gw.expiry).await {
+        Ok(id) => Ok(gw.cookies.session_cookie(id.as_str())),
+        Err(SessionError::Ended) => Err(ended_meanwhile(gw, rd)),
+        Err(e) => {
+            tracing::error!("session store unavailable: {e}");
+            Err(unavailable_reply(req.head()))
+        }
     }
 }
 

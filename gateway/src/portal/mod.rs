@@ -7,7 +7,6 @@ mod account;
 mod admin;
 mod challenge;
 mod confirm;
-pub mod csrf;
 mod enroll;
 mod form;
 mod health;
@@ -27,8 +26,8 @@ use http::Method;
 use pingora::proxy::Session;
 
 use crate::auth::lifecycle::Actor;
+use crate::cookies::cookie_value;
 use crate::gateway::{Account, Gateway};
-use crate::proxy::headers::cookie_value;
 use crate::respond::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::{self, Owed, SessionId};
@@ -93,7 +92,7 @@ impl Gateway {
                 is_new: false,
             },
             None => Nonce {
-                value: csrf::Csrf::new_nonce(),
+                value: crate::csrf::Csrf::new_nonce(),
                 is_new: true,
             },
         }

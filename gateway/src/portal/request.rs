@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use pingora::http::RequestHeader;
 
 use super::form::{Form, FormError};
-use crate::proxy::headers::cookie_value;
+use crate::cookies::cookie_value;
 
 pub struct Request {
     head: RequestHeader,

@@ -14,8 +14,8 @@ use crate::auth::authorize::{
 };
 use crate::config::Policy;
 use crate::gateway::Gateway;
+use crate::identity::IdentityHeaders;
 use crate::metrics::Outcome;
-use crate::proxy::headers::IdentityHeaders;
 use crate::respond::{unavailable_reply, wants_html, Reply};
 use crate::return_path;
 use crate::store::{AuditEvent, AuditOutcome};

@@ -12,7 +12,6 @@ use http::HeaderValue;
 use pingora::http::RequestHeader;
 
 // `IdentityHeaders` lived here; `proxy::access` still names it by this path.
-pub use crate::identity::IdentityHeaders;
 
 /// Identity header names, folded (lower case, `-` for `_` and `.`).
 const IDENTITY_HEADERS: &[&str] = &[
@@ -172,19 +171,6 @@ pub fn strip_cookies(req: &mut RequestHeader, names: &[&str]) -> pingora::Result
     Ok(true)
 }
 
-/// Finds one cookie's value among the request's `Cookie` headers.
-pub fn cookie_value<'a>(req: &'a RequestHeader, name: &str) -> Option<&'a str> {
-    req.headers
-        .get_all(http::header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .find_map(|pair| {
-            let (n, v) = pair.trim().split_once('=')?;
-            (n.trim() == name).then(|| v.trim().trim_matches('"'))
-        })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -310,7 +296,10 @@ mod tests {
         req.append_header("Cookie", "b=2").unwrap();
         assert!(strip_cookies(&mut req, &["gatehouse_session"]).unwrap());
         assert_eq!(req.headers.get("cookie").unwrap(), "a=1; b=2");
-        assert_eq!(cookie_value(&req, "b"), Some("2"));
-        assert_eq!(cookie_value(&req, "gatehouse_session"), None);
+        assert_eq!(crate::cookies::cookie_value(&req, "b"), Some("2"));
+        assert_eq!(
+            crate::cookies::cookie_value(&req, "gatehouse_session"),
+            None
+        );
     }
 }

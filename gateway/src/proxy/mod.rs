@@ -11,9 +11,6 @@
 pub mod access;
 pub mod headers;
 
-// The pools lived here as `proxy::upstream`; `server` still names them so.
-pub use crate::upstream;
-
 use std::time::Instant;
 
 use async_trait::async_trait;
