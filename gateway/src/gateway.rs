@@ -11,11 +11,14 @@ use rand::TryRngCore;
 
 pub use crate::accounts::Account;
 use crate::accounts::Accounts;
+use crate::auth::authorize::{
+    authorize, Caller, Clock, Decision, Factors, Need, OrgView, UserCaller,
+};
 use crate::auth::lifecycle::Lifecycle;
 use crate::auth::mfa::{derive_key, Mfa};
 use crate::auth::one_time::PendingCodes;
 use crate::auth::PasswordHasherPool;
-use crate::config::{SessionBackend, Settings};
+use crate::config::{Policy, SessionBackend, Settings};
 use crate::cookies::CookieJar;
 use crate::csrf::Csrf;
 use crate::durable::LazyStore;
@@ -24,7 +27,7 @@ use crate::limits::Limiter;
 use crate::metrics::AppMetrics;
 use crate::redis_client::{RedisClient, RedisError};
 use crate::route::Router;
-use crate::session::{Expiry, MemoryStore, Owed, RedisStore, SessionStore};
+use crate::session::{Expiry, MemoryStore, RedisStore, SessionStore};
 use crate::tokens::TokenSet;
 use crate::upstream::{self, Unstarted, UpstreamError, Upstreams};
 
@@ -81,14 +84,20 @@ impl Gateway {
             .client_ip(peer, &session.req_header().headers)
     }
 
-    /// What the session still owes before it reaches anything. Enrollment
-    /// was owed because MFA was required at sign-in; once an admin stops
-    /// requiring it, the session owes nothing more, as a new sign-in
-    /// wouldn't.
-    pub fn owed(&self, session: &crate::session::Session) -> Owed {
-        match session.owed {
-            Owed::Enrollment if !self.mfa.enforced_now() => Owed::Nothing,
-            owed => owed,
+    /// The step a signed-in session still owes before it reaches anything
+    /// behind a password (see [`authorize`]), if any: a code, or enrollment.
+    pub fn step_owed(&self, session: &crate::session::Session) -> Option<Decision> {
+        let caller = Caller::User(UserCaller::from_session(session, Factors::Unknown));
+        let org = OrgView {
+            mfa_required: self.mfa.enforced_now(),
+        };
+        let clock = Clock {
+            now_ms: crate::session::now_ms(),
+            fresh_for: self.settings.mfa.fresh_for,
+        };
+        match authorize(Need::Route(Policy::OneFactor), &caller, org, clock) {
+            Decision::Allow | Decision::AllowSensitive(_) => None,
+            decision => Some(decision),
         }
     }
 

@@ -25,12 +25,13 @@ use gatehouse_templates::{Route, CSS};
 use http::Method;
 use pingora::proxy::Session;
 
+use crate::auth::authorize::Decision;
 use crate::auth::lifecycle::Actor;
 use crate::cookies::cookie_value;
 use crate::gateway::{Account, Gateway};
 use crate::respond::unavailable_reply;
 use crate::respond::Reply;
-use crate::session::{self, Owed, SessionId};
+use crate::session::{self, SessionId};
 use challenge::Step;
 use form::{Form, FormError};
 use pingora::http::RequestHeader;
@@ -154,10 +155,12 @@ impl Gateway {
             return Err(Reply::redirect(302, &Route::Login.with_rd(here)));
         };
         if !allow_owed {
-            match self.owed(&current.session) {
-                Owed::Nothing => {}
-                Owed::Challenge => return Err(Reply::redirect(302, &Route::Mfa.with_rd(here))),
-                Owed::Enrollment => return Err(Reply::redirect(302, &Route::Enroll.with_rd(here))),
+            match self.step_owed(&current.session) {
+                None => {}
+                Some(Decision::Enroll) => {
+                    return Err(Reply::redirect(302, &Route::Enroll.with_rd(here)))
+                }
+                Some(_) => return Err(Reply::redirect(302, &Route::Mfa.with_rd(here))),
             }
         }
         Ok(current)
