@@ -6,8 +6,8 @@
 //! would take that timeout several times over before its 503. Once one
 //! query finds the database unreachable, the store is marked down: later
 //! callers are refused at once, and one caller per [`RETRY`] is let through
-//! to find out whether it is back. Whatever succeeds in reaching it (a
-//! ping, a new connection) marks it up again, so it recovers by itself.
+//! to find out whether it is back. A ping that gets an answer, or the pool
+//! connecting, marks it up again, so it recovers by itself.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};

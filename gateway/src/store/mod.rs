@@ -74,7 +74,7 @@ pub enum StoreError {
     },
     #[error("store: unexpected data while trying to {what}: {detail}")]
     Corrupt { what: &'static str, detail: String },
-    #[error("store {url:?} is unreachable (it failed moments ago; retrying every second)")]
+    #[error("store.url {url:?}: the database does not answer (tried again once a second)")]
     Unavailable { url: String },
 }
 
