@@ -1,11 +1,14 @@
 //! Assembling the Pingora server from validated settings.
 
+mod slow_clients;
+
 use std::sync::Arc;
 
 use pingora::listeners::tls::TlsSettings;
 use pingora::server::configuration::ServerConf;
 use pingora::server::Server;
 use pingora::services::background::background_service;
+use pingora::services::listening::Service;
 use pingora::tls::sign::SingleCertAndKey;
 
 use rand::rngs::OsRng;
@@ -40,6 +43,10 @@ pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
     metrics::init();
 
     let listen = settings.listen.to_string();
+    let (header_timeout, keepalive_timeout) = (
+        settings.server.header_timeout,
+        settings.server.keepalive_timeout,
+    );
     let tls = settings.tls.clone();
     let metrics_listen = settings.metrics_listen.map(|a| a.to_string());
     let app_names: Vec<String> = settings.apps.iter().map(|a| a.name.clone()).collect();
@@ -60,8 +67,11 @@ pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
         gateway.pools.push(Upstreams::new(service.task(), members));
         server.add_service(service);
     }
-    let mut proxy =
-        pingora::proxy::http_proxy_service_with_name(&server.configuration, gateway, "gatehouse");
+    let proxy = pingora::proxy::http_proxy(&server.configuration, gateway);
+    let mut proxy = Service::new(
+        "gatehouse".to_owned(),
+        slow_clients::Deadlines::new(proxy, header_timeout, keepalive_timeout),
+    );
     match tls {
         Some(tls) => proxy.add_tls_with_settings(&listen, None, tls_settings(&tls)?),
         None => proxy.add_tcp(&listen),

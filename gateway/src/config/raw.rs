@@ -34,6 +34,8 @@ pub(crate) struct RawServer {
     pub grace_period: Option<String>,
     pub shutdown_timeout: Option<String>,
     pub trusted_proxies: Option<Vec<String>>,
+    pub header_timeout: Option<String>,
+    pub keepalive_timeout: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

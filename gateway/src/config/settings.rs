@@ -54,6 +54,11 @@ pub struct ServerSettings {
     pub shutdown_timeout: Duration,
     /// Proxies in front of Gatehouse whose `X-Forwarded-For` is believed.
     pub trusted_proxies: TrustedProxies,
+    /// How long a client has to send a whole request head (HTTP/1) before
+    /// it is answered 408 and the connection closed.
+    pub header_timeout: Duration,
+    /// How long an idle kept-alive connection stays open (whole seconds).
+    pub keepalive_timeout: Duration,
 }
 
 #[derive(Debug, Clone)]

@@ -125,6 +125,14 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
             3,
         ),
         trusted_proxies: trusted_proxies(&mut p, raw_server.trusted_proxies.unwrap_or_default()),
+        header_timeout: bounded(
+            &mut p,
+            "server.header_timeout",
+            raw_server.header_timeout,
+            DEFAULT_HEADER_TIMEOUT,
+            (Duration::from_secs(1), Duration::from_secs(3600)),
+        ),
+        keepalive_timeout: keepalive_timeout(&mut p, raw_server.keepalive_timeout),
     };
 
     let raw_store = raw.store.unwrap_or_default();
@@ -426,6 +434,13 @@ fn duration(p: &mut Problems, key: &str, raw: Option<String>, default_secs: u64)
         .unwrap_or(default)
 }
 
+/// A real client sends its request head in one go, a slow mobile link
+/// within a few seconds; each second more lets a slow-header client hold a
+/// connection longer (nginx allows 60 s, Apache's mod_reqtimeout 20 to 40).
+const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+/// What Pingora gives a fresh connection (nginx: 75 s).
+const DEFAULT_KEEPALIVE_TIMEOUT: Duration = Duration::from_secs(60);
+
 /// A duration at `key` that must lie within `range` (both ends included).
 fn bounded(
     p: &mut Problems,
@@ -448,6 +463,24 @@ fn bounded(
             ),
         );
         return default;
+    }
+    value
+}
+
+/// `server.keepalive_timeout`: Pingora counts it in whole seconds.
+fn keepalive_timeout(p: &mut Problems, raw: Option<String>) -> Duration {
+    let key = "server.keepalive_timeout";
+    let range = (Duration::from_secs(1), Duration::from_secs(3600));
+    let value = bounded(p, key, raw, DEFAULT_KEEPALIVE_TIMEOUT, range);
+    if value.subsec_nanos() != 0 {
+        p.push(
+            key,
+            format!(
+                "{} is not a whole number of seconds",
+                humantime::format_duration(value)
+            ),
+        );
+        return DEFAULT_KEEPALIVE_TIMEOUT;
     }
     value
 }

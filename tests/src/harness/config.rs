@@ -186,6 +186,10 @@ pub struct GatewayConfig {
     pub store_url: Option<String>,
     /// `store.audit_retention_days`; the gateway's default when `None`.
     pub audit_retention_days: Option<u32>,
+    /// `server.header_timeout`; the gateway's default when `None`.
+    pub header_timeout: Option<String>,
+    /// `server.keepalive_timeout`; the gateway's default when `None`.
+    pub keepalive_timeout: Option<String>,
     /// `mfa.enforce`.
     pub mfa_enforce: bool,
     /// `mfa.issuer`; the gateway's default when `None`.
@@ -248,6 +252,8 @@ impl GatewayConfig {
             omit_run_subcommand: false,
             store_url: None,
             audit_retention_days: None,
+            header_timeout: None,
+            keepalive_timeout: None,
             mfa_enforce: false,
             mfa_issuer: None,
             enroll_two_codes: false,
@@ -343,6 +349,18 @@ impl GatewayConfig {
 
     pub fn audit_retention_days(mut self, days: u32) -> Self {
         self.audit_retention_days = Some(days);
+        self
+    }
+
+    /// `server.header_timeout`, e.g. `2s`.
+    pub fn header_timeout(mut self, timeout: &str) -> Self {
+        self.header_timeout = Some(timeout.to_string());
+        self
+    }
+
+    /// `server.keepalive_timeout`, e.g. `2s`.
+    pub fn keepalive_timeout(mut self, timeout: &str) -> Self {
+        self.keepalive_timeout = Some(timeout.to_string());
         self
     }
 
@@ -461,15 +479,19 @@ impl GatewayConfig {
         }
         // Short shutdown so stop/restart tests stay fast; one worker thread
         // keeps many parallel gateways light on a small machine.
-        root.insert(
-            "server".into(),
-            json!({
-                "threads": 1,
-                "grace_period": "1s",
-                "shutdown_timeout": "2s",
-                "trusted_proxies": self.trusted_proxies,
-            }),
-        );
+        let mut server = json!({
+            "threads": 1,
+            "grace_period": "1s",
+            "shutdown_timeout": "2s",
+            "trusted_proxies": self.trusted_proxies,
+        });
+        if let Some(timeout) = &self.header_timeout {
+            server["header_timeout"] = json!(timeout);
+        }
+        if let Some(timeout) = &self.keepalive_timeout {
+            server["keepalive_timeout"] = json!(timeout);
+        }
+        root.insert("server".into(), server);
         let mut sessions = Map::new();
         match self.backend {
             Backend::Memory => {
