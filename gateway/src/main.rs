@@ -123,17 +123,13 @@ fn check_config(path: &Path) -> ExitCode {
     }
 }
 
+/// Reads the password from standard input: typed at a terminal without
+/// echo (the prompt goes to the terminal, so stdout holds only the hash),
+/// or piped in as one line.
 fn hash_password() -> anyhow::Result<()> {
     let stdin = std::io::stdin();
     let password = if stdin.is_terminal() {
-        eprint!("Password: ");
-        std::io::stderr().flush().ok();
-        let mut line = String::new();
-        stdin
-            .lock()
-            .read_line(&mut line)
-            .context("reading the password")?;
-        line
+        rpassword::prompt_password("Password: ").context("reading the password")?
     } else {
         let mut line = String::new();
         stdin

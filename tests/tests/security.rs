@@ -3,10 +3,13 @@
 //! user enumeration, brute force, bad service tokens (open redirects: see
 //! open_redirect.rs).
 
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use gatehouse_tests::{
-    both_backends, eventually, hidden_input, raw_get, Backend, Client, Stack, PASSWORD,
+    both_backends, eventually, gatehouse_bin, hidden_input, raw_get, Backend, Client, Stack,
+    PASSWORD,
 };
 use serde_json::json;
 
@@ -625,4 +628,44 @@ fn secrets_never_appear_in_the_logs() {
     ] {
         assert!(!logs.contains(secret), "{secret:?} appears in the logs");
     }
+}
+
+/// `gatehouse hash-password` at a terminal (a pseudo-terminal from
+/// util-linux's `script`): the prompt shows, the password typed doesn't,
+/// and the hash still comes out.
+#[test]
+fn a_password_typed_at_a_terminal_is_not_echoed() {
+    let typed = "typed-at-a-tty-9931";
+    let command = format!("{} hash-password", gatehouse_bin().display());
+    let mut script = Command::new("script")
+        .args(["--quiet", "--return", "--command", &command, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run script (util-linux)");
+    let mut terminal = script.stdout.take().expect("the terminal's output");
+    let mut shown = Vec::new();
+    while !String::from_utf8_lossy(&shown).contains("Password:") {
+        let mut buf = [0u8; 256];
+        match terminal.read(&mut buf) {
+            Ok(0) | Err(_) => panic!("no prompt: {:?}", String::from_utf8_lossy(&shown)),
+            Ok(n) => shown.extend_from_slice(&buf[..n]),
+        }
+    }
+    // The prompt is written just before echo is turned off: a person can't
+    // type in between, a test can.
+    std::thread::sleep(Duration::from_millis(500));
+    let mut keyboard = script.stdin.take().expect("the terminal's input");
+    keyboard
+        .write_all(format!("{typed}\n").as_bytes())
+        .expect("type the password");
+    let mut rest = Vec::new();
+    terminal.read_to_end(&mut rest).expect("read the terminal");
+    drop(keyboard);
+    assert!(script.wait().expect("wait for script").success());
+    shown.extend_from_slice(&rest);
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(!shown.contains(typed), "the password was echoed: {shown:?}");
+    assert!(shown.contains("$argon2id$v=19$"), "no hash: {shown:?}");
 }
