@@ -74,13 +74,32 @@ fn main() -> ExitCode {
     }
 }
 
+/// Logs to stderr at `GATEHOUSE_LOG` (default `info`). Pingora's own debug
+/// and trace logs print whole request and response heads and bodies, so
+/// upstream-bound tokens and cookies with them: they stay off unless the
+/// filter names pingora, so that `GATEHOUSE_LOG=debug` logs no secret.
 fn init_logging() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("GATEHOUSE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr)
+    use tracing_subscriber::filter::{filter_fn, EnvFilter};
+    use tracing_subscriber::prelude::*;
+
+    let spec = std::env::var("GATEHOUSE_LOG").unwrap_or_default();
+    let filter = EnvFilter::try_new(&spec)
+        .ok()
+        .filter(|_| !spec.trim().is_empty())
+        .unwrap_or_else(|| EnvFilter::new("info"));
+    let quiet_pingora = (!spec.contains("pingora")).then(|| {
+        filter_fn(|meta| {
+            !(meta.target().starts_with("pingora") && *meta.level() > tracing::Level::INFO)
+        })
+    });
+    tracing_subscriber::registry()
+        .with(filter)
+        .with(quiet_pingora)
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr),
+        )
         .init();
 }
 
