@@ -1,7 +1,7 @@
 //! Return paths: whatever `rd` an attacker crafts, Gatehouse only ever sends
 //! the browser to a path on its own site.
 
-use gatehouse_tests::{Backend, Stack, PASSWORD};
+use gatehouse_tests::{Backend, Response, Stack, PASSWORD};
 
 #[test]
 fn return_path_cannot_leave_the_site() {
@@ -51,12 +51,47 @@ fn links(html: &str) -> Vec<String> {
         .collect()
 }
 
+/// Who asks for a page.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Viewer {
+    Anonymous,
+    /// alice, signed in, no second factor.
+    SignedIn,
+    /// bob, enrolled, password typed, owing a code.
+    AtChallenge,
+}
+
+/// Each page, who sees it rendered, and an element that shows it was: an
+/// error page links nowhere evil either, so a page that failed must not
+/// pass.
+const PAGES: [(&str, Viewer, &str); 6] = [
+    ("login", Viewer::Anonymous, r#"name="password""#),
+    (
+        "remind",
+        Viewer::SignedIn,
+        r#"href="/.gatehouse/enroll?rd="#,
+    ),
+    ("mfa", Viewer::AtChallenge, r#"action="/.gatehouse/mfa""#),
+    ("enroll", Viewer::SignedIn, r#"id="totp-secret""#),
+    (
+        "recover",
+        Viewer::AtChallenge,
+        r#"action="/.gatehouse/recover""#,
+    ),
+    (
+        "account",
+        Viewer::SignedIn,
+        r#"action="/.gatehouse/logout""#,
+    ),
+];
+
 #[test]
 fn portal_pages_never_link_or_redirect_off_site() {
     let stack = Stack::start(Backend::Memory);
     let signed_in = stack.client();
     signed_in.login_ok("alice");
-    let pages = ["login", "remind", "mfa", "enroll", "recover", "account"];
+    stack.enrolled("bob");
+    let at_challenge = stack.at_challenge("bob", "/");
     for rd in [
         "//evil.com",
         "/\\evil.com",
@@ -64,23 +99,48 @@ fn portal_pages_never_link_or_redirect_off_site() {
         "/%2F/evil.com",
     ] {
         let encoded: String = rd.bytes().map(|b| format!("%{b:02X}")).collect();
-        for page in pages {
-            for client in [&signed_in, &stack.client()] {
+        for (page, renders_for, marker) in PAGES {
+            let anonymous = stack.client();
+            for (viewer, client) in [
+                (Viewer::Anonymous, &anonymous),
+                (Viewer::SignedIn, &signed_in),
+                (Viewer::AtChallenge, &at_challenge),
+            ] {
                 let path = format!("/.gatehouse/{page}?rd={encoded}");
                 let response = client.get_html(&path);
-                if let Some(location) = response.location() {
+                if viewer == renders_for {
+                    assert_eq!(response.status, 200, "{path} as {viewer:?}");
                     assert!(
-                        location.starts_with('/')
-                            && !location.starts_with("//")
-                            && !location.starts_with("/\\"),
-                        "{path} redirected to {location}"
+                        response.body.contains(marker),
+                        "{path} as {viewer:?} lacks {marker}: {}",
+                        response.body
                     );
-                    assert!(!location.contains("evil.com"), "{path} -> {location}");
                 }
-                for link in links(&response.body) {
-                    assert!(!link.contains("evil.com"), "{path} links to {link}");
-                }
+                assert_on_site(&path, viewer, &response);
             }
         }
+    }
+}
+
+/// A page (200) links nowhere off-site; anything else is a redirect that
+/// stays on the site.
+fn assert_on_site(path: &str, viewer: Viewer, response: &Response) {
+    match response.status {
+        200 => {
+            for link in links(&response.body) {
+                assert!(!link.contains("evil.com"), "{path} links to {link}");
+            }
+        }
+        302 | 303 => {
+            let location = response.location().unwrap_or_default();
+            assert!(
+                location.starts_with('/')
+                    && !location.starts_with("//")
+                    && !location.starts_with("/\\"),
+                "{path} as {viewer:?} redirected to {location}"
+            );
+            assert!(!location.contains("evil.com"), "{path} -> {location}");
+        }
+        status => panic!("{path} as {viewer:?} answered {status}: {}", response.body),
     }
 }
