@@ -25,5 +25,7 @@ ensure_packages() {
 BUILD_PACKAGES=(build-essential cmake pkg-config ca-certificates)
 
 # What the test suite talks to: real Redis, real TOTP codes, a real browser,
-# a real SMTP server (aiosmtpd, run by tests/support/smtp_sink.py).
-TEST_PACKAGES=(redis-server postgresql oathtool chromium chromium-driver python3 python3-aiosmtpd curl procps util-linux)
+# a real SMTP server (aiosmtpd, run by tests/support/smtp_sink.py), openssl
+# as a TLS client that trickles a request head, and nginx and Caddy as
+# forward-auth clients.
+TEST_PACKAGES=(redis-server postgresql oathtool chromium chromium-driver python3 python3-aiosmtpd curl procps util-linux openssl nginx caddy)
