@@ -10,11 +10,10 @@ use gatehouse_templates::Route;
 use gatehouse_templates::{confirm_password_page, ConfirmPasswordView};
 
 use super::form::Form;
-use super::login::{locked_message, step_up};
-use super::Current;
+use super::login::{locked_message, step_up, verify_password};
 use super::Request;
+use super::{or_reply, Current};
 use crate::auth::lifecycle::{LifecycleError, Refusal};
-use crate::auth::PasswordError;
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
 use crate::respond::unavailable_reply;
@@ -86,18 +85,8 @@ pub(super) async fn submit_password(
         }
     }
     let phc = Some(current.account.user.password_hash.as_str());
-    let verified = match gw.passwords.verify(phc, form.get("password")).await {
-        Ok(ok) => ok,
-        Err(PasswordError::Busy) => {
-            let reply = Reply::error(req.head(), 503, "busy", "Too many sign-ins right now",
-                "The gateway is checking many passwords at once. Please try again in a few seconds.");
-            return reply.header("retry-after", "5");
-        }
-        Err(e) => {
-            tracing::error!("password verification failed to run: {e}");
-            return unavailable_reply(req.head());
-        }
-    };
+    let password = form.get("password");
+    let verified = or_reply!(verify_password(gw, req, phc, password).await);
     if !verified {
         gw.mfa
             .audit_detail(

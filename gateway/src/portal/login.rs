@@ -100,24 +100,7 @@ pub async fn submit(gw: &Gateway, req: &Request) -> Reply {
     };
     let account = gw.accounts.get(username);
     let phc = account.as_ref().map(|a| a.user.password_hash.as_str());
-    let verified = match gw.passwords.verify(phc, password).await {
-        Ok(ok) => ok,
-        Err(PasswordError::Busy) => {
-            return Reply::error(req.head(), 503, "busy", "Too many sign-ins right now",
-                "The gateway is checking many passwords at once. Please try again in a few seconds.")
-                .header("retry-after", "5");
-        }
-        Err(e) => {
-            tracing::error!("password verification failed to run: {e}");
-            return Reply::error(
-                req.head(),
-                500,
-                "internal_error",
-                "Something went wrong",
-                "Your password could not be checked. Please try again.",
-            );
-        }
-    };
+    let verified = or_reply!(verify_password(gw, req, phc, password).await);
     let Some(account) = account.filter(|_| verified) else {
         METRICS.logins.with_label_values(&["failure"]).inc();
         gw.mfa
@@ -158,6 +141,38 @@ pub async fn submit(gw: &Gateway, req: &Request) -> Reply {
         .audit(AuditEvent::Login, username, ip, AuditOutcome::Ok)
         .await;
     after_password(gw, req, &account, rd, generation).await
+}
+
+/// Checks a password on the bounded argon2 pool; `phc` is `None` for an
+/// unknown user, which costs the same work. The error is the reply: the
+/// pool is busy, or the check couldn't run.
+pub(super) async fn verify_password(
+    gw: &Gateway,
+    req: &Request,
+    phc: Option<&str>,
+    password: &str,
+) -> Result<bool, Reply> {
+    match gw.passwords.verify(phc, password).await {
+        Ok(ok) => Ok(ok),
+        Err(PasswordError::Busy) => Err(Reply::error(
+            req.head(),
+            503,
+            "busy",
+            "Too many sign-ins right now",
+            "The gateway is checking many passwords at once. Please try again in a few seconds.",
+        )
+        .header("retry-after", "5")),
+        Err(e) => {
+            tracing::error!("password verification failed to run: {e}");
+            Err(Reply::error(
+                req.head(),
+                500,
+                "internal_error",
+                "Something went wrong",
+                "Your password could not be checked. Please try again.",
+            ))
+        }
+    }
 }
 
 /// The password is right: start a session and send the user to the step
