@@ -164,17 +164,7 @@ impl Lifecycle<'_> {
         } else {
             self.proof(actor, Sensitive::Other).await?
         };
-        self.mfa.remove(actor.user).await?;
-        let session = self.after_removal(actor).await?;
-        self.audit(
-            actor,
-            AuditEvent::MfaDisabled,
-            AuditOutcome::Ok,
-            None,
-            Some(proof),
-        )
-        .await;
-        Ok(Removed { proof, session })
+        self.remove_all(actor, proof, AuditEvent::MfaDisabled).await
     }
 
     /// A code typed on an action's own form, checked at the challenge's
@@ -236,16 +226,21 @@ impl Lifecycle<'_> {
         actor: &Actor<'_>,
     ) -> Result<Removed, LifecycleError> {
         let proof = self.proof(actor, Sensitive::ReplaceAuthenticator).await?;
+        self.remove_all(actor, proof, AuditEvent::MfaReset).await
+    }
+
+    /// Every factor, recovery code and remembered browser of the actor goes,
+    /// and with them the second step of their sessions; audited as `event`.
+    async fn remove_all(
+        &self,
+        actor: &Actor<'_>,
+        proof: ProofUsed,
+        event: AuditEvent,
+    ) -> Result<Removed, LifecycleError> {
         self.mfa.remove(actor.user).await?;
         let session = self.after_removal(actor).await?;
-        self.audit(
-            actor,
-            AuditEvent::MfaReset,
-            AuditOutcome::Ok,
-            None,
-            Some(proof),
-        )
-        .await;
+        self.audit(actor, event, AuditOutcome::Ok, None, Some(proof))
+            .await;
         Ok(Removed { proof, session })
     }
 
