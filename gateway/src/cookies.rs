@@ -31,6 +31,8 @@ pub struct CookieJar {
     /// The remembered-device cookie, which outlives sessions.
     pub device: String,
     secure: bool,
+    /// Where the session cookie is shared, for one sign-in across subdomains.
+    domain: Option<String>,
 }
 
 impl CookieJar {
@@ -44,11 +46,18 @@ impl CookieJar {
             .cookie_name
             .strip_prefix("__Host-")
             .unwrap_or(&settings.cookie_name);
+        // A shared cookie names its domain, which `__Host-` forbids;
+        // `__Secure-` still keeps an insecure page from setting it.
+        let session_prefix = match (&settings.cookie_domain, settings.cookie_secure) {
+            (Some(_), true) => "__Secure-",
+            _ => prefix,
+        };
         Self {
-            session: format!("{prefix}{base}"),
+            session: format!("{session_prefix}{base}"),
             csrf: format!("{prefix}gatehouse_csrf"),
             device: format!("{prefix}gatehouse_device"),
             secure: settings.cookie_secure,
+            domain: settings.cookie_domain.clone(),
         }
     }
 
@@ -67,9 +76,17 @@ impl CookieJar {
     }
 
     /// A session cookie; a browser-session cookie, since the server decides
-    /// when the session ends.
+    /// when the session ends. With `sessions.cookie_domain` it is sent to
+    /// every host under that domain.
     pub fn session_cookie(&self, id: &str) -> String {
-        self.build(&self.session, id).to_string()
+        self.shared(self.build(&self.session, id)).to_string()
+    }
+
+    fn shared(&self, mut c: Cookie<'static>) -> Cookie<'static> {
+        if let Some(domain) = &self.domain {
+            c.set_domain(domain.clone());
+        }
+        c
     }
 
     pub fn csrf_cookie(&self, nonce: &str) -> String {
@@ -91,7 +108,7 @@ impl CookieJar {
 
     /// Tells the browser to drop the session cookie.
     pub fn clear_session(&self) -> String {
-        let mut c = self.build(&self.session, "");
+        let mut c = self.shared(self.build(&self.session, ""));
         c.make_removal();
         c.to_string()
     }
@@ -108,6 +125,7 @@ mod tests {
             backend: SessionBackend::Memory,
             cookie_name: "gatehouse_session".into(),
             cookie_secure: secure,
+            cookie_domain: None,
             lifetime: Duration::from_secs(60),
             idle_timeout: Duration::from_secs(60),
             cache_ttl: Duration::ZERO,
@@ -137,5 +155,23 @@ mod tests {
     fn clearing_expires_the_cookie() {
         let c = CookieJar::new(&settings(false)).clear_session();
         assert!(c.contains("Max-Age=0") || c.contains("Expires="), "{c}");
+    }
+
+    #[test]
+    fn a_shared_session_cookie_names_its_domain_and_drops_the_host_prefix() {
+        let jar = CookieJar::new(&SessionSettings {
+            cookie_domain: Some("example.com".into()),
+            ..settings(true)
+        });
+        let c = jar.session_cookie("abc");
+        assert!(c.starts_with("__Secure-gatehouse_session=abc"), "{c}");
+        assert!(c.contains("Domain=example.com"), "{c}");
+        assert!(c.contains("Secure"), "{c}");
+        let cleared = jar.clear_session();
+        assert!(cleared.contains("Domain=example.com"), "{cleared}");
+        // Only the session is shared: the form and device cookies stay on
+        // the host that set them.
+        assert!(jar.csrf_cookie("n").starts_with("__Host-"));
+        assert!(!jar.csrf_cookie("n").contains("Domain"));
     }
 }

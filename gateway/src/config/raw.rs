@@ -60,6 +60,7 @@ pub(crate) struct RawSessions {
     pub redis_url: Option<String>,
     pub cookie_name: Option<String>,
     pub cookie_secure: Option<bool>,
+    pub cookie_domain: Option<String>,
     pub lifetime: Option<String>,
     pub idle_timeout: Option<String>,
     pub cache_ttl: Option<String>,

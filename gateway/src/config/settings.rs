@@ -85,6 +85,9 @@ pub struct SessionSettings {
     pub cookie_name: String,
     /// `Secure` cookies with the `__Host-` prefix: on by default with `tls`.
     pub cookie_secure: bool,
+    /// The domain the session cookie is shared under, for one sign-in
+    /// across its subdomains; `None` keeps it to the host that set it.
+    pub cookie_domain: Option<String>,
     pub lifetime: Duration,
     pub idle_timeout: Duration,
     /// How long a replica may answer from its in-process copy of a Redis

@@ -242,3 +242,35 @@ fn zero_threads_means_one_per_core() {
         2
     );
 }
+
+#[test]
+fn a_cookie_domain_is_a_dns_name_of_two_labels_or_more() {
+    use super::validate::parse_cookie_domain;
+    assert_eq!(
+        parse_cookie_domain(".Example.COM").as_deref(),
+        Ok("example.com")
+    );
+    assert_eq!(
+        parse_cookie_domain("a.b.example.com").as_deref(),
+        Ok("a.b.example.com")
+    );
+    for bad in [
+        "com",
+        "127.0.0.1",
+        "::1",
+        "exa mple.com",
+        "-x.com",
+        "x..com",
+        "",
+    ] {
+        assert!(parse_cookie_domain(bad).is_err(), "{bad:?} was taken");
+    }
+}
+
+#[test]
+fn a_bad_cookie_domain_is_named_by_its_key() {
+    let lines = error_lines(&minimal_plus("sessions:\n  cookie_domain: \"127.0.0.1\"\n"));
+    assert_line(&lines, "sessions.cookie_domain", "an address");
+    let s = build(&minimal_plus("sessions:\n  cookie_domain: example.com\n"));
+    assert_eq!(s.sessions.cookie_domain.as_deref(), Some("example.com"));
+}

@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::address::parse_socket_addr;
 use super::apps::{check_apps, check_name, check_service_tokens};
 use super::duration::parse_duration;
-use super::error::{describe_yaml_error, quote, ConfigError, Problems};
+use super::error::{describe_yaml_error, quote, ConfigError, Problem, Problems};
 use super::files::{read_text, ReadFile};
 use super::hex32::parse_hex32;
 use super::notify::check_notify;
@@ -413,10 +413,38 @@ fn check_sessions(raw: RawSessions, serves_tls: bool, p: &mut Problems) -> Sessi
             Some(secure) => secure,
             None => serves_tls,
         },
+        cookie_domain: raw.cookie_domain.and_then(|d| {
+            p.check(parse_cookie_domain(&d).map_err(|e| Problem::new("sessions.cookie_domain", e)))
+        }),
         lifetime,
         idle_timeout,
         cache_ttl,
     }
+}
+
+/// A domain to share the session cookie under: a DNS name of two labels or
+/// more (a leading dot is dropped, as browsers do), never an IP address,
+/// whose cookie browsers would refuse.
+pub(crate) fn parse_cookie_domain(text: &str) -> Result<String, String> {
+    let name = text.trim().trim_start_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = name.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    if name.parse::<std::net::IpAddr>().is_ok() {
+        return Err(format!("{} is an address, not a domain", quote(text)));
+    }
+    if labels.len() < 2 || name.len() > 253 || !labels.iter().all(label_ok) {
+        return Err(format!(
+            "{} is not a domain such as example.com (letters, digits and '-', two labels or more)",
+            quote(text)
+        ));
+    }
+    Ok(name)
 }
 
 /// A year, as compliance regimes commonly ask of security logs.

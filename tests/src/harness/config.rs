@@ -167,6 +167,8 @@ pub struct GatewayConfig {
     pub redis_url: Option<String>,
     pub cookie_name: Option<String>,
     pub cookie_secure: bool,
+    /// `sessions.cookie_domain`, if set.
+    pub cookie_domain: Option<String>,
     pub lifetime: Option<String>,
     pub idle_timeout: Option<String>,
     /// (per user, per IP, window)
@@ -231,6 +233,7 @@ impl GatewayConfig {
             redis_url: None,
             cookie_name: None,
             cookie_secure: false,
+            cookie_domain: None,
             lifetime: None,
             idle_timeout: None,
             limits: None,
@@ -303,6 +306,12 @@ impl GatewayConfig {
 
     pub fn cookie_secure(mut self, secure: bool) -> Self {
         self.cookie_secure = secure;
+        self
+    }
+
+    /// Shares the session cookie under `domain` (`sessions.cookie_domain`).
+    pub fn cookie_domain(mut self, domain: &str) -> Self {
+        self.cookie_domain = Some(domain.to_string());
         self
     }
 
@@ -447,7 +456,9 @@ impl GatewayConfig {
     /// The session cookie's name as the browser sees it.
     pub fn session_cookie_name(&self) -> String {
         let name = self.cookie_name.as_deref().unwrap_or("gatehouse_session");
-        if self.secure() {
+        if self.secure() && self.cookie_domain.is_some() {
+            format!("__Secure-{name}")
+        } else if self.secure() {
             format!("__Host-{name}")
         } else {
             name.to_string()
@@ -513,6 +524,9 @@ impl GatewayConfig {
         // default (Secure) is what the tests see.
         if self.cookie_secure {
             sessions.insert("cookie_secure".into(), json!(true));
+        }
+        if let Some(domain) = &self.cookie_domain {
+            sessions.insert("cookie_domain".into(), json!(domain));
         }
         if let Some(lifetime) = &self.lifetime {
             sessions.insert("lifetime".into(), json!(lifetime));
