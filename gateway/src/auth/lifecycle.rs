@@ -13,7 +13,7 @@ use std::time::Duration;
 use super::authorize::{
     authorize, Caller, Clock, Decision, Factors, Need, OrgView, ProofUsed, Sensitive, UserCaller,
 };
-use super::mfa::{CodeCheck, Mfa, MfaError};
+use super::mfa::{CodeCheck, Factor, Mfa, MfaError};
 use crate::limits::{Attempt, Limiter, Verdict};
 use crate::notify::Channel;
 use crate::redis_client::RedisError;
@@ -242,6 +242,34 @@ impl Lifecycle<'_> {
         self.audit(actor, event, AuditOutcome::Ok, None, Some(proof))
             .await;
         Ok(Removed { proof, session })
+    }
+
+    /// Steps the actor's session `id` up now that `factor` is on, and
+    /// audits it. A step-up refused because the user's sessions were ended
+    /// meanwhile takes the factor back: a reset refuses step-ups before it
+    /// removes the factors, so this is how a factor written just after the
+    /// removal is caught, and the enrollment keeps nothing, as a sign-in
+    /// that lost the same race. Any other failure keeps the factor: an
+    /// enrollment is never lost to a store that is down.
+    pub async fn step_up_enrolled(
+        &self,
+        actor: &Actor<'_>,
+        id: &SessionId,
+        factor: Factor,
+    ) -> Result<SessionId, LifecycleError> {
+        let next = actor.session.with_mfa(now_ms());
+        let rotated = self.sessions.rotate(id, &next, self.expiry).await;
+        let outcome = match &rotated {
+            Err(SessionError::Ended) => {
+                self.mfa.withdraw(actor.user, factor).await?;
+                AuditOutcome::EndedMeanwhile
+            }
+            _ => AuditOutcome::Ok,
+        };
+        let detail = Some(factor.as_str());
+        self.audit(actor, AuditEvent::MfaEnrolled, outcome, detail, None)
+            .await;
+        Ok(rotated?)
     }
 
     /// New recovery codes, the old ones void.

@@ -14,13 +14,14 @@ use super::login::{ended_meanwhile, locked_message};
 use super::Request;
 use super::{confirm, or_reply, rd_query, Current};
 use crate::auth::authorize::{Factors, Sensitive};
+use crate::auth::lifecycle::LifecycleError;
 use crate::auth::mfa::{CodeCheck, Factor, Status};
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
 use crate::notify::{mask, Channel};
 use crate::respond::unavailable_reply;
 use crate::respond::Reply;
-use crate::session::{now_ms, SessionError, SessionId};
+use crate::session::{SessionError, SessionId};
 use crate::store::{AuditEvent, AuditOutcome};
 
 const WRONG_CODE: &str =
@@ -340,46 +341,24 @@ enum NotSteppedUp {
     Down(String),
 }
 
-/// Steps the session up now that `factor` is on, and audits it.
-///
-/// A step-up refused because the user's sessions were ended meanwhile
-/// takes the factor back. A reset refuses step-ups before it removes the
-/// factors, so this is how a factor written just after the removal is
-/// caught. The enrollment then keeps nothing, as a sign-in that lost the
-/// same race. Any other failure keeps the factor: an enrollment is never
-/// lost to a store that is down.
+/// Steps the session up now that `factor` is on (see
+/// [`crate::auth::lifecycle::Lifecycle::step_up_enrolled`]).
 async fn step_up(
     gw: &Gateway,
     current: &Current,
     factor: Factor,
     ip: IpAddr,
 ) -> Result<SessionId, NotSteppedUp> {
-    let user = current.user();
-    let next = current.session.with_mfa(now_ms());
-    let rotated = gw.sessions.rotate(&current.id, &next, gw.expiry).await;
-    let outcome = match &rotated {
-        Err(SessionError::Ended) => {
-            gw.mfa
-                .withdraw(user, factor)
-                .await
-                .map_err(|e| NotSteppedUp::Down(e.to_string()))?;
-            AuditOutcome::EndedMeanwhile
-        }
-        _ => AuditOutcome::Ok,
-    };
-    gw.mfa
-        .audit_detail(
-            AuditEvent::MfaEnrolled,
-            user,
-            ip,
-            outcome,
-            Some(factor.as_str()),
-        )
-        .await;
-    rotated.map_err(|e| match e {
-        SessionError::Ended => NotSteppedUp::Ended,
-        e => NotSteppedUp::Down(e.to_string()),
-    })
+    let actor = current.actor_from(gw, ip);
+    match gw
+        .lifecycle()
+        .step_up_enrolled(&actor, &current.id, factor)
+        .await
+    {
+        Ok(id) => Ok(id),
+        Err(LifecycleError::Sessions(SessionError::Ended)) => Err(NotSteppedUp::Ended),
+        Err(e) => Err(NotSteppedUp::Down(e.to_string())),
+    }
 }
 
 /// "I have saved these": on to where the user was going.
@@ -388,7 +367,6 @@ pub async fn acknowledge(gw: &Gateway, req: &Request) -> Reply {
     Reply::redirect(303, &form.rd())
 }
 
-/// After a recovery code: drop the lost authenticator and enroll anew.
 /// "Replace your authenticator": every factor goes, and the user enrolls
 /// again. After a recovery code this is the one change allowed.
 pub async fn reset(gw: &Gateway, req: &Request) -> Reply {

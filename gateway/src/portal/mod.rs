@@ -67,10 +67,15 @@ impl Current {
 
     /// This user as the account operations see them.
     pub fn actor<'a>(&'a self, gw: &Gateway, req: &Request) -> Actor<'a> {
+        self.actor_from(gw, req.client_ip())
+    }
+
+    /// [`Current::actor`], asking from `ip`.
+    pub fn actor_from<'a>(&'a self, gw: &Gateway, ip: std::net::IpAddr) -> Actor<'a> {
         Actor {
             user: self.user(),
             session: &self.session,
-            ip: req.client_ip(),
+            ip,
             is_admin: gw.is_admin(&self.account),
         }
     }
