@@ -19,6 +19,8 @@ pub struct AuditRow<'a> {
     pub event: &'a str,
     pub outcome: &'a str,
     pub detail: Option<&'a str>,
+    /// The fresh proof a sensitive action was allowed on, if it was one.
+    pub proof: Option<&'a str>,
 }
 
 /// One page of the audit log, with its filter.
@@ -124,7 +126,12 @@ fn table(rows: &[AuditRow]) -> Markup {
                             td { (r.event) }
                             td { (r.outcome) }
                             td { (or_dash(r.ip)) }
-                            td { (or_dash(r.detail)) }
+                            td {
+                                (or_dash(r.detail))
+                                @if let Some(proof) = r.proof {
+                                    " " span.muted.proof { "(proof: " (proof) ")" }
+                                }
+                            }
                         }
                     }
                 }

@@ -28,6 +28,7 @@ fn audit_rows_are_listed_with_dashes_for_missing_fields() {
             event: "login",
             outcome: "ok",
             detail: Some("password"),
+            proof: None,
         },
         AuditRow {
             at: "2025-01-05 08:59:00",
@@ -150,4 +151,33 @@ fn the_retention_is_stated_when_known() {
     assert!(kept(1).contains("Events are kept for 1 day, then deleted."));
     let html = render(AuditView::default());
     assert!(!section(&html).contains("Events are kept"));
+}
+
+#[test]
+fn a_sensitive_action_shows_the_proof_it_was_allowed_on() {
+    let audit = [
+        AuditRow {
+            event: "mfa_reset",
+            outcome: "ok",
+            detail: Some("by admin alice; 2 sessions ended"),
+            proof: Some("code"),
+            ..AuditRow::default()
+        },
+        AuditRow {
+            event: "mfa_disabled",
+            proof: Some("<b>"),
+            ..AuditRow::default()
+        },
+    ];
+    let html = render(AuditView {
+        rows: &audit,
+        ..AuditView::default()
+    });
+    assert!(
+        html.contains(
+            r#"by admin alice; 2 sessions ended <span class="muted proof">(proof: code)</span>"#
+        ),
+        "{html}"
+    );
+    assert!(html.contains("(proof: &lt;b&gt;)"), "{html}");
 }

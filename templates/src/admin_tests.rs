@@ -315,6 +315,7 @@ fn user_text_is_escaped() {
         event: "<e>",
         outcome: "<o>",
         detail: Some("<script>alert(1)</script>"),
+        proof: None,
     }];
     let html = admin_page(&AdminView {
         admin: "<script>root</script>",

@@ -193,6 +193,7 @@ async fn page(
             event: &e.event,
             outcome: &e.outcome,
             detail: e.detail.as_deref(),
+            proof: e.proof.as_deref(),
         })
         .collect();
     // The user filter suggests every user, and every token as the log names it.
