@@ -358,6 +358,58 @@ async fn admin_resets_bob(browser: &Browser, gateway: &str, shots: &mut Screensh
     shots.take(browser, "admin-reset").await
 }
 
+/// Once the second step is older than `mfa.fresh_for`, "new recovery
+/// codes" leads to the confirm page; a code there brings the browser back,
+/// and the same button then works.
+async fn confirm_then_new_codes(
+    browser: &Browser,
+    gateway: &str,
+    app: &Authenticator,
+    shots: &mut Screenshots,
+) -> Step<()> {
+    open_the_app(browser, gateway).await?;
+    sign_in(browser, "alice").await?;
+    wait_for(browser, r#"form[action="/.gatehouse/mfa"] input#code"#).await?;
+    type_into(browser, "input#code", &app.code()).await?;
+    click(
+        browser,
+        r#"form[action="/.gatehouse/mfa"] button[type="submit"]"#,
+    )
+    .await?;
+    at_the_app(browser, "alice").await?;
+    let regenerate = r#"form[action="/.gatehouse/recovery-codes/regenerate"] button"#;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        browser
+            .goto(&format!("{gateway}/.gatehouse/account"))
+            .await
+            .doing("open the account page")?;
+        click_to_next_page(browser, regenerate).await?;
+        let here = path_and_query(browser).await?;
+        if here.starts_with("/.gatehouse/confirm?rd=") {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the proof never went stale: at {here}"));
+        }
+    }
+    wait_for(browser, "#confirm-why").await?;
+    shots.take(browser, "confirm").await?;
+    type_into(browser, "input#code", &app.code()).await?;
+    click_to_next_page(
+        browser,
+        r#"form[action="/.gatehouse/confirm"] button[type="submit"]"#,
+    )
+    .await?;
+    let here = path_and_query(browser).await?;
+    if here != "/.gatehouse/account" {
+        return Err(format!("the confirm page did not lead back: at {here}"));
+    }
+    click_to_next_page(browser, regenerate).await?;
+    wait_for(browser, "#recovery-codes").await?;
+    shots.take(browser, "new-codes").await
+}
+
 /// What chromium makes of the token name field: its own validity, and the
 /// whole form's (the form is not submitted unless that is true).
 async fn name_validity(browser: &Browser) -> Step<Value> {
@@ -853,5 +905,30 @@ fn a_browser_turns_on_codes_by_email_and_signs_in_with_one() {
             .iter()
             .all(|r| r.header("remote-user").as_deref() == Some("bob")),
         "the app saw a request without bob's identity"
+    );
+}
+
+#[test]
+fn a_browser_confirms_with_a_fresh_code_before_new_recovery_codes() {
+    let stack = Stack::start_with(Backend::Memory, |c| c.fresh_for("1s"));
+    let (app, _) = stack.enrolled("alice");
+    let gateway = stack.gateway.url("");
+    let names = in_chromium(
+        "fresh-proof",
+        async |browser: &Browser, shots: &mut Screenshots| {
+            confirm_then_new_codes(browser, &gateway, &app, shots).await
+        },
+    );
+    assert_eq!(names, ["01-confirm.png", "02-new-codes.png"]);
+    let entries = audit_log(&stack.gateway.store_url(), "alice");
+    let confirmed = entries
+        .iter()
+        .rposition(|e| e.event == "confirmed" && e.outcome == "ok")
+        .expect("the confirm page's code is audited");
+    assert!(
+        entries[confirmed..]
+            .iter()
+            .any(|e| e.event == "recovery_codes_regenerated" && e.proof.as_deref() == Some("code")),
+        "no new codes after the confirmation: {entries:?}"
     );
 }
