@@ -6,8 +6,10 @@
 //! refused outright; a Bearer token that isn't ours may belong to the
 //! upstream app, so it only fails the request when there is no session either.
 
+use std::net::IpAddr;
+
 use gatehouse_templates::Route;
-use pingora::proxy::Session;
+use pingora::http::RequestHeader;
 
 use crate::auth::authorize::{
     authorize, needs_caller, Caller, Clock, Decision, Factors, Need, OrgView, UserCaller,
@@ -18,8 +20,47 @@ use crate::identity::IdentityHeaders;
 use crate::metrics::Outcome;
 use crate::respond::{unavailable_reply, wants_html, Reply};
 use crate::return_path;
+use crate::route::RouteMatch;
 use crate::store::{AuditEvent, AuditOutcome};
 use crate::tokens::service_user;
+
+/// The request being judged: the one in hand when proxying inline, or the
+/// one a proxy in front describes to the forward-auth endpoints. Only what
+/// the decision reads, so both modes share one decision.
+pub struct Original<'a> {
+    pub method: &'a http::Method,
+    /// The Host as sent (any case, any port).
+    pub host: Option<&'a str>,
+    /// The path as sent, and normalised (see [`crate::route`]).
+    pub raw_path: &'a str,
+    pub path: &'a str,
+    /// The headers the decision reads: `Cookie`, `Authorization`,
+    /// `X-Gatehouse-Token`, `Accept`. A forward-auth proxy copies them from
+    /// the original request onto its own.
+    pub headers: &'a RequestHeader,
+    pub client_ip: IpAddr,
+}
+
+/// The access decision for an original request, before any reply is built:
+/// inline mode and forward auth answer it each in their own way.
+pub enum Verdict {
+    Allow {
+        identity: Option<IdentityHeaders>,
+        outcome: Outcome,
+        /// The Authorization header held our token and must not go upstream.
+        strip_authorization: bool,
+    },
+    /// Closed to this caller; `token` when the caller is a service token.
+    Forbidden {
+        token: bool,
+    },
+    InvalidToken,
+    SignIn,
+    /// A session owing a step: the page that collects it.
+    StepUp(Route),
+    /// The session store did not answer.
+    Unavailable,
+}
 
 /// What to do with the request.
 pub enum Access {
@@ -34,17 +75,18 @@ pub enum Access {
     Refuse(Reply, Outcome),
 }
 
-const TOKEN_HEADER: &str = "x-gatehouse-token";
+/// Always Gatehouse's: removed before anything goes upstream.
+pub const TOKEN_HEADER: &str = "x-gatehouse-token";
 
-fn bearer(session: &Session) -> Option<&str> {
-    let value = session
-        .req_header()
-        .headers
-        .get(http::header::AUTHORIZATION)?;
+fn bearer(req: &RequestHeader) -> Option<&str> {
+    let value = req.headers.get(http::header::AUTHORIZATION)?;
     let value = value.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
+
+/// The session store did not answer (already logged): fail closed.
+struct StoreDown;
 
 /// The caller of a routed request, with what the reply needs of it.
 struct Called {
@@ -65,20 +107,27 @@ impl Called {
 }
 
 impl Gateway {
-    /// Authenticates the request into a caller, lets [`authorize`] decide,
-    /// and turns the decision into an answer.
-    pub async fn decide(&self, session: &mut Session, app: usize, policy: Policy) -> Access {
+    /// The app and the strictest policy for an original request, over every
+    /// reading of its path.
+    pub fn route_original(&self, original: &Original<'_>) -> Option<RouteMatch> {
+        self.router
+            .route_request(original.host, original.raw_path, original.path)
+    }
+
+    /// Authenticates the original request into a caller and lets
+    /// [`authorize`] decide. The one access decision, for inline proxying
+    /// and forward auth alike.
+    pub async fn decide(&self, original: &Original<'_>, app: usize, policy: Policy) -> Verdict {
         let need = Need::Route(policy);
         let called = if needs_caller(need) {
-            match self.caller(session, app).await {
+            match self.caller(original, app).await {
                 Ok(called) => called,
-                Err(refusal) => return refusal,
+                Err(StoreDown) => return Verdict::Unavailable,
             }
         } else {
-            // The token is ours to remove even where nobody is asked who
-            // they are.
-            session.req_header_mut().remove_header(TOKEN_HEADER);
-            let ours = match bearer(session) {
+            // Nobody is asked who they are, but our token is still ours to
+            // remove.
+            let ours = match bearer(original.headers) {
                 Some(t) => self.tokens.find(t).await.is_some(),
                 None => false,
             };
@@ -94,9 +143,8 @@ impl Gateway {
             now_ms: crate::session::now_ms(),
             fresh_for: self.settings.mfa.fresh_for,
         };
-        let req = session.req_header();
         match authorize(need, &called.caller, org, clock) {
-            Decision::Allow | Decision::AllowSensitive(_) => Access::Allow {
+            Decision::Allow | Decision::AllowSensitive(_) => Verdict::Allow {
                 outcome: if policy == Policy::Bypass {
                     Outcome::Bypassed
                 } else {
@@ -105,47 +153,37 @@ impl Gateway {
                 identity: called.identity,
                 strip_authorization: called.strip_authorization,
             },
-            Decision::Forbidden if matches!(called.caller, Caller::Token { .. }) => Access::Refuse(
-                Reply::json(403, &serde_json::json!({ "error": "forbidden" })),
-                Outcome::Forbidden,
-            ),
-            Decision::Forbidden => refuse(
-                req,
-                403,
-                "forbidden",
-                Outcome::Forbidden,
-                "Access denied",
-                "This address is closed by the gateway's policy.",
-            ),
-            Decision::InvalidToken => invalid_token(),
-            Decision::SignIn => unauthenticated(req),
-            Decision::Challenge | Decision::Confirm => step_up(req, Route::Mfa),
-            Decision::Enroll => step_up(req, Route::Enroll),
+            Decision::Forbidden => Verdict::Forbidden {
+                token: matches!(called.caller, Caller::Token { .. }),
+            },
+            Decision::InvalidToken => Verdict::InvalidToken,
+            Decision::SignIn => Verdict::SignIn,
+            Decision::Challenge | Decision::Confirm => Verdict::StepUp(Route::Mfa),
+            Decision::Enroll => Verdict::StepUp(Route::Enroll),
         }
     }
 
     /// Who is calling: a service token is checked before the session, so
     /// machine traffic never touches the session store.
-    async fn caller(&self, session: &mut Session, app: usize) -> Result<Called, Access> {
-        let req = session.req_header();
+    async fn caller(&self, original: &Original<'_>, app: usize) -> Result<Called, StoreDown> {
+        let req = original.headers;
         let header_token = req
             .headers
             .get(TOKEN_HEADER)
             .map(|v| v.to_str().unwrap_or("\u{0}").trim().to_owned());
-        let bearer_token = bearer(session).map(str::to_owned);
-        session.req_header_mut().remove_header(TOKEN_HEADER);
+        let bearer_token = bearer(req);
         let token = match header_token.as_deref() {
             Some(t) => match self.tokens.find(t).await {
                 Some(entry) => Some((entry, false)),
                 None => return Ok(Called::new(Caller::BadToken)),
             },
-            None => match bearer_token.as_deref() {
+            None => match bearer_token {
                 Some(t) => self.tokens.find(t).await.map(|entry| (entry, true)),
                 None => None,
             },
         };
         if let Some((entry, from_bearer)) = token {
-            self.audit_token_use(session, &entry).await;
+            self.audit_token_use(original.client_ip, &entry).await;
             let listed = self.settings.apps[app].service_tokens.as_deref();
             return Ok(Called {
                 caller: Caller::Token {
@@ -155,7 +193,7 @@ impl Gateway {
                 strip_authorization: from_bearer,
             });
         }
-        let Some((account, s)) = self.signed_in(session).await? else {
+        let Some((account, s)) = self.signed_in(req).await? else {
             // A Bearer token that isn't ours, and no session either.
             let caller = match bearer_token {
                 Some(_) => Caller::BadToken,
@@ -174,19 +212,19 @@ impl Gateway {
     /// is still configured and enabled.
     async fn signed_in(
         &self,
-        session: &Session,
+        req: &RequestHeader,
     ) -> Result<
         Option<(
             std::sync::Arc<crate::gateway::Account>,
             crate::session::Session,
         )>,
-        Access,
+        StoreDown,
     > {
-        let found = match self.current_session(session.req_header()).await {
+        let found = match self.current_session(req).await {
             Ok(found) => found,
             Err(e) => {
                 tracing::error!("session lookup failed: {e}");
-                return Err(unavailable(session.req_header()));
+                return Err(StoreDown);
             }
         };
         let users = self.accounts.load();
@@ -202,9 +240,8 @@ impl Gateway {
     }
 
     /// Token uses go to the audit log at most once a minute per token.
-    async fn audit_token_use(&self, session: &Session, entry: &crate::tokens::TokenEntry) {
+    async fn audit_token_use(&self, ip: IpAddr, entry: &crate::tokens::TokenEntry) {
         if entry.audit_due(crate::session::now_ms()) {
-            let ip = self.client_ip(session);
             // Uses of a replaced secret say so: the admin sees whether
             // the integration has moved over before the old one ends.
             let detail = entry.replaced.then_some("the replaced secret");
@@ -221,8 +258,41 @@ impl Gateway {
     }
 }
 
+impl Access {
+    /// Inline mode's answer to a verdict on `req`, the request in hand.
+    pub fn inline(req: &RequestHeader, verdict: Verdict) -> Access {
+        match verdict {
+            Verdict::Allow {
+                identity,
+                outcome,
+                strip_authorization,
+            } => Access::Allow {
+                identity,
+                outcome,
+                strip_authorization,
+            },
+            Verdict::Forbidden { token: true } => Access::Refuse(
+                Reply::json(403, &serde_json::json!({ "error": "forbidden" })),
+                Outcome::Forbidden,
+            ),
+            Verdict::Forbidden { token: false } => refuse(
+                req,
+                403,
+                "forbidden",
+                Outcome::Forbidden,
+                "Access denied",
+                "This address is closed by the gateway's policy.",
+            ),
+            Verdict::InvalidToken => invalid_token(),
+            Verdict::SignIn => unauthenticated(req),
+            Verdict::StepUp(page) => step_up(req, page),
+            Verdict::Unavailable => unavailable(req),
+        }
+    }
+}
+
 fn refuse(
-    req: &pingora::http::RequestHeader,
+    req: &RequestHeader,
     status: u16,
     code: &str,
     outcome: Outcome,
@@ -242,18 +312,18 @@ fn invalid_token() -> Access {
     )
 }
 
-fn unavailable(req: &pingora::http::RequestHeader) -> Access {
+fn unavailable(req: &RequestHeader) -> Access {
     Access::Refuse(unavailable_reply(req), Outcome::Unavailable)
 }
 
 /// The request's own path and query, as a return path.
-fn return_here(req: &pingora::http::RequestHeader) -> String {
+fn return_here(req: &RequestHeader) -> String {
     return_path::for_request(req.uri.path_and_query().map_or("/", |pq| pq.as_str()))
 }
 
 /// Browsers go to the page that collects the missing factor; API clients,
 /// which can't fill it in, get a 403 that says what is missing.
-fn step_up(req: &pingora::http::RequestHeader, page: Route) -> Access {
+fn step_up(req: &RequestHeader, page: Route) -> Access {
     if wants_html(req) {
         let location = page.with_rd(&return_here(req));
         Access::Refuse(Reply::redirect(302, &location), Outcome::LoginRedirect)
@@ -269,7 +339,7 @@ fn step_up(req: &pingora::http::RequestHeader, page: Route) -> Access {
 }
 
 /// Browsers go to the login page with a way back; API clients get a 401.
-fn unauthenticated(req: &pingora::http::RequestHeader) -> Access {
+fn unauthenticated(req: &RequestHeader) -> Access {
     if wants_html(req) {
         let location = Route::Login.with_rd(&return_here(req));
         Access::Refuse(Reply::redirect(302, &location), Outcome::LoginRedirect)

@@ -65,10 +65,10 @@ impl ProxyHttp for Gateway {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
-        headers::strip_forged(session.req_header_mut());
         let path = match route::normalise(session.req_header().uri.path()) {
             Ok(path) => path,
             Err(e) => {
+                headers::strip_forged(session.req_header_mut());
                 ctx.outcome = Outcome::BadRequest;
                 let reply = Reply::error(
                     session.req_header(),
@@ -81,13 +81,22 @@ impl ProxyHttp for Gateway {
                 return Ok(true);
             }
         };
+        headers::strip_forged(session.req_header_mut());
         if path == "/.gatehouse" || path.starts_with("/.gatehouse/") {
             ctx.outcome = Outcome::Portal;
             portal::handle(self, session, &path).await?;
             return Ok(true);
         }
         let req = session.req_header();
-        let Some(m) = self.router.route_request(host(req), req.uri.path(), &path) else {
+        let original = access::Original {
+            method: &req.method,
+            host: host(req),
+            raw_path: req.uri.path(),
+            path: &path,
+            headers: req,
+            client_ip: self.client_ip(session),
+        };
+        let Some(m) = self.route_original(&original) else {
             ctx.outcome = Outcome::NotFound;
             Reply::error(
                 session.req_header(),
@@ -101,7 +110,9 @@ impl ProxyHttp for Gateway {
             return Ok(true);
         };
         ctx.app = Some(m.app);
-        match self.decide(session, m.app, m.policy).await {
+        let verdict = self.decide(&original, m.app, m.policy).await;
+        session.req_header_mut().remove_header(access::TOKEN_HEADER);
+        match Access::inline(session.req_header(), verdict) {
             Access::Allow {
                 identity,
                 outcome,
