@@ -253,13 +253,9 @@ fn check_token_refs(key: &str, list: &[String], token_names: &[String], problems
 fn check_upstreams(key: &str, raw: Option<RawUpstream>, problems: &mut Problems) -> Vec<Upstream> {
     let key = format!("{key}.upstream");
     match raw {
-        None => {
-            problems.push(
-                key,
-                "required (http://host:port, https://host:port or host:port, or a list of them)",
-            );
-            Vec::new()
-        }
+        // No upstream: a forward-only app, which a proxy in front asks
+        // about through /.gatehouse/auth/*; inline requests get a 502.
+        None => Vec::new(),
         Some(RawUpstream::One(text)) => problems
             .check(parse_upstream(&key, &text))
             .into_iter()

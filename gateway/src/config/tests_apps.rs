@@ -105,8 +105,12 @@ fn bad_upstream_in_a_list_is_named_by_index() {
         "apps[0].upstream",
         "expected a string or a list of strings",
     );
-    let lines = error_lines(&app_config("    policy: bypass\n"));
-    assert_line(&lines, "apps[0].upstream", "required");
+}
+
+#[test]
+fn an_app_without_an_upstream_is_forward_only() {
+    let s = build(&app_config("    policy: bypass\n"));
+    assert!(s.apps[0].upstreams.is_empty());
 }
 
 #[test]

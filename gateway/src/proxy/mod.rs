@@ -45,6 +45,22 @@ fn host(req: &RequestHeader) -> Option<&str> {
         .or_else(|| req.uri.host())
 }
 
+/// The 502 for an app with no `upstream`: a proxy in front serves it and
+/// asks Gatehouse through the forward-auth endpoints, so a request that
+/// reaches Gatehouse directly has nowhere to go.
+async fn forward_only(session: &mut Session) -> Result<()> {
+    Reply::error(
+        session.req_header(),
+        502,
+        "forward_only",
+        "Not served here",
+        "This application is behind another proxy, which asks the gateway who may \
+         reach it; the gateway does not serve it itself.",
+    )
+    .send(session)
+    .await
+}
+
 #[async_trait]
 impl ProxyHttp for Gateway {
     type CTX = RequestCtx;
@@ -113,6 +129,12 @@ impl ProxyHttp for Gateway {
         let verdict = self.decide(&original, m.app, m.policy).await;
         session.req_header_mut().remove_header(access::TOKEN_HEADER);
         match Access::inline(session.req_header(), verdict) {
+            Access::Allow { .. } if self.settings.apps[m.app].upstreams.is_empty() => {
+                // Nothing here serves the address, as with no app at all.
+                ctx.outcome = Outcome::NotFound;
+                forward_only(session).await?;
+                Ok(true)
+            }
             Access::Allow {
                 identity,
                 outcome,
