@@ -5,6 +5,12 @@
 //! dropped, and `%2F%2Fevil` turns into `//evil` once something decodes it.
 //! So the rule is strict: one leading `/`, then no backslash, no `@`, no
 //! control or white space, and none of that hidden behind percent-encoding.
+//!
+//! The one exception is an absolute `http(s)` URL whose host is a configured
+//! app host ([`validate_on`]): forward auth sends the browser to sign in
+//! from another host's page, and it must get back there. Its authority may
+//! hold only a host name and a port (no user info, no encoding), and its
+//! path passes the same strict check as a relative one.
 
 use percent_encoding::percent_decode_str;
 
@@ -31,6 +37,43 @@ pub fn validate(rd: &str) -> Option<&str> {
         }
     }
     Some(rd)
+}
+
+/// Returns `rd` if it is a safe same-site path, or an absolute `http(s)`
+/// URL on a host for which `is_app_host` (given the lower-case host name,
+/// no port) holds; else `None`.
+pub fn validate_on(rd: &str, is_app_host: impl Fn(&str) -> bool) -> Option<&str> {
+    if rd.starts_with('/') {
+        return validate(rd);
+    }
+    if rd.len() > 2048 {
+        return None;
+    }
+    let (scheme, rest) = rd.split_once("://")?;
+    if !(scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https")) {
+        return None;
+    }
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let host = plain_host(authority)?;
+    if !is_app_host(&host.to_ascii_lowercase()) {
+        return None;
+    }
+    (tail.is_empty() || validate(tail).is_some()).then_some(rd)
+}
+
+/// The host of an authority that is only `host` or `host:port`, with a host
+/// name of letters, digits, `-`, `_` and dots.
+fn plain_host(authority: &str) -> Option<&str> {
+    let (host, port) = authority.split_once(':').unwrap_or((authority, "80"));
+    let host_ok = !host.is_empty()
+        && !host.starts_with('.')
+        && !host.ends_with('.')
+        && host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    let port_ok = !port.is_empty() && port.len() <= 5 && port.bytes().all(|b| b.is_ascii_digit());
+    (host_ok && port_ok).then_some(host)
 }
 
 fn is_plain_local_path(s: &str) -> bool {
@@ -94,6 +137,48 @@ mod tests {
             "/ok?next=%0d%0aSet-Cookie:x",
         ] {
             assert_eq!(validate(bad), None, "{bad:?}");
+        }
+    }
+
+    fn app_host(host: &str) -> bool {
+        host == "app.example.com"
+    }
+
+    #[test]
+    fn an_absolute_url_on_an_app_host_is_accepted() {
+        for ok in [
+            "https://app.example.com/wiki?x=1",
+            "http://app.example.com:8080/",
+            "https://APP.example.com",
+            "/relative/still",
+        ] {
+            assert_eq!(validate_on(ok, app_host), Some(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn an_absolute_url_elsewhere_is_refused() {
+        for bad in [
+            "https://evil.com/",
+            "https://app.example.com.evil.com/",
+            "https://app.example.com@evil.com/",
+            "https://user@app.example.com/",
+            "https://evil.com/app.example.com",
+            "https://evil.com?app.example.com",
+            "https://evil.com#@app.example.com",
+            "https://app.example.com%2F@evil.com/",
+            "https://app.example.com\\@evil.com/",
+            "https://app.example.com:x/",
+            "https://app.example.com.:443/",
+            "https://app.example.com//evil.com",
+            "https://app.example.com/%2F/evil.com",
+            "https://app.example.com/\t/x",
+            "javascript://app.example.com/%0aalert(1)",
+            "ftp://app.example.com/",
+            "//app.example.com/",
+            "https:/app.example.com/",
+        ] {
+            assert_eq!(validate_on(bad, app_host), None, "{bad:?}");
         }
     }
 

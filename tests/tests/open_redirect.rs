@@ -1,7 +1,7 @@
 //! Return paths: whatever `rd` an attacker crafts, Gatehouse only ever sends
-//! the browser to a path on its own site.
+//! the browser to a path on its own site, or to a configured app's host.
 
-use gatehouse_tests::{Backend, Response, Stack, PASSWORD};
+use gatehouse_tests::{AppConfig, Backend, Response, Stack, PASSWORD};
 
 #[test]
 fn return_path_cannot_leave_the_site() {
@@ -37,6 +37,47 @@ fn return_path_cannot_leave_the_site() {
         .client()
         .login("alice", PASSWORD, Some("/private/a?b=c"));
     assert_eq!(ok.destination().as_deref(), Some("/private/a?b=c"));
+}
+
+/// Forward auth sends the browser to sign in with the absolute URL it came
+/// from: it goes back there only on a configured app host.
+#[test]
+fn an_absolute_return_url_must_be_on_an_app_host() {
+    let stack = Stack::start_with(Backend::Memory, |config| {
+        let wiki = AppConfig::new("wiki", &[]).host("wiki.example.com");
+        config.app(wiki)
+    });
+    for rd in [
+        "https://evil.com/",
+        "http://evil.com/wiki.example.com",
+        "https://wiki.example.com.evil.com/",
+        "https://wiki.example.com@evil.com/",
+        "https://user@wiki.example.com/",
+        "https://wiki.example.com%2F@evil.com/",
+        "https://wiki.example.com\\@evil.com/",
+        "https://evil.com#wiki.example.com",
+        "https://wiki.example.com//evil.com",
+        "https://wiki.example.com/%2F/evil.com",
+        "https://wiki.example.com:99999999/",
+        "javascript://wiki.example.com/%0Aalert(1)",
+        "data://wiki.example.com/",
+    ] {
+        let login = stack.client().login("alice", PASSWORD, Some(rd));
+        assert_eq!(login.status(), 303, "rd {rd:?}");
+        assert_eq!(
+            login.destination().as_deref(),
+            Some("/"),
+            "rd {rd:?} was followed"
+        );
+    }
+    for rd in [
+        "https://wiki.example.com/page?a=b",
+        "http://WIKI.example.com:8080/",
+        "https://wiki.example.com",
+    ] {
+        let login = stack.client().login("alice", PASSWORD, Some(rd));
+        assert_eq!(login.destination().as_deref(), Some(rd), "rd {rd:?}");
+    }
 }
 
 /// Every `href` in `html`.

@@ -163,7 +163,7 @@ async fn locked(
 }
 
 pub async fn show(gw: &Gateway, req: &Request, step: Step) -> Reply {
-    let rd = rd_query(req);
+    let rd = rd_query(gw, req);
     let current = match gw
         .require_user(req, step == Step::SignIn, &step.route().with_rd(&rd))
         .await
@@ -212,7 +212,7 @@ pub(super) struct Challenged {
 impl Challenged {
     pub(super) async fn read(gw: &Gateway, req: &Request, step: Step) -> Result<Challenged, Reply> {
         let form = or_reply!(gw.checked_form(req), Err);
-        let rd = form.rd();
+        let rd = form.rd(gw);
         let current = or_reply!(
             gw.require_user(req, step == Step::SignIn, &step.route().with_rd(&rd))
                 .await,
@@ -322,7 +322,7 @@ pub async fn submit(gw: &Gateway, req: &Request, step: Step) -> Reply {
 }
 
 pub async fn show_recover(gw: &Gateway, req: &Request) -> Reply {
-    let rd = rd_query(req);
+    let rd = rd_query(gw, req);
     match gw
         .require_user(req, true, &Route::Recover.with_rd(&rd))
         .await
@@ -335,7 +335,7 @@ pub async fn show_recover(gw: &Gateway, req: &Request) -> Reply {
 
 pub async fn submit_recover(gw: &Gateway, req: &Request) -> Reply {
     let form = or_reply!(gw.checked_form(req));
-    let rd = form.rd();
+    let rd = form.rd(gw);
     let current = or_reply!(
         gw.require_user(req, true, &Route::Recover.with_rd(&rd))
             .await
@@ -399,7 +399,7 @@ pub async fn submit_recover(gw: &Gateway, req: &Request) -> Reply {
 
 /// Shown after the password to users without MFA when it isn't enforced.
 pub async fn reminder(gw: &Gateway, req: &Request) -> Reply {
-    let rd = rd_query(req);
+    let rd = rd_query(gw, req);
     if let Err(reply) = gw
         .require_user(req, false, &Route::Remind.with_rd(&rd))
         .await

@@ -153,7 +153,7 @@ pub(super) fn codes_page(gw: &Gateway, req: &Request, codes: &[String], rd: &str
 }
 
 pub async fn show(gw: &Gateway, req: &Request) -> Reply {
-    let rd = rd_query(req);
+    let rd = rd_query(gw, req);
     // Picks a notice among the offered channels; never echoed.
     let sent = req
         .query_param("sent")
@@ -180,7 +180,7 @@ pub(super) struct Enrolling {
 impl Enrolling {
     pub(super) async fn read(gw: &Gateway, req: &Request) -> Result<Enrolling, Reply> {
         let form = or_reply!(gw.checked_form(req), Err);
-        let rd = form.rd();
+        let rd = form.rd(gw);
         let current = or_reply!(
             gw.require_user(req, true, &Route::Enroll.with_rd(&rd))
                 .await,
@@ -364,14 +364,14 @@ async fn step_up(
 /// "I have saved these": on to where the user was going.
 pub async fn acknowledge(gw: &Gateway, req: &Request) -> Reply {
     let form = or_reply!(gw.checked_form(req));
-    Reply::redirect(303, &form.rd())
+    Reply::redirect(303, &form.rd(gw))
 }
 
 /// "Replace your authenticator": every factor goes, and the user enrolls
 /// again. After a recovery code this is the one change allowed.
 pub async fn reset(gw: &Gateway, req: &Request) -> Reply {
     let form = or_reply!(gw.checked_form(req));
-    let rd = form.rd();
+    let rd = form.rd(gw);
     let current = or_reply!(gw.require_user(req, false, Route::Account.path()).await);
     let actor = current.actor(gw, req);
     let removed = match gw.lifecycle().replace_authenticator(&actor).await {

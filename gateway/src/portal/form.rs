@@ -30,10 +30,8 @@ impl Form {
     }
 
     /// The `rd` field if it is a safe return path, else the default.
-    pub fn rd(&self) -> String {
-        crate::return_path::validate(self.get("rd"))
-            .unwrap_or(crate::return_path::DEFAULT)
-            .to_owned()
+    pub fn rd(&self, gw: &crate::gateway::Gateway) -> String {
+        gw.return_to(self.get("rd"))
     }
 
     /// The first value of a field; a missing field reads as empty.

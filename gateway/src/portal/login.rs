@@ -52,7 +52,7 @@ pub(super) fn locked_message(wait: std::time::Duration) -> String {
 
 pub async fn show(gw: &Gateway, req: &Request) -> Reply {
     let nonce = gw.csrf_nonce(req);
-    let rd = rd_query(req);
+    let rd = rd_query(gw, req);
     let notice = if req.query_param("logged_out").is_some() {
         Some("You have been signed out.")
     } else if req.query_param("ended").is_some() {
@@ -66,7 +66,7 @@ pub async fn show(gw: &Gateway, req: &Request) -> Reply {
 pub async fn submit(gw: &Gateway, req: &Request) -> Reply {
     let form = or_reply!(gw.checked_form(req));
     let nonce = gw.csrf_nonce(req);
-    let rd = &form.rd();
+    let rd = &form.rd(gw);
     let username = form.get("username").trim();
     let password = form.get("password");
     let ip = req.client_ip();

@@ -82,15 +82,29 @@ impl Current {
 }
 
 /// The `rd` query parameter, if it is a safe return path.
-pub(crate) fn rd_query(req: &Request) -> String {
-    req.query_param("rd")
-        .as_deref()
-        .and_then(crate::return_path::validate)
-        .unwrap_or(crate::return_path::DEFAULT)
-        .to_owned()
+pub(crate) fn rd_query(gw: &Gateway, req: &Request) -> String {
+    gw.return_to(req.query_param("rd").as_deref().unwrap_or(""))
 }
 
 impl Gateway {
+    /// `rd` if it is a safe return path: relative, or absolute on a
+    /// configured app host (see [`crate::return_path::validate_on`]); else
+    /// the default.
+    pub(crate) fn return_to(&self, rd: &str) -> String {
+        let is_app_host = |host: &str| self.is_app_host(host);
+        crate::return_path::validate_on(rd, is_app_host)
+            .unwrap_or(crate::return_path::DEFAULT)
+            .to_owned()
+    }
+
+    /// Whether `host` (lower case, no port) is some app's `host`.
+    pub(crate) fn is_app_host(&self, host: &str) -> bool {
+        self.settings
+            .apps
+            .iter()
+            .any(|app| app.host.as_deref() == Some(host))
+    }
+
     pub(crate) fn csrf_nonce(&self, req: &Request) -> Nonce {
         match req.cookie(&self.cookies.csrf).filter(|v| !v.is_empty()) {
             Some(v) => Nonce {

@@ -132,11 +132,16 @@ impl AppConfig {
         if let Some(host) = &self.host {
             app.insert("host".into(), json!(host));
         }
-        let upstream = match self.upstreams.as_slice() {
-            [one] => json!(one),
-            many => json!(many),
-        };
-        app.insert("upstream".into(), upstream);
+        // No upstreams: a forward-only app, without the key.
+        match self.upstreams.as_slice() {
+            [] => {}
+            [one] => {
+                app.insert("upstream".into(), json!(one));
+            }
+            many => {
+                app.insert("upstream".into(), json!(many));
+            }
+        }
         if let Some(policy) = &self.policy {
             app.insert("policy".into(), json!(policy));
         }
