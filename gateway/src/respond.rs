@@ -91,6 +91,13 @@ impl Reply {
         self
     }
 
+    /// Adds a header whose value is already one (identity headers, which
+    /// may hold non-ASCII names that [`Reply::header`] would drop).
+    pub fn header_value_of(mut self, name: &'static str, value: HeaderValue) -> Self {
+        self.headers.push((HeaderName::from_static(name), value));
+        self
+    }
+
     /// The first value of a header set on the reply.
     pub fn header_value(&self, name: &str) -> Option<&str> {
         self.headers

@@ -39,6 +39,10 @@ pub enum Route {
     AdminTokenRevoke,
     AdminTokenReplace,
     AdminTokenEndReplaced,
+    /// Forward auth for Traefik's forwardAuth and Caddy's forward_auth.
+    AuthForward,
+    /// Forward auth for nginx's `auth_request`.
+    AuthRequest,
 }
 
 /// The methods a route takes.
@@ -50,6 +54,9 @@ pub enum Methods {
     Post,
     /// A page with its own form: GET, HEAD and POST.
     GetPost,
+    /// Any method, body unread: nginx's `auth_request` asks with the
+    /// original request's method.
+    Any,
 }
 
 impl Methods {
@@ -59,11 +66,17 @@ impl Methods {
             Methods::Get => "GET, HEAD",
             Methods::Post => "POST",
             Methods::GetPost => "GET, HEAD, POST",
+            Methods::Any => "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS",
         }
     }
 
     pub const fn get(self) -> bool {
         matches!(self, Methods::Get | Methods::GetPost)
+    }
+
+    /// Whether every method is taken (and no body read).
+    pub const fn any(self) -> bool {
+        matches!(self, Methods::Any)
     }
 
     pub const fn post(self) -> bool {
@@ -72,7 +85,7 @@ impl Methods {
 }
 
 impl Route {
-    pub const ALL: [Route; 31] = [
+    pub const ALL: [Route; 33] = [
         Route::Root,
         Route::Healthz,
         Route::Readyz,
@@ -104,6 +117,8 @@ impl Route {
         Route::AdminTokenRevoke,
         Route::AdminTokenReplace,
         Route::AdminTokenEndReplaced,
+        Route::AuthForward,
+        Route::AuthRequest,
     ];
 
     pub const fn path(self) -> &'static str {
@@ -139,6 +154,8 @@ impl Route {
             Route::AdminTokenRevoke => "/.gatehouse/admin/tokens/revoke",
             Route::AdminTokenReplace => "/.gatehouse/admin/tokens/replace",
             Route::AdminTokenEndReplaced => "/.gatehouse/admin/tokens/end-replaced",
+            Route::AuthForward => "/.gatehouse/auth/forward",
+            Route::AuthRequest => "/.gatehouse/auth/request",
         }
     }
 
@@ -150,7 +167,9 @@ impl Route {
             | Route::Css
             | Route::Remind
             | Route::Account
-            | Route::Admin => Methods::Get,
+            | Route::Admin
+            | Route::AuthForward => Methods::Get,
+            Route::AuthRequest => Methods::Any,
             Route::Login | Route::Mfa | Route::Confirm | Route::Recover | Route::Enroll => {
                 Methods::GetPost
             }
@@ -232,5 +251,6 @@ mod tests {
         assert_eq!(Route::Logout.methods().allow(), "POST");
         assert_eq!(Route::Account.methods().allow(), "GET, HEAD");
         assert_eq!(Route::Login.methods().allow(), "GET, HEAD, POST");
+        assert!(Route::AuthRequest.methods().any() && !Route::AuthRequest.methods().post());
     }
 }

@@ -9,6 +9,7 @@ mod challenge;
 mod confirm;
 mod enroll;
 mod form;
+mod forward_auth;
 mod health;
 mod login;
 mod notice;
@@ -84,6 +85,14 @@ impl Current {
 /// The `rd` query parameter, if it is a safe return path.
 pub(crate) fn rd_query(gw: &Gateway, req: &Request) -> String {
     gw.return_to(req.query_param("rd").as_deref().unwrap_or(""))
+}
+
+/// Whether `path` (normalised) is a forward-auth endpoint.
+pub fn is_forward_auth(path: &str) -> bool {
+    matches!(
+        Route::from_path(path),
+        Some(Route::AuthForward | Route::AuthRequest)
+    )
 }
 
 impl Gateway {
@@ -236,7 +245,10 @@ pub(crate) use or_reply;
 /// Answers a request under `/.gatehouse/` (its normalised `path`): the
 /// route table picks the handler, or the 404 or 405.
 pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora::Result<()> {
-    let req = Request::new(session.req_header().clone(), gw.client_ip(session));
+    let peer_trusted = crate::client_ip::peer_ip(session)
+        .is_some_and(|ip| gw.settings.server.trusted_proxies.trusts(ip));
+    let req = Request::new(session.req_header().clone(), gw.client_ip(session))
+        .from_trusted_proxy(peer_trusted);
     let Some(route) = Route::from_path(path) else {
         let reply = Reply::error(
             req.head(),
@@ -251,7 +263,7 @@ pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora:
     let method = req.method();
     let post = *method == Method::POST && methods.post();
     let get = (*method == Method::GET || *method == Method::HEAD) && methods.get();
-    if !post && !get {
+    if !post && !get && !methods.any() {
         return method_not_allowed(&req, methods.allow())
             .send(session)
             .await;
@@ -308,6 +320,12 @@ async fn dispatch(gw: &Gateway, req: &Request, route: Route, post: bool) -> Repl
         (Route::AdminTokenRevoke, _) => admin::revoke_token(gw, req).await,
         (Route::AdminTokenReplace, _) => admin::replace_token(gw, req).await,
         (Route::AdminTokenEndReplaced, _) => admin::end_replaced_token(gw, req).await,
+        (Route::AuthForward, _) => {
+            forward_auth::answer(gw, req, forward_auth::Flavour::Forward).await
+        }
+        (Route::AuthRequest, _) => {
+            forward_auth::answer(gw, req, forward_auth::Flavour::Request).await
+        }
     }
 }
 

@@ -13,6 +13,9 @@ use crate::cookies::cookie_value;
 pub struct Request {
     head: RequestHeader,
     client_ip: IpAddr,
+    /// The TCP peer is one of `server.trusted_proxies`: only then are its
+    /// descriptions of another request (forward auth) believed.
+    from_trusted_proxy: bool,
     /// The posted form, or why it couldn't be read as one; `None` for a
     /// request that posted nothing.
     form: Option<Result<Form, FormError>>,
@@ -23,8 +26,19 @@ impl Request {
         Request {
             head,
             client_ip,
+            from_trusted_proxy: false,
             form: None,
         }
+    }
+
+    /// The same request, saying whether its TCP peer is a trusted proxy.
+    pub fn from_trusted_proxy(mut self, trusted: bool) -> Self {
+        self.from_trusted_proxy = trusted;
+        self
+    }
+
+    pub fn is_from_trusted_proxy(&self) -> bool {
+        self.from_trusted_proxy
     }
 
     /// The same request with its posted form.

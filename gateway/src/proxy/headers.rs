@@ -119,12 +119,26 @@ fn fold_long(name: &str) -> String {
         .collect()
 }
 
+/// The path overrides that carry a forward-auth proxy's original request
+/// (`X-Forwarded-Uri` for Traefik and Caddy, `X-Original-URL` for nginx),
+/// spelt as those proxies spell them. The forward-auth endpoints read them,
+/// and only from a trusted proxy; they never forward a request upstream.
+pub const FORWARD_AUTH_HEADERS: &[&str] = &["x-forwarded-uri", "x-original-url"];
+
 /// Removes every header a client may not send upstream (see [`is_forged`]).
 pub fn strip_forged(req: &mut RequestHeader) {
+    strip_forged_unless_forward_auth(req, false);
+}
+
+/// [`strip_forged`], but `forward_auth` keeps [`FORWARD_AUTH_HEADERS`]
+/// for a request that a forward-auth endpoint answers and that goes
+/// nowhere else.
+pub fn strip_forged_unless_forward_auth(req: &mut RequestHeader, forward_auth: bool) {
+    let kept = |name: &str| forward_auth && FORWARD_AUTH_HEADERS.contains(&name);
     let doomed: Vec<http::HeaderName> = req
         .headers
         .keys()
-        .filter(|name| is_forged(name.as_str()))
+        .filter(|name| is_forged(name.as_str()) && !kept(name.as_str()))
         .cloned()
         .collect();
     for name in doomed {
@@ -286,6 +300,20 @@ mod tests {
         strip_forged(&mut req);
         let left: Vec<&str> = req.headers.keys().map(|n| n.as_str()).collect();
         assert_eq!(left, ["x-original-host"]);
+    }
+
+    #[test]
+    fn a_forward_auth_request_keeps_only_the_original_request_headers() {
+        let mut req = RequestHeader::build("GET", b"/.gatehouse/auth/forward", None).unwrap();
+        for name in PATH_OVERRIDE_HEADERS {
+            req.append_header(name.to_string(), "/admin").unwrap();
+        }
+        req.append_header("x_forwarded_uri", "/admin").unwrap();
+        req.append_header("Remote-User", "admin").unwrap();
+        strip_forged_unless_forward_auth(&mut req, true);
+        let mut left: Vec<&str> = req.headers.keys().map(|n| n.as_str()).collect();
+        left.sort_unstable();
+        assert_eq!(left, ["x-forwarded-uri", "x-original-url"]);
     }
 
     #[test]

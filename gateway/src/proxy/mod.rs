@@ -97,7 +97,10 @@ impl ProxyHttp for Gateway {
                 return Ok(true);
             }
         };
-        headers::strip_forged(session.req_header_mut());
+        // The forward-auth endpoints read a trusted proxy's description of
+        // the original request; they answer here and forward nothing.
+        let forward_auth = portal::is_forward_auth(&path);
+        headers::strip_forged_unless_forward_auth(session.req_header_mut(), forward_auth);
         if path == "/.gatehouse" || path.starts_with("/.gatehouse/") {
             ctx.outcome = Outcome::Portal;
             portal::handle(self, session, &path).await?;
