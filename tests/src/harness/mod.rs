@@ -7,6 +7,7 @@ pub mod binary;
 pub mod chromedriver;
 pub mod client;
 pub mod config;
+pub mod fronts;
 pub mod gateway;
 pub mod mfa;
 pub mod raw;
@@ -27,6 +28,7 @@ pub use binary::{
 pub use chromedriver::ChromeDriver;
 pub use client::{hidden_input, percent_decode, Client, LoginResult, Response, SetCookie};
 pub use config::{AppConfig, Backend, GatewayConfig, UserSpec};
+pub use fronts::Front;
 pub use gatehouse_testkit::{free_port, Postgres};
 pub use gateway::{metric_value, Gateway};
 pub use mfa::{link_href, recovery_codes, with_rd, Enrollment};
