@@ -30,6 +30,8 @@ pub struct CookieJar {
     pub csrf: String,
     /// The remembered-device cookie, which outlives sessions.
     pub device: String,
+    /// A handoff's state, on the host that set out to sign in.
+    pub sso_state: String,
     secure: bool,
     /// Where the session cookie is shared, for one sign-in across subdomains.
     domain: Option<String>,
@@ -56,14 +58,15 @@ impl CookieJar {
             session: format!("{session_prefix}{base}"),
             csrf: format!("{prefix}gatehouse_csrf"),
             device: format!("{prefix}gatehouse_device"),
+            sso_state: format!("{prefix}gatehouse_sso"),
             secure: settings.cookie_secure,
             domain: settings.cookie_domain.clone(),
         }
     }
 
     /// Every name, for stripping from upstream requests.
-    pub fn names(&self) -> [&str; 3] {
-        [&self.session, &self.csrf, &self.device]
+    pub fn names(&self) -> [&str; 4] {
+        [&self.session, &self.csrf, &self.device, &self.sso_state]
     }
 
     fn build(&self, name: &str, value: &str) -> Cookie<'static> {
@@ -91,6 +94,29 @@ impl CookieJar {
 
     pub fn csrf_cookie(&self, nonce: &str) -> String {
         self.build(&self.csrf, nonce).to_string()
+    }
+
+    /// Whether `host` (lower case, no port) gets the session cookie of
+    /// this host too: it lies under `sessions.cookie_domain`.
+    pub fn shares_with(&self, host: &str) -> bool {
+        self.domain.as_deref().is_some_and(|d| {
+            host == d || host.strip_suffix(d).is_some_and(|rest| rest.ends_with('.'))
+        })
+    }
+
+    /// The state a host gives a browser it sends to the sign-in portal,
+    /// for the handoff that brings it back (see `session::handoff`); gone
+    /// after ten minutes.
+    pub fn sso_state_cookie(&self, state: &str) -> String {
+        let mut c = self.build(&self.sso_state, state);
+        c.set_max_age(cookie::time::Duration::minutes(10));
+        c.to_string()
+    }
+
+    pub fn clear_sso_state(&self) -> String {
+        let mut c = self.build(&self.sso_state, "");
+        c.make_removal();
+        c.to_string()
     }
 
     /// A remembered-device cookie, kept by the browser for `days`.

@@ -4,6 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+use gatehouse_templates::Route;
 use pingora::proxy::Session;
 
 use rand::rngs::OsRng;
@@ -27,6 +28,7 @@ use crate::limits::Limiter;
 use crate::metrics::AppMetrics;
 use crate::redis_client::{RedisClient, RedisError};
 use crate::route::Router;
+use crate::session::handoff::Handoffs;
 use crate::session::{Expiry, MemoryStore, RedisStore, SessionStore};
 use crate::tokens::TokenSet;
 use crate::upstream::{self, Unstarted, UpstreamError, Upstreams};
@@ -58,6 +60,8 @@ pub struct Gateway {
     pub accounts: Arc<Accounts>,
     pub tokens: TokenSet,
     pub sessions: SessionStore,
+    /// Sessions on their way to another host (`sso.portal_url`).
+    pub handoffs: Handoffs,
     pub expiry: Expiry,
     pub limiter: Limiter,
     pub passwords: PasswordHasherPool,
@@ -101,6 +105,31 @@ impl Gateway {
         }
     }
 
+    /// Where a browser with no session on `host` starts signing in: the
+    /// login page here, or, with `sso.portal_url`, the handoff that takes it
+    /// to the portal's host and back, for a configured app host (the only
+    /// hosts the portal sends browsers back to). Hosts under
+    /// `sessions.cookie_domain` share the portal's cookie, so they sign in
+    /// here.
+    pub fn sign_in_route(&self, host: Option<&str>) -> Route {
+        let Some(sso) = &self.settings.sso else {
+            return Route::Login;
+        };
+        let host = host.map(|h| crate::route::host_name(h).to_ascii_lowercase());
+        let app_host = |h: &str| {
+            self.settings
+                .apps
+                .iter()
+                .any(|a| a.host.as_deref() == Some(h))
+        };
+        match host.as_deref() {
+            Some(h) if h != sso.portal_host && !self.cookies.shares_with(h) && app_host(h) => {
+                Route::Sso
+            }
+            _ => Route::Login,
+        }
+    }
+
     /// Whether the user may use the admin console: a member of
     /// `users.admin_group`.
     pub fn is_admin(&self, account: &Account) -> bool {
@@ -131,9 +160,10 @@ impl Gateway {
             key
         });
         let code_key = derive_key(&key, "one-time-code");
-        let (sessions, limiter, codes) = match &settings.sessions.backend {
+        let (sessions, handoffs, limiter, codes) = match &settings.sessions.backend {
             SessionBackend::Memory => (
                 SessionStore::Memory(Arc::new(MemoryStore::new())),
+                Handoffs::memory(),
                 Limiter::memory(settings.limits.clone()),
                 PendingCodes::memory(code_key),
             ),
@@ -144,6 +174,7 @@ impl Gateway {
                         client.clone(),
                         settings.sessions.cache_ttl,
                     ))),
+                    Handoffs::Redis(client.clone()),
                     Limiter::redis(client.clone(), settings.limits.clone()),
                     PendingCodes::redis(client, code_key),
                 )
@@ -161,6 +192,7 @@ impl Gateway {
             accounts,
             tokens: TokenSet::new(&settings.service_tokens, store.clone(), app_names),
             sessions,
+            handoffs,
             expiry: Expiry {
                 lifetime: settings.sessions.lifetime,
                 idle_timeout: settings.sessions.idle_timeout,

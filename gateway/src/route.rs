@@ -402,7 +402,7 @@ impl Router {
 }
 
 /// The host name without port or trailing dot.
-fn host_name(host: &str) -> &str {
+pub(crate) fn host_name(host: &str) -> &str {
     let name = if let Some(rest) = host.strip_prefix('[') {
         // An IPv6 literal: [::1]:8080
         rest.split(']').next().unwrap_or(rest)

@@ -18,6 +18,7 @@ pub enum Route {
     MfaSend,
     Confirm,
     ConfirmSend,
+    Sso,
     Recover,
     Remind,
     Enroll,
@@ -85,7 +86,7 @@ impl Methods {
 }
 
 impl Route {
-    pub const ALL: [Route; 33] = [
+    pub const ALL: [Route; 34] = [
         Route::Root,
         Route::Healthz,
         Route::Readyz,
@@ -96,6 +97,7 @@ impl Route {
         Route::MfaSend,
         Route::Confirm,
         Route::ConfirmSend,
+        Route::Sso,
         Route::Recover,
         Route::Remind,
         Route::Enroll,
@@ -133,6 +135,7 @@ impl Route {
             Route::MfaSend => "/.gatehouse/mfa/send",
             Route::Confirm => "/.gatehouse/confirm",
             Route::ConfirmSend => "/.gatehouse/confirm/send",
+            Route::Sso => "/.gatehouse/sso",
             Route::Recover => "/.gatehouse/recover",
             Route::Remind => "/.gatehouse/remind",
             Route::Enroll => "/.gatehouse/enroll",
@@ -166,6 +169,7 @@ impl Route {
             | Route::Readyz
             | Route::Css
             | Route::Remind
+            | Route::Sso
             | Route::Account
             | Route::Admin
             | Route::AuthForward => Methods::Get,

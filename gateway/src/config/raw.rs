@@ -25,6 +25,13 @@ pub(crate) struct RawConfig {
     pub apps: Option<Vec<RawApp>>,
     pub service_tokens: Option<Vec<RawServiceToken>>,
     pub notify: Option<RawNotify>,
+    pub sso: Option<RawSso>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, expecting = "a mapping with portal_url")]
+pub(crate) struct RawSso {
+    pub portal_url: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -34,6 +34,17 @@ pub struct Settings {
     pub apps: Vec<AppSettings>,
     pub service_tokens: Vec<ServiceToken>,
     pub notify: NotifySettings,
+    /// One sign-in across unrelated hosts, if configured.
+    pub sso: Option<SsoSettings>,
+}
+
+/// Where the sign-in pages are served, for apps on other hosts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSettings {
+    /// `scheme://host[:port]`, no trailing slash.
+    pub portal_url: String,
+    /// The portal's host name, lower case, without the port.
+    pub portal_host: String,
 }
 
 /// The certificate `listen` serves, loaded and checked against its key.

@@ -274,3 +274,30 @@ fn a_bad_cookie_domain_is_named_by_its_key() {
     let s = build(&minimal_plus("sessions:\n  cookie_domain: example.com\n"));
     assert_eq!(s.sessions.cookie_domain.as_deref(), Some("example.com"));
 }
+
+#[test]
+fn the_sso_portal_is_an_http_origin() {
+    use super::validate::parse_portal_url;
+    let ok = parse_portal_url("https://Auth.Example.com/").expect("origin");
+    assert_eq!(ok.portal_url, "https://auth.example.com");
+    assert_eq!(ok.portal_host, "auth.example.com");
+    let port = parse_portal_url("http://auth.test:8443").expect("with a port");
+    assert_eq!(
+        (port.portal_url.as_str(), port.portal_host.as_str()),
+        ("http://auth.test:8443", "auth.test")
+    );
+    for bad in [
+        "auth.example.com",
+        "ftp://auth.example.com",
+        "https://auth.example.com/login",
+        "https://user@auth.example.com",
+        "https://auth.example.com?x=1",
+        "https://",
+        "https://auth.example.com:port",
+    ] {
+        let problem = parse_portal_url(bad).expect_err(bad);
+        assert_eq!(problem.key, "sso.portal_url", "{bad}");
+    }
+    let lines = error_lines(&minimal_plus("sso:\n  portal_url: \"auth.example.com\"\n"));
+    assert_line(&lines, "sso.portal_url", "https://");
+}

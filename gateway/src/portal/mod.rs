@@ -15,6 +15,7 @@ mod login;
 mod notice;
 mod request;
 mod send;
+mod sso;
 #[cfg(test)]
 mod test_support;
 
@@ -106,12 +107,15 @@ impl Gateway {
             .to_owned()
     }
 
-    /// Whether `host` (lower case, no port) is some app's `host`.
+    /// Whether `host` (lower case, no port) is some app's `host`, or lies
+    /// under `sessions.cookie_domain`.
     pub(crate) fn is_app_host(&self, host: &str) -> bool {
-        self.settings
-            .apps
-            .iter()
-            .any(|app| app.host.as_deref() == Some(host))
+        self.cookies.shares_with(host)
+            || self
+                .settings
+                .apps
+                .iter()
+                .any(|app| app.host.as_deref() == Some(host))
     }
 
     pub(crate) fn csrf_nonce(&self, req: &Request) -> Nonce {
@@ -296,6 +300,7 @@ async fn dispatch(gw: &Gateway, req: &Request, route: Route, post: bool) -> Repl
         (Route::MfaSend, _) => send::for_challenge(gw, req, Step::SignIn).await,
         (Route::Confirm, false) => challenge::show(gw, req, Step::Confirm).await,
         (Route::Confirm, true) => challenge::submit(gw, req, Step::Confirm).await,
+        (Route::Sso, _) => sso::handle(gw, req).await,
         (Route::ConfirmSend, _) => send::for_challenge(gw, req, Step::Confirm).await,
         (Route::Recover, false) => challenge::show_recover(gw, req).await,
         (Route::Recover, true) => challenge::submit_recover(gw, req).await,

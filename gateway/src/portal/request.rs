@@ -61,6 +61,14 @@ impl Request {
         self.client_ip
     }
 
+    /// A trusted proxy in front says the client used HTTPS.
+    pub fn forwarded_https(&self) -> bool {
+        self.from_trusted_proxy
+            && self
+                .header(http::header::HeaderName::from_static("x-forwarded-proto"))
+                .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+    }
+
     pub fn cookie(&self, name: &str) -> Option<&str> {
         cookie_value(&self.head, name)
     }

@@ -260,7 +260,8 @@ impl Gateway {
 
 impl Access {
     /// Inline mode's answer to a verdict on `req`, the request in hand.
-    pub fn inline(req: &RequestHeader, verdict: Verdict) -> Access {
+    /// `sign_in` is where a browser with no session starts signing in.
+    pub fn inline(req: &RequestHeader, verdict: Verdict, sign_in: Route) -> Access {
         match verdict {
             Verdict::Allow {
                 identity,
@@ -284,7 +285,7 @@ impl Access {
                 "This address is closed by the gateway's policy.",
             ),
             Verdict::InvalidToken => invalid_token(),
-            Verdict::SignIn => unauthenticated(req),
+            Verdict::SignIn => unauthenticated(req, sign_in),
             Verdict::StepUp(page) => step_up(req, page),
             Verdict::Unavailable => unavailable(req),
         }
@@ -338,10 +339,11 @@ fn step_up(req: &RequestHeader, page: Route) -> Access {
     }
 }
 
-/// Browsers go to the login page with a way back; API clients get a 401.
-fn unauthenticated(req: &RequestHeader) -> Access {
+/// Browsers go to sign in (`sign_in`: the login page, or the handoff to
+/// the sign-in portal's host) with a way back; API clients get a 401.
+fn unauthenticated(req: &RequestHeader, sign_in: Route) -> Access {
     if wants_html(req) {
-        let location = Route::Login.with_rd(&return_here(req));
+        let location = sign_in.with_rd(&return_here(req));
         Access::Refuse(Reply::redirect(302, &location), Outcome::LoginRedirect)
     } else {
         Access::Refuse(

@@ -131,7 +131,8 @@ impl ProxyHttp for Gateway {
         ctx.app = Some(m.app);
         let verdict = self.decide(&original, m.app, m.policy).await;
         session.req_header_mut().remove_header(access::TOKEN_HEADER);
-        match Access::inline(session.req_header(), verdict) {
+        let sign_in = self.sign_in_route(host(session.req_header()));
+        match Access::inline(session.req_header(), verdict, sign_in) {
             Access::Allow { .. } if self.settings.apps[m.app].upstreams.is_empty() => {
                 // Nothing here serves the address, as with no app at all.
                 ctx.outcome = Outcome::NotFound;

@@ -5,6 +5,7 @@
 //! store dump does not hand out live cookies.
 
 mod cache;
+pub mod handoff;
 mod id;
 mod memory;
 mod redis;

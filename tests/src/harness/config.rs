@@ -174,6 +174,8 @@ pub struct GatewayConfig {
     pub cookie_secure: bool,
     /// `sessions.cookie_domain`, if set.
     pub cookie_domain: Option<String>,
+    /// The host of `sso.portal_url` (`http://<host>:<listen port>`), if set.
+    pub sso_portal_host: Option<String>,
     pub lifetime: Option<String>,
     pub idle_timeout: Option<String>,
     /// (per user, per IP, window)
@@ -239,6 +241,7 @@ impl GatewayConfig {
             cookie_name: None,
             cookie_secure: false,
             cookie_domain: None,
+            sso_portal_host: None,
             lifetime: None,
             idle_timeout: None,
             limits: None,
@@ -311,6 +314,13 @@ impl GatewayConfig {
 
     pub fn cookie_secure(mut self, secure: bool) -> Self {
         self.cookie_secure = secure;
+        self
+    }
+
+    /// Signs in on `host` for apps on other hosts: `sso.portal_url` is
+    /// `http://<host>:<the gateway's port>`.
+    pub fn sso_portal(mut self, host: &str) -> Self {
+        self.sso_portal_host = Some(host.to_string());
         self
     }
 
@@ -582,6 +592,12 @@ impl GatewayConfig {
         }
         let apps: Vec<Value> = self.apps.iter().map(AppConfig::render).collect();
         root.insert("apps".into(), json!(apps));
+        if let Some(host) = &self.sso_portal_host {
+            root.insert(
+                "sso".into(),
+                json!({ "portal_url": format!("http://{host}:{listen}") }),
+            );
+        }
         if !self.service_tokens.is_empty() {
             let tokens: Vec<Value> = self
                 .service_tokens
