@@ -27,6 +27,12 @@ fn apps() -> Vec<AppSettings> {
         .map(|i| AppSettings {
             name: format!("app{i}"),
             host: (i % 2 == 0).then(|| format!("app{i}.example.com")),
+            // The apps without a host share it by path.
+            path: if i % 2 == 0 {
+                "/".to_owned()
+            } else {
+                format!("/app{i}")
+            },
             upstreams: vec![],
             policy: Policy::OneFactor,
             rules: vec![

@@ -1,4 +1,7 @@
-//! Choosing the app and the rule for a request.
+//! Choosing the app and the rule for a request: the host, then the app
+//! with the longest path prefix among that host's apps (apps without a host
+//! take what no app of the host does), then the longest rule prefix among
+//! the app's rules. Rule paths are absolute, under the app's path.
 //!
 //! Matching runs on the *normalised* path: percent-decoded, with `.`/`..`
 //! resolved and repeated or back- slashes folded. Otherwise
@@ -14,7 +17,8 @@
 //! spaces, so `/admin.` and `/admin%20/x` are under `/admin`; some ignore
 //! case, so `/ADMIN` is `/admin`. [`Router::route_request`] therefore matches
 //! every such reading, and their combinations, and applies the strictest
-//! policy found. The normalised reading alone picks the app.
+//! policy found, each reading routed to the app and rule a request for it
+//! would get. The normalised reading alone picks the app.
 
 use std::borrow::Cow;
 
@@ -247,104 +251,128 @@ pub struct RouteMatch {
 #[derive(Debug)]
 struct Entry {
     prefix: String,
-    app: usize,
     policy: Policy,
 }
 
-/// Rules of a set of apps, longest prefix first.
-#[derive(Debug, Default)]
-struct Table(Vec<Entry>);
+/// One app on a host: its path prefix and its rules, longest prefix first,
+/// ending with the app's own policy at the app's path.
+#[derive(Debug)]
+struct Site {
+    app: usize,
+    path: String,
+    rules: Vec<Entry>,
+}
 
-impl Table {
-    fn add(&mut self, index: usize, app: &AppSettings) {
-        for rule in &app.rules {
-            self.0.push(Entry {
+impl Site {
+    fn new(index: usize, app: &AppSettings) -> Self {
+        let mut rules: Vec<Entry> = app
+            .rules
+            .iter()
+            .map(|rule| Entry {
                 prefix: rule.path.clone(),
-                app: index,
                 policy: rule.policy,
-            });
+            })
+            .collect();
+        // The app's own policy covers what no rule does. Rules lie under
+        // the app's path (the config sees to it), so this one comes last.
+        rules.push(Entry {
+            prefix: app.path.clone(),
+            policy: app.policy,
+        });
+        // Stable: among equal prefixes, the rule listed first wins.
+        rules.sort_by_key(|e| std::cmp::Reverse(e.prefix.len()));
+        Site {
+            app: index,
+            path: app.path.clone(),
+            rules,
         }
-        // The app's own policy covers what no rule does.
-        if !app.rules.iter().any(|r| r.path == "/") {
-            self.0.push(Entry {
-                prefix: "/".to_owned(),
-                app: index,
-                policy: app.policy,
-            });
-        }
+    }
+
+    /// The same site with every prefix lower-cased, for case-blind
+    /// upstreams; `None` if that changes nothing.
+    fn folded(&self) -> Option<Site> {
+        let fold = |s: &str| s.to_lowercase();
+        let changes =
+            self.path != fold(&self.path) || self.rules.iter().any(|e| e.prefix != fold(&e.prefix));
+        changes.then(|| Site {
+            app: self.app,
+            path: fold(&self.path),
+            rules: self
+                .rules
+                .iter()
+                .map(|e| Entry {
+                    prefix: fold(&e.prefix),
+                    policy: e.policy,
+                })
+                .collect(),
+        })
+    }
+
+    fn policy(&self, path: &str) -> Policy {
+        self.rules
+            .iter()
+            .find(|e| under(path, &e.prefix))
+            // Unreachable: the site's path matched, and so does its own
+            // entry; the strictest policy is the safe answer anyway.
+            .map_or(Policy::Deny, |e| e.policy)
+    }
+}
+
+/// A set of apps (one host's, or those for any host), longest path first.
+#[derive(Debug, Default)]
+struct Sites(Vec<Site>);
+
+impl Sites {
+    fn find(&self, path: &str) -> Option<RouteMatch> {
+        let site = self.0.iter().find(|s| under(path, &s.path))?;
+        Some(RouteMatch {
+            app: site.app,
+            policy: site.policy(path),
+        })
     }
 
     fn finish(&mut self) {
-        // Stable: among equal prefixes, the app listed first wins.
-        self.0.sort_by_key(|e| std::cmp::Reverse(e.prefix.len()));
-    }
-
-    fn find(&self, path: &str) -> Option<RouteMatch> {
-        self.0
-            .iter()
-            .find(|e| under(path, &e.prefix))
-            .map(|e| RouteMatch {
-                app: e.app,
-                policy: e.policy,
-            })
+        // Stable: the config refuses two apps at one place anyway.
+        self.0.sort_by_key(|s| std::cmp::Reverse(s.path.len()));
     }
 }
 
-/// Host first, then the longest path prefix among that host's apps.
-#[derive(Debug, Default)]
-pub struct Router {
-    by_host: Vec<(String, Tables)>,
-    any_host: Tables,
-}
-
-/// One host's rules as written, and lower-cased for case-blind upstreams.
+/// One host's apps as written, and lower-cased for case-blind upstreams.
 #[derive(Debug, Default)]
 struct Tables {
-    exact: Table,
-    folded: Table,
-    /// Some rule has upper case: the folded table then differs even for a
-    /// lower-case path.
-    mixed_case_rules: bool,
+    exact: Sites,
+    folded: Sites,
+    /// Some app path or rule has upper case: the folded table then differs
+    /// even for a lower-case path.
+    mixed_case: bool,
 }
 
 impl Tables {
     fn add(&mut self, index: usize, app: &AppSettings) {
-        self.exact.add(index, app);
-        self.folded.add(index, app);
+        let site = Site::new(index, app);
+        match site.folded() {
+            Some(folded) => {
+                self.mixed_case = true;
+                self.folded.0.push(folded);
+            }
+            None => self.folded.0.push(Site::new(index, app)),
+        }
+        self.exact.0.push(site);
     }
 
     fn finish(&mut self) {
-        for entry in &mut self.folded.0 {
-            let folded = entry.prefix.to_lowercase();
-            self.mixed_case_rules |= folded != entry.prefix;
-            entry.prefix = folded;
-        }
         self.exact.finish();
         self.folded.finish();
     }
+}
 
-    /// The app from the normalised path, with the strictest policy any
-    /// reading of the path meets.
-    fn find(&self, raw: &str, path: &str) -> Option<RouteMatch> {
-        let mut found = self.exact.find(path)?;
-        let mut stricter = |m: Option<RouteMatch>| {
-            if let Some(m) = m {
-                found.policy = found.policy.max(m.policy);
-            }
-        };
-        let others = other_readings(raw, path);
-        for other in &others {
-            stricter(self.exact.find(other));
-        }
-        for reading in std::iter::once(path).chain(others.iter().map(String::as_str)) {
-            let folded = lower_case(reading);
-            // Otherwise the exact lookup above has already said it.
-            if self.mixed_case_rules || matches!(folded, Cow::Owned(_)) {
-                stricter(self.folded.find(&folded));
-            }
-        }
-        Some(found)
-    }
+/// Host first, then the longest app path among that host's apps, then the
+/// longest rule prefix among the app's rules. Apps without a host take
+/// what no app of the request's host does.
+#[derive(Debug, Default)]
+pub struct Router {
+    by_host: Vec<(String, Tables)>,
+    any_host: Tables,
 }
 
 impl Router {
@@ -373,31 +401,77 @@ impl Router {
     /// Matches a normalised path as written. `host` is the Host header as
     /// sent (any case, any port).
     pub fn route(&self, host: Option<&str>, path: &str) -> Option<RouteMatch> {
-        self.tables(host).exact.find(path)
+        self.tiers(host).find(path, false)
     }
 
     /// Matches a request on every reading of its path an upstream may take
     /// (see the module notes). `raw_path` is the path as sent and `path` its
     /// normalised form: the app comes from `path`, the policy is the
-    /// strictest any reading meets.
+    /// strictest any reading meets, each reading routed as a request of its
+    /// own would be (its app, then that app's rules).
     pub fn route_request(
         &self,
         host: Option<&str>,
         raw_path: &str,
         path: &str,
     ) -> Option<RouteMatch> {
-        self.tables(host).find(raw_path, path)
+        let tiers = self.tiers(host);
+        let mut found = tiers.find(path, false)?;
+        let mut stricter = |m: Option<RouteMatch>| {
+            if let Some(m) = m {
+                found.policy = found.policy.max(m.policy);
+            }
+        };
+        let others = other_readings(raw_path, path);
+        for other in &others {
+            stricter(tiers.find(other, false));
+        }
+        let mixed_case = tiers.mixed_case();
+        for reading in std::iter::once(path).chain(others.iter().map(String::as_str)) {
+            let folded = lower_case(reading);
+            // Otherwise the exact lookup above has already said it.
+            if mixed_case || matches!(folded, Cow::Owned(_)) {
+                stricter(tiers.find(&folded, true));
+            }
+        }
+        Some(found)
     }
 
-    fn tables(&self, host: Option<&str>) -> &Tables {
-        host.map(host_name)
-            .and_then(|h| {
-                self.by_host
-                    .iter()
-                    .find(|(name, _)| name.eq_ignore_ascii_case(h))
-            })
-            .map(|(_, t)| t)
-            .unwrap_or(&self.any_host)
+    fn tiers(&self, host: Option<&str>) -> Tiers<'_> {
+        let host = host.map(host_name).and_then(|h| {
+            self.by_host
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(h))
+        });
+        Tiers {
+            host: host.map(|(_, t)| t),
+            any: &self.any_host,
+        }
+    }
+}
+
+/// The request's host's apps, then the apps for any host.
+struct Tiers<'r> {
+    host: Option<&'r Tables>,
+    any: &'r Tables,
+}
+
+impl Tiers<'_> {
+    fn find(&self, path: &str, folded: bool) -> Option<RouteMatch> {
+        fn sites(t: &Tables, folded: bool) -> &Sites {
+            if folded {
+                &t.folded
+            } else {
+                &t.exact
+            }
+        }
+        self.host
+            .and_then(|t| sites(t, folded).find(path))
+            .or_else(|| sites(self.any, folded).find(path))
+    }
+
+    fn mixed_case(&self) -> bool {
+        self.any.mixed_case || self.host.is_some_and(|t| t.mixed_case)
     }
 }
 
@@ -413,314 +487,5 @@ pub(crate) fn host_name(host: &str) -> &str {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::Rule;
-    use std::time::Duration;
-
-    #[test]
-    fn normalisation_resolves_dots_slashes_and_encodings() {
-        let cases = [
-            ("/", "/"),
-            ("", "/"),
-            ("/a/b/", "/a/b"),
-            ("//a///b", "/a/b"),
-            ("/a/./b/../c", "/a/c"),
-            ("/../../etc", "/etc"),
-            ("/public/..%2Fadmin", "/admin"),
-            ("/public/%2e%2e/admin", "/admin"),
-            ("/a\\..\\admin", "/admin"),
-            ("/%61dmin?x=/public", "/admin"),
-            ("/caf%C3%A9", "/café"),
-        ];
-        for (input, want) in cases {
-            assert_eq!(normalise(input).unwrap(), want, "{input}");
-        }
-    }
-
-    #[test]
-    fn undecodable_or_control_paths_are_refused() {
-        assert_eq!(normalise("/%ff"), Err(PathError::NotUtf8));
-        assert_eq!(normalise("/a%00b"), Err(PathError::ControlCharacter));
-        assert_eq!(normalise("/a%0d%0aX: y"), Err(PathError::ControlCharacter));
-    }
-
-    fn app(
-        name: &str,
-        host: Option<&str>,
-        policy: Policy,
-        rules: &[(&str, Policy)],
-    ) -> AppSettings {
-        AppSettings {
-            name: name.into(),
-            host: host.map(Into::into),
-            upstreams: vec![],
-            policy,
-            rules: rules
-                .iter()
-                .map(|(p, pol)| Rule {
-                    path: (*p).into(),
-                    policy: *pol,
-                })
-                .collect(),
-            service_tokens: None,
-            health_check_interval: Duration::from_secs(5),
-        }
-    }
-
-    #[test]
-    fn the_longest_prefix_wins_by_whole_segments() {
-        let apps = [app(
-            "wiki",
-            None,
-            Policy::OneFactor,
-            &[
-                ("/public", Policy::Bypass),
-                ("/public/secret", Policy::Deny),
-            ],
-        )];
-        let r = Router::new(&apps);
-        let policy = |p: &str| r.route(None, p).unwrap().policy;
-        assert_eq!(policy("/public"), Policy::Bypass);
-        assert_eq!(policy("/public/x"), Policy::Bypass);
-        assert_eq!(policy("/publicity"), Policy::OneFactor);
-        assert_eq!(policy("/public/secret/y"), Policy::Deny);
-        assert_eq!(policy("/"), Policy::OneFactor);
-    }
-
-    #[test]
-    fn the_host_picks_the_app_before_the_path() {
-        let apps = [
-            app("default", None, Policy::OneFactor, &[]),
-            app("wiki", Some("wiki.example.com"), Policy::Bypass, &[]),
-        ];
-        let r = Router::new(&apps);
-        assert_eq!(r.route(Some("WIKI.example.com:8080"), "/x").unwrap().app, 1);
-        assert_eq!(r.route(Some("wiki.example.com."), "/x").unwrap().app, 1);
-        assert_eq!(r.route(Some("other.example.com"), "/x").unwrap().app, 0);
-        assert_eq!(r.route(None, "/x").unwrap().app, 0);
-    }
-
-    #[test]
-    fn apps_without_a_host_split_by_path() {
-        let apps = [
-            app("a", None, Policy::Deny, &[("/a", Policy::OneFactor)]),
-            app("b", None, Policy::Deny, &[("/b", Policy::Bypass)]),
-        ];
-        let r = Router::new(&apps);
-        assert_eq!(
-            r.route(None, "/b/1"),
-            Some(RouteMatch {
-                app: 1,
-                policy: Policy::Bypass
-            })
-        );
-        assert_eq!(
-            r.route(None, "/a/1"),
-            Some(RouteMatch {
-                app: 0,
-                policy: Policy::OneFactor
-            })
-        );
-        assert_eq!(r.route(None, "/c").unwrap().policy, Policy::Deny);
-    }
-
-    /// The policy the proxy applies to a request for `raw`.
-    fn policy_for(router: &Router, raw: &str) -> Policy {
-        let path = normalise(raw).unwrap();
-        router.route_request(None, raw, &path).unwrap().policy
-    }
-
-    #[test]
-    fn an_encoded_separator_cannot_climb_out_of_a_stricter_rule() {
-        let apps = [app(
-            "wiki",
-            None,
-            Policy::OneFactor,
-            &[("/public", Policy::Bypass), ("/admin", Policy::TwoFactor)],
-        )];
-        let r = Router::new(&apps);
-        let policy = |raw: &str| policy_for(&r, raw);
-        // Normalised, these are `/public`; an upstream that keeps `%2F` in
-        // the segment serves them from under `/admin`.
-        assert_eq!(policy("/admin%2F..%2Fpublic"), Policy::TwoFactor);
-        assert_eq!(policy("/admin%2f..%2fpublic/x"), Policy::TwoFactor);
-        assert_eq!(policy("/admin%5C..%5Cpublic"), Policy::TwoFactor);
-        // Both readings agree here, so nothing changes.
-        assert_eq!(policy("/public%2Fdocs"), Policy::Bypass);
-        assert_eq!(policy("/public/..%2Fadmin"), Policy::TwoFactor);
-        assert_eq!(policy("/public/x"), Policy::Bypass);
-        assert_eq!(policy("/other"), Policy::OneFactor);
-    }
-
-    #[test]
-    fn case_only_ever_makes_a_path_stricter() {
-        let apps = [app(
-            "wiki",
-            None,
-            Policy::OneFactor,
-            &[
-                ("/public", Policy::Bypass),
-                ("/admin", Policy::Deny),
-                ("/Reports", Policy::TwoFactor),
-            ],
-        )];
-        let r = Router::new(&apps);
-        let policy = |raw: &str| policy_for(&r, raw);
-        // A case-blind upstream serves these from the stricter rule.
-        assert_eq!(policy("/ADMIN"), Policy::Deny);
-        assert_eq!(policy("/Admin/users"), Policy::Deny);
-        assert_eq!(policy("/reports/q3"), Policy::TwoFactor);
-        assert_eq!(policy("/%41DMIN"), Policy::Deny);
-        // A looser rule in another case never loosens the path.
-        assert_eq!(policy("/PUBLIC"), Policy::OneFactor);
-        assert_eq!(policy("/public"), Policy::Bypass);
-    }
-
-    /// An app open by default, so a path read only as written would pass:
-    /// a `bypass` prefix, a `deny` rule, a `two_factor` rule.
-    fn open_app() -> Router {
-        Router::new(&[app(
-            "wiki",
-            None,
-            Policy::Bypass,
-            &[
-                ("/public", Policy::Bypass),
-                ("/private", Policy::OneFactor),
-                ("/admin", Policy::Deny),
-                ("/secure", Policy::TwoFactor),
-            ],
-        )])
-    }
-
-    #[test]
-    fn servlet_path_parameters_cannot_reach_a_stricter_rule() {
-        let r = open_app();
-        let cases = [
-            // Tomcat, Jetty and Spring drop `;x` from each segment.
-            ("/admin;x", Policy::Deny),
-            ("/admin;jsessionid=1/users", Policy::Deny),
-            ("/secure;x/vault", Policy::TwoFactor),
-            ("/private;x", Policy::OneFactor),
-            // ... before resolving dot segments, so `..;` climbs.
-            ("/public/..;/secure/x", Policy::TwoFactor),
-            ("/public/..;/admin", Policy::Deny),
-            ("/public/..;x/admin/users", Policy::Deny),
-            ("/public/%2e%2e;/secure/x", Policy::TwoFactor),
-            ("/public/.;/..;/secure", Policy::TwoFactor),
-            // An encoded `;` read once decoded.
-            ("/admin%3bx", Policy::Deny),
-            ("/public/..%3B/secure/x", Policy::TwoFactor),
-            // Combined with case, and with an encoded `/` kept in the
-            // parameter that a decoding reading would climb out of.
-            ("/ADMIN;x", Policy::Deny),
-            ("/Public/..;/SECURE/x", Policy::TwoFactor),
-            ("/admin;x%2f..%2f..%2fpublic", Policy::Deny),
-            // Controls: every reading is under `/public`, or nowhere.
-            ("/public;x/page", Policy::Bypass),
-            ("/public/..;/public/x", Policy::Bypass),
-            ("/other;x", Policy::Bypass),
-            ("/public/x", Policy::Bypass),
-        ];
-        for (raw, want) in cases {
-            assert_eq!(policy_for(&r, raw), want, "{raw}");
-        }
-    }
-
-    #[test]
-    fn trailing_dots_and_spaces_cannot_reach_a_stricter_rule() {
-        let r = open_app();
-        let cases = [
-            // Windows (IIS) drops trailing dots and spaces.
-            ("/admin.", Policy::Deny),
-            ("/admin%20", Policy::Deny),
-            ("/admin./x", Policy::Deny),
-            ("/admin%20/x", Policy::Deny),
-            ("/admin%2e", Policy::Deny),
-            ("/admin.%20.", Policy::Deny),
-            ("/secure./vault", Policy::TwoFactor),
-            ("/secure%E3%80%80/vault", Policy::TwoFactor),
-            ("/private.", Policy::OneFactor),
-            // Old Spring trimmed whole tokens, leading spaces too.
-            ("/%20admin", Policy::Deny),
-            // `.. ` may still climb out of a bypass prefix.
-            ("/public/..%20/admin", Policy::Deny),
-            ("/public/.../secure", Policy::TwoFactor),
-            // Combined with case, `;` parameters and encoded separators.
-            ("/ADMIN.", Policy::Deny),
-            ("/Secure%20/x", Policy::TwoFactor),
-            ("/admin.;x", Policy::Deny),
-            ("/admin.%2f..%2fpublic", Policy::Deny),
-            // Controls: the trimmed reading is still under `/public`.
-            ("/public./x", Policy::Bypass),
-            ("/public%20/x", Policy::Bypass),
-            ("/other.", Policy::Bypass),
-            ("/public/file.txt", Policy::Bypass),
-        ];
-        for (raw, want) in cases {
-            assert_eq!(policy_for(&r, raw), want, "{raw}");
-        }
-    }
-
-    #[test]
-    fn an_ordinary_path_has_no_other_reading() {
-        // The hot path: nothing beyond the normalised reading is computed.
-        for raw in [
-            "/",
-            "/app/admin/users/42",
-            "/static/app.min.js",
-            "/a-b_c~d/e.f/g",
-            "/search?q=a;b.",
-        ] {
-            let path = normalise(raw).unwrap();
-            assert!(other_readings(raw, &path).is_empty(), "{raw}");
-        }
-        assert!(!other_readings("/admin;x", "/admin;x").is_empty());
-        assert!(!other_readings("/admin.", "/admin.").is_empty());
-        assert!(!other_readings("/admin%20/x", "/admin /x").is_empty());
-    }
-
-    #[test]
-    fn a_reading_raises_the_policy_but_never_changes_the_app() {
-        let apps = [
-            app(
-                "site",
-                None,
-                Policy::OneFactor,
-                &[("/public", Policy::Bypass)],
-            ),
-            app(
-                "console",
-                None,
-                Policy::OneFactor,
-                &[("/admin", Policy::Deny)],
-            ),
-        ];
-        let r = Router::new(&apps);
-        for raw in ["/public/..;/admin/x", "/public/..%20/admin"] {
-            let path = normalise(raw).unwrap();
-            let m = r.route_request(None, raw, &path).unwrap();
-            assert_eq!((m.app, m.policy), (0, Policy::Deny), "{raw}");
-        }
-    }
-
-    #[test]
-    fn the_normalised_path_alone_picks_the_app() {
-        let apps = [
-            app("a", None, Policy::Bypass, &[]),
-            app("b", None, Policy::TwoFactor, &[("/b", Policy::TwoFactor)]),
-        ];
-        let r = Router::new(&apps);
-        let m = r.route_request(None, "/B/x", "/B/x").unwrap();
-        assert_eq!((m.app, m.policy), (0, Policy::TwoFactor));
-    }
-
-    #[test]
-    fn a_host_with_no_app_and_no_catch_all_matches_nothing() {
-        let apps = [app("wiki", Some("wiki.example.com"), Policy::Bypass, &[])];
-        assert_eq!(
-            Router::new(&apps).route(Some("evil.example.com"), "/"),
-            None
-        );
-    }
-}
+#[path = "route_tests.rs"]
+mod tests;

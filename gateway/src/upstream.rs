@@ -141,6 +141,7 @@ mod tests {
         AppSettings {
             name: "app".into(),
             host: None,
+            path: "/".into(),
             upstreams: upstreams
                 .iter()
                 .map(|a| Upstream {

@@ -7,8 +7,9 @@ use super::address::{parse_app_host, parse_upstream};
 use super::duration::parse_duration;
 use super::error::{quote, Problem, Problems};
 use super::hex32::parse_hex32;
-use super::raw::{RawApp, RawRule, RawServiceToken, RawUpstream};
-use super::settings::{AppSettings, Policy, Rule, ServiceToken, Upstream};
+use super::raw::{RawApp, RawServiceToken, RawUpstream};
+use super::rules::{check_app_path, check_rules};
+use super::settings::{AppSettings, Policy, ServiceToken, Upstream};
 
 const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -38,40 +39,6 @@ pub(crate) fn parse_policy(key: &str, text: &str) -> Result<Policy, Problem> {
             ),
         )
     })
-}
-
-/// Normalises a rule's path prefix the way request paths are normalised:
-/// repeated and trailing slashes dropped (the root stays `/`).
-pub(crate) fn normalise_rule_path(text: &str) -> Result<String, String> {
-    if !text.starts_with('/') {
-        return Err(format!("must start with \"/\" (got {})", quote(text)));
-    }
-    if text.contains(['?', '#']) {
-        return Err(format!(
-            "must not contain '?' or '#' (got {}); the query never matters",
-            quote(text)
-        ));
-    }
-    if text.contains('%') {
-        return Err(format!(
-            "must not be percent-encoded (got {}); request paths are decoded before matching",
-            quote(text)
-        ));
-    }
-    if text.contains('\\') || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!(
-            "must not contain '\\', whitespace or control characters (got {})",
-            quote(text)
-        ));
-    }
-    let segments: Vec<&str> = text.split('/').filter(|s| !s.is_empty()).collect();
-    if segments.iter().any(|s| *s == "." || *s == "..") {
-        return Err(format!(
-            "must not contain \".\" or \"..\" segments (got {})",
-            quote(text)
-        ));
-    }
-    Ok(format!("/{}", segments.join("/")))
 }
 
 /// Checks `service_tokens[]`; returns the valid tokens.
@@ -150,8 +117,7 @@ pub(crate) fn check_apps(
     }
     let mut apps = Vec::new();
     let mut names: BTreeMap<String, usize> = BTreeMap::new();
-    // Host (None = any host) -> (index, name) of the app that claimed it.
-    let mut hosts: BTreeMap<Option<String>, (usize, String)> = BTreeMap::new();
+    let mut places = Places::default();
     for (i, app) in raw.into_iter().enumerate() {
         let key = format!("apps[{i}]");
         let name = match &app.name {
@@ -180,25 +146,14 @@ pub(crate) fn check_apps(
             .host
             .as_deref()
             .and_then(|h| problems.check(parse_app_host(&format!("{key}.host"), h)));
+        let path = check_app_path(&key, app.path.as_deref(), problems);
         if app.host.is_none() || host.is_some() {
-            match hosts.get(&host) {
-                Some((first, first_name)) => problems.push(
-                    format!("{key}.host"),
-                    match &host {
-                        Some(h) => format!(
-                            "{} is already served by apps[{first}] ({})",
-                            quote(h),
-                            quote(first_name)
-                        ),
-                        None => format!(
-                            "missing, but apps[{first}] ({}) already matches every host; only one app may omit host",
-                            quote(first_name)
-                        ),
-                    },
-                ),
-                None => {
-                    hosts.insert(host.clone(), (i, name.clone()));
-                }
+            let place = Place {
+                host: host.clone(),
+                path: path.clone(),
+            };
+            if let Some(problem) = places.claim(&key, place, app.path.is_some(), i, &name) {
+                problems.extend([problem]);
             }
         }
         let upstreams = check_upstreams(&key, app.upstream, problems);
@@ -219,10 +174,11 @@ pub(crate) fn check_apps(
                 DEFAULT_HEALTH_CHECK_INTERVAL,
             ))
             .unwrap_or(DEFAULT_HEALTH_CHECK_INTERVAL);
-        let rules = check_rules(&key, app.rules.unwrap_or_default(), problems);
+        let rules = check_rules(&key, &path, app.rules.unwrap_or_default(), problems);
         apps.push(AppSettings {
             name,
             host,
+            path,
             upstreams,
             policy,
             rules,
@@ -231,6 +187,62 @@ pub(crate) fn check_apps(
         });
     }
     apps
+}
+
+/// Where an app sits: its host (`None`: any host) and path prefix.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Place {
+    host: Option<String>,
+    path: String,
+}
+
+/// The places claimed so far, with the index and name of the app there.
+#[derive(Default)]
+struct Places(BTreeMap<Place, (usize, String)>);
+
+impl Places {
+    /// Claims `place` for app `index`, or names the app already there. The
+    /// problem is reported at `path` when the app wrote one, else at `host`
+    /// (two apps with no path each want the whole host).
+    fn claim(
+        &mut self,
+        key: &str,
+        place: Place,
+        wrote_path: bool,
+        index: usize,
+        name: &str,
+    ) -> Option<Problem> {
+        let Some((first, first_name)) = self.0.get(&place) else {
+            self.0.insert(place, (index, name.to_owned()));
+            return None;
+        };
+        let (first_name, host) = (quote(first_name), place.host.as_deref());
+        Some(match (wrote_path, host) {
+            (true, _) => Problem::new(
+                format!("{key}.path"),
+                format!(
+                    "{} on {} is already app {first_name} (apps[{first}])",
+                    quote(&place.path),
+                    host.map_or("any host".to_owned(), |h| format!("host {}", quote(h)))
+                ),
+            ),
+            (false, Some(h)) => Problem::new(
+                format!("{key}.host"),
+                format!(
+                    "{} is already served by apps[{first}] ({first_name}); give each app \
+                     its own path",
+                    quote(h)
+                ),
+            ),
+            (false, None) => Problem::new(
+                format!("{key}.host"),
+                format!(
+                    "missing, but apps[{first}] ({first_name}) already matches every host; \
+                     only one app may omit host, unless each has its own path"
+                ),
+            ),
+        })
+    }
 }
 
 /// Every name in `apps[].service_tokens` must be defined in `service_tokens`.
@@ -272,53 +284,4 @@ fn check_upstreams(key: &str, raw: Option<RawUpstream>, problems: &mut Problems)
                 .collect()
         }
     }
-}
-
-fn check_rules(key: &str, raw: Vec<RawRule>, problems: &mut Problems) -> Vec<Rule> {
-    let mut rules = Vec::new();
-    let mut paths: BTreeMap<String, usize> = BTreeMap::new();
-    for (j, rule) in raw.into_iter().enumerate() {
-        let key = format!("{key}.rules[{j}]");
-        let path = match rule.path {
-            None => {
-                problems.push(format!("{key}.path"), "required");
-                None
-            }
-            Some(text) => match normalise_rule_path(&text) {
-                Err(reason) => {
-                    problems.push(format!("{key}.path"), reason);
-                    None
-                }
-                Ok(path) => {
-                    if let Some(first) = paths.get(&path) {
-                        let prefix = key.rsplit_once('[').map_or("", |(p, _)| p);
-                        problems.push(
-                            format!("{key}.path"),
-                            format!(
-                                "duplicate rule path {} (also {prefix}[{first}].path)",
-                                quote(&path)
-                            ),
-                        );
-                    } else {
-                        paths.insert(path.clone(), j);
-                    }
-                    Some(path)
-                }
-            },
-        };
-        let policy = match rule.policy {
-            None => {
-                problems.push(
-                    format!("{key}.policy"),
-                    "required (bypass, one_factor, two_factor or deny)",
-                );
-                None
-            }
-            Some(text) => problems.check(parse_policy(&format!("{key}.policy"), &text)),
-        };
-        if let (Some(path), Some(policy)) = (path, policy) {
-            rules.push(Rule { path, policy });
-        }
-    }
-    rules
 }

@@ -14,6 +14,7 @@ mod files;
 mod hex32;
 mod notify;
 mod raw;
+mod rules;
 mod tls;
 mod users;
 mod validate;

@@ -143,6 +143,7 @@ pub(crate) struct RawLimits {
 pub(crate) struct RawApp {
     pub name: Option<String>,
     pub host: Option<String>,
+    pub path: Option<String>,
     pub upstream: Option<RawUpstream>,
     pub policy: Option<String>,
     pub service_tokens: Option<Vec<String>>,

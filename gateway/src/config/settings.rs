@@ -195,6 +195,10 @@ pub struct AppSettings {
     pub name: String,
     /// Lower-case host name without port; `None` matches any host.
     pub host: Option<String>,
+    /// The path prefix the app serves on its host, normalised like a rule's
+    /// path; `/` for all of it. The longest one matching a request wins. The
+    /// request path goes upstream as sent: the prefix is not stripped.
+    pub path: String,
     pub upstreams: Vec<Upstream>,
     /// The policy for paths that no rule matches.
     pub policy: Policy,

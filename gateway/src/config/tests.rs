@@ -344,3 +344,6 @@ mod notify;
 
 #[path = "tests_timeouts.rs"]
 mod timeouts;
+
+#[path = "tests_rules.rs"]
+mod rules;

@@ -68,6 +68,8 @@ impl UserSpec {
 pub struct AppConfig {
     pub name: String,
     pub host: Option<String>,
+    /// `path`: the app's path prefix on its host.
+    pub path: Option<String>,
     pub upstreams: Vec<String>,
     pub policy: Option<String>,
     pub rules: Vec<(String, String)>,
@@ -81,6 +83,7 @@ impl AppConfig {
         AppConfig {
             name: name.to_string(),
             host: None,
+            path: None,
             upstreams: upstreams.to_vec(),
             policy: None,
             rules: Vec::new(),
@@ -103,6 +106,11 @@ impl AppConfig {
 
     pub fn host(mut self, host: &str) -> Self {
         self.host = Some(host.to_string());
+        self
+    }
+
+    pub fn path(mut self, path: &str) -> Self {
+        self.path = Some(path.to_string());
         self
     }
 
@@ -131,6 +139,9 @@ impl AppConfig {
         app.insert("name".into(), json!(self.name));
         if let Some(host) = &self.host {
             app.insert("host".into(), json!(host));
+        }
+        if let Some(path) = &self.path {
+            app.insert("path".into(), json!(path));
         }
         // No upstreams: a forward-only app, without the key.
         match self.upstreams.as_slice() {

@@ -1,0 +1,141 @@
+//! `apps[].path` and `apps[].rules[]`: path prefixes and the rules under them.
+
+use std::collections::BTreeMap;
+
+use super::error::{quote, Problems};
+use super::raw::RawRule;
+use super::settings::Rule;
+
+use super::apps::parse_policy;
+
+/// Normalises a rule's path prefix the way request paths are normalised:
+/// repeated and trailing slashes dropped (the root stays `/`).
+pub(crate) fn normalise_rule_path(text: &str) -> Result<String, String> {
+    if !text.starts_with('/') {
+        return Err(format!("must start with \"/\" (got {})", quote(text)));
+    }
+    if text.contains(['?', '#']) {
+        return Err(format!(
+            "must not contain '?' or '#' (got {}); the query never matters",
+            quote(text)
+        ));
+    }
+    if text.contains('%') {
+        return Err(format!(
+            "must not be percent-encoded (got {}); request paths are decoded before matching",
+            quote(text)
+        ));
+    }
+    if text.contains('\\') || text.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!(
+            "must not contain '\\', whitespace or control characters (got {})",
+            quote(text)
+        ));
+    }
+    let segments: Vec<&str> = text.split('/').filter(|s| !s.is_empty()).collect();
+    if segments.iter().any(|s| *s == "." || *s == "..") {
+        return Err(format!(
+            "must not contain \".\" or \"..\" segments (got {})",
+            quote(text)
+        ));
+    }
+    Ok(format!("/{}", segments.join("/")))
+}
+
+/// Whether `path` lies under `prefix`, by whole segments (both normalised).
+pub(crate) fn lies_under(path: &str, prefix: &str) -> bool {
+    prefix == "/"
+        || (path.starts_with(prefix)
+            && matches!(path.as_bytes().get(prefix.len()), None | Some(b'/')))
+}
+
+/// Checks `apps[i].path`; `/` (the whole host) when absent.
+pub(crate) fn check_app_path(key: &str, raw: Option<&str>, problems: &mut Problems) -> String {
+    match raw.map(normalise_rule_path) {
+        None => "/".to_owned(),
+        Some(Ok(path)) => path,
+        Some(Err(reason)) => {
+            problems.push(format!("{key}.path"), reason);
+            "/".to_owned()
+        }
+    }
+}
+
+/// Checks an app's rules. Rule paths are absolute, so each must lie under
+/// `app_path`: a rule outside it could never match a request the app gets.
+pub(crate) fn check_rules(
+    key: &str,
+    app_path: &str,
+    raw: Vec<RawRule>,
+    problems: &mut Problems,
+) -> Vec<Rule> {
+    let mut rules = Vec::new();
+    let mut paths: BTreeMap<String, usize> = BTreeMap::new();
+    for (j, rule) in raw.into_iter().enumerate() {
+        let key = format!("{key}.rules[{j}]");
+        let path = rule
+            .path
+            .as_deref()
+            .and_then(|text| check_rule_path(&key, text, app_path, problems));
+        if rule.path.is_none() {
+            problems.push(format!("{key}.path"), "required");
+        }
+        if let Some(path) = &path {
+            if let Some(first) = paths.get(path) {
+                let prefix = key.rsplit_once('[').map_or("", |(p, _)| p);
+                problems.push(
+                    format!("{key}.path"),
+                    format!(
+                        "duplicate rule path {} (also {prefix}[{first}].path)",
+                        quote(path)
+                    ),
+                );
+            } else {
+                paths.insert(path.clone(), j);
+            }
+        }
+        let policy = match rule.policy {
+            None => {
+                problems.push(
+                    format!("{key}.policy"),
+                    "required (bypass, one_factor, two_factor or deny)",
+                );
+                None
+            }
+            Some(text) => problems.check(parse_policy(&format!("{key}.policy"), &text)),
+        };
+        if let (Some(path), Some(policy)) = (path, policy) {
+            rules.push(Rule { path, policy });
+        }
+    }
+    rules
+}
+
+/// A rule's path, normalised, if it is well formed and under the app's.
+fn check_rule_path(
+    key: &str,
+    text: &str,
+    app_path: &str,
+    problems: &mut Problems,
+) -> Option<String> {
+    let path = match normalise_rule_path(text) {
+        Ok(path) => path,
+        Err(reason) => {
+            problems.push(format!("{key}.path"), reason);
+            return None;
+        }
+    };
+    if !lies_under(&path, app_path) {
+        problems.push(
+            format!("{key}.path"),
+            format!(
+                "{} lies outside the app's path {}: rule paths are absolute, so write the \
+                 full path, under the app's",
+                quote(&path),
+                quote(app_path)
+            ),
+        );
+        return None;
+    }
+    Some(path)
+}
