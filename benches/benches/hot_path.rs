@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use gatehouse::client_ip::TrustedProxies;
-use gatehouse::config::{AppSettings, Policy, Rule};
+use gatehouse::config::{AppSettings, Conditions, Policy, Rule};
 use gatehouse::forwarded::Forwarding;
 use gatehouse::proxy::headers::strip_forged;
 use gatehouse::return_path;
@@ -22,6 +22,7 @@ fn apps() -> Vec<AppSettings> {
     let rule = |path: &str, policy| Rule {
         path: path.to_owned(),
         policy,
+        conditions: Conditions::default(),
     };
     (0..10)
         .map(|i| AppSettings {

@@ -21,10 +21,16 @@
 //! would get. The normalised reading alone picks the app.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use percent_encoding::percent_decode_str;
 
 use crate::config::{AppSettings, Policy};
+
+mod verdict;
+
+use verdict::{Chain, Strictest};
+pub use verdict::{Facts, Ruling, Settled};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PathError {
@@ -241,17 +247,21 @@ fn under(path: &str, prefix: &str) -> bool {
             && matches!(path.as_bytes().get(prefix.len()), None | Some(b'/')))
 }
 
-/// The outcome of matching: which app, and which policy applies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RouteMatch {
+/// The outcome of matching: which app, and which policy applies (or the
+/// rules whose conditions decide it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RouteMatch<'r> {
     pub app: usize,
-    pub policy: Policy,
+    pub policy: Ruling<'r>,
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq, Eq)]
 struct Entry {
     prefix: String,
     policy: Policy,
+    /// `None` when the rule has no conditions (the app's own policy never
+    /// has): it then ends the search.
+    when: Option<Arc<crate::config::Conditions>>,
 }
 
 /// One app on a host: its path prefix and its rules, longest prefix first,
@@ -271,6 +281,7 @@ impl Site {
             .map(|rule| Entry {
                 prefix: rule.path.clone(),
                 policy: rule.policy,
+                when: (!rule.conditions.is_empty()).then(|| Arc::new(rule.conditions.clone())),
             })
             .collect();
         // The app's own policy covers what no rule does. Rules lie under
@@ -278,6 +289,7 @@ impl Site {
         rules.push(Entry {
             prefix: app.path.clone(),
             policy: app.policy,
+            when: None,
         });
         // Stable: among equal prefixes, the rule listed first wins.
         rules.sort_by_key(|e| std::cmp::Reverse(e.prefix.len()));
@@ -303,18 +315,26 @@ impl Site {
                 .map(|e| Entry {
                     prefix: fold(&e.prefix),
                     policy: e.policy,
+                    when: e.when.clone(),
                 })
                 .collect(),
         })
     }
 
-    fn policy(&self, path: &str) -> Policy {
-        self.rules
-            .iter()
-            .find(|e| under(path, &e.prefix))
-            // Unreachable: the site's path matched, and so does its own
-            // entry; the strictest policy is the safe answer anyway.
-            .map_or(Policy::Deny, |e| e.policy)
+    /// The rules that may decide `path`: those with conditions, in order,
+    /// up to the first without, whose policy applies when none of theirs
+    /// hold. No allocation when that first rule is the longest match.
+    fn chain(&self, path: &str) -> Chain<'_> {
+        let mut candidates = Vec::new();
+        for entry in self.rules.iter().filter(|e| under(path, &e.prefix)) {
+            if entry.when.is_none() {
+                return Chain::new(candidates, entry.policy);
+            }
+            candidates.push(entry);
+        }
+        // Unreachable: the site's path matched, and so does its own entry,
+        // which has no conditions; the strictest policy is the safe answer.
+        Chain::new(candidates, Policy::Deny)
     }
 }
 
@@ -323,12 +343,9 @@ impl Site {
 struct Sites(Vec<Site>);
 
 impl Sites {
-    fn find(&self, path: &str) -> Option<RouteMatch> {
+    fn find(&self, path: &str) -> Option<(usize, Chain<'_>)> {
         let site = self.0.iter().find(|s| under(path, &s.path))?;
-        Some(RouteMatch {
-            app: site.app,
-            policy: site.policy(path),
-        })
+        Some((site.app, site.chain(path)))
     }
 
     fn finish(&mut self) {
@@ -400,8 +417,14 @@ impl Router {
 
     /// Matches a normalised path as written. `host` is the Host header as
     /// sent (any case, any port).
-    pub fn route(&self, host: Option<&str>, path: &str) -> Option<RouteMatch> {
-        self.tiers(host).find(path, false)
+    pub fn route(&self, host: Option<&str>, path: &str) -> Option<RouteMatch<'_>> {
+        let (app, chain) = self.tiers(host).find(path, false)?;
+        let mut strictest = Strictest::default();
+        strictest.add(chain);
+        Some(RouteMatch {
+            app,
+            policy: strictest.finish(),
+        })
     }
 
     /// Matches a request on every reading of its path an upstream may take
@@ -414,27 +437,27 @@ impl Router {
         host: Option<&str>,
         raw_path: &str,
         path: &str,
-    ) -> Option<RouteMatch> {
+    ) -> Option<RouteMatch<'_>> {
         let tiers = self.tiers(host);
-        let mut found = tiers.find(path, false)?;
-        let mut stricter = |m: Option<RouteMatch>| {
-            if let Some(m) = m {
-                found.policy = found.policy.max(m.policy);
-            }
-        };
+        let (app, chain) = tiers.find(path, false)?;
+        let mut strictest = Strictest::default();
+        strictest.add(chain);
         let others = other_readings(raw_path, path);
         for other in &others {
-            stricter(tiers.find(other, false));
+            strictest.extend(tiers.find(other, false));
         }
         let mixed_case = tiers.mixed_case();
         for reading in std::iter::once(path).chain(others.iter().map(String::as_str)) {
             let folded = lower_case(reading);
             // Otherwise the exact lookup above has already said it.
             if mixed_case || matches!(folded, Cow::Owned(_)) {
-                stricter(tiers.find(&folded, true));
+                strictest.extend(tiers.find(&folded, true));
             }
         }
-        Some(found)
+        Some(RouteMatch {
+            app,
+            policy: strictest.finish(),
+        })
     }
 
     fn tiers(&self, host: Option<&str>) -> Tiers<'_> {
@@ -456,8 +479,8 @@ struct Tiers<'r> {
     any: &'r Tables,
 }
 
-impl Tiers<'_> {
-    fn find(&self, path: &str, folded: bool) -> Option<RouteMatch> {
+impl<'r> Tiers<'r> {
+    fn find(&self, path: &str, folded: bool) -> Option<(usize, Chain<'r>)> {
         fn sites(t: &Tables, folded: bool) -> &Sites {
             if folded {
                 &t.folded

@@ -1,8 +1,16 @@
 //! Unit tests of [`super`]: normalisation, readings, apps and rules.
 
 use super::*;
-use crate::config::Rule;
+use crate::config::{Conditions, Rule};
 use std::time::Duration;
+
+/// The policy of a verdict that no condition takes part in.
+fn fixed(verdict: &Ruling<'_>) -> Policy {
+    match verdict {
+        Ruling::Fixed(policy) => *policy,
+        other => panic!("conditions take part: {other:?}"),
+    }
+}
 
 #[test]
 fn normalisation_resolves_dots_slashes_and_encodings() {
@@ -54,6 +62,7 @@ fn app_at(
             .map(|(p, pol)| Rule {
                 path: (*p).into(),
                 policy: *pol,
+                conditions: Conditions::default(),
             })
             .collect(),
         service_tokens: None,
@@ -73,7 +82,7 @@ fn the_longest_prefix_wins_by_whole_segments() {
         ],
     )];
     let r = Router::new(&apps);
-    let policy = |p: &str| r.route(None, p).unwrap().policy;
+    let policy = |p: &str| r.route(None, p).map(|m| fixed(&m.policy)).unwrap();
     assert_eq!(policy("/public"), Policy::Bypass);
     assert_eq!(policy("/public/x"), Policy::Bypass);
     assert_eq!(policy("/publicity"), Policy::OneFactor);
@@ -105,14 +114,14 @@ fn apps_without_a_host_split_by_path() {
         r.route(None, "/b/1"),
         Some(RouteMatch {
             app: 1,
-            policy: Policy::Bypass
+            policy: Ruling::Fixed(Policy::Bypass)
         })
     );
     assert_eq!(
         r.route(None, "/a/1"),
         Some(RouteMatch {
             app: 0,
-            policy: Policy::OneFactor
+            policy: Ruling::Fixed(Policy::OneFactor)
         })
     );
     assert_eq!(r.route(None, "/c"), None);
@@ -133,7 +142,7 @@ fn apps_on_one_host_split_by_the_longest_path() {
         ),
     ];
     let r = Router::new(&apps);
-    let at = |p: &str| r.route(host, p).map(|m| (m.app, m.policy));
+    let at = |p: &str| r.route(host, p).map(|m| (m.app, fixed(&m.policy)));
     assert_eq!(at("/"), Some((0, Policy::Bypass)));
     assert_eq!(at("/wikipedia"), Some((0, Policy::Bypass)));
     assert_eq!(at("/wiki"), Some((1, Policy::OneFactor)));
@@ -173,14 +182,14 @@ fn a_reading_under_another_apps_path_gets_that_apps_policy() {
     ] {
         let path = normalise(raw).unwrap();
         let m = r.route_request(host, raw, &path).unwrap();
-        assert_eq!((m.app, m.policy), want, "{raw}");
+        assert_eq!((m.app, fixed(&m.policy)), want, "{raw}");
     }
 }
 
 /// The policy the proxy applies to a request for `raw`.
 fn policy_for(router: &Router, raw: &str) -> Policy {
     let path = normalise(raw).unwrap();
-    router.route_request(None, raw, &path).unwrap().policy
+    fixed(&router.route_request(None, raw, &path).unwrap().policy)
 }
 
 #[test]
@@ -353,7 +362,7 @@ fn a_reading_raises_the_policy_but_never_changes_the_app() {
     for raw in ["/public/..;/admin/x", "/public/..%20/admin"] {
         let path = normalise(raw).unwrap();
         let m = r.route_request(None, raw, &path).unwrap();
-        assert_eq!((m.app, m.policy), (0, Policy::Deny), "{raw}");
+        assert_eq!((m.app, fixed(&m.policy)), (0, Policy::Deny), "{raw}");
     }
 }
 
@@ -365,7 +374,7 @@ fn the_normalised_path_alone_picks_the_app() {
     ];
     let r = Router::new(&apps);
     let m = r.route_request(None, "/B/x", "/B/x").unwrap();
-    assert_eq!((m.app, m.policy), (0, Policy::TwoFactor));
+    assert_eq!((m.app, fixed(&m.policy)), (0, Policy::TwoFactor));
 }
 
 #[test]

@@ -154,11 +154,14 @@ pub(crate) struct RawApp {
 #[derive(Debug, Default, Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a rule (a mapping with path and policy)"
+    expecting = "a rule (a mapping with path, policy, methods, networks, groups)"
 )]
 pub(crate) struct RawRule {
     pub path: Option<String>,
     pub policy: Option<String>,
+    pub methods: Option<Vec<String>>,
+    pub networks: Option<Vec<String>>,
+    pub groups: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use super::error::{quote, Problems};
 use super::raw::RawRule;
-use super::settings::Rule;
+use super::settings::{Conditions, Rule};
+use super::users::check_group_name;
+use crate::client_ip::parse_proxy;
 
 use super::apps::parse_policy;
 
@@ -80,17 +82,25 @@ pub(crate) fn check_rules(
         if rule.path.is_none() {
             problems.push(format!("{key}.path"), "required");
         }
+        let conditions = check_conditions(&key, &rule, problems);
         if let Some(path) = &path {
+            // A rule after one with the same path and no conditions could
+            // never apply.
             if let Some(first) = paths.get(path) {
                 let prefix = key.rsplit_once('[').map_or("", |(p, _)| p);
                 problems.push(
                     format!("{key}.path"),
                     format!(
-                        "duplicate rule path {} (also {prefix}[{first}].path)",
-                        quote(path)
+                        "duplicate rule path {} (also {prefix}[{first}].path{})",
+                        quote(path),
+                        if conditions.is_empty() {
+                            ""
+                        } else {
+                            ", which has no conditions, so this rule never applies"
+                        }
                     ),
                 );
-            } else {
+            } else if conditions.is_empty() {
                 paths.insert(path.clone(), j);
             }
         }
@@ -105,7 +115,11 @@ pub(crate) fn check_rules(
             Some(text) => problems.check(parse_policy(&format!("{key}.policy"), &text)),
         };
         if let (Some(path), Some(policy)) = (path, policy) {
-            rules.push(Rule { path, policy });
+            rules.push(Rule {
+                path,
+                policy,
+                conditions,
+            });
         }
     }
     rules
@@ -138,4 +152,88 @@ fn check_rule_path(
         return None;
     }
     Some(path)
+}
+
+/// HTTP's methods and WebDAV's: a name outside them is most likely a typo,
+/// which would quietly make the rule never apply.
+const METHODS: &[&str] = &[
+    "GET",
+    "HEAD",
+    "POST",
+    "PUT",
+    "DELETE",
+    "CONNECT",
+    "OPTIONS",
+    "TRACE",
+    "PATCH",
+    "PROPFIND",
+    "PROPPATCH",
+    "MKCOL",
+    "COPY",
+    "MOVE",
+    "LOCK",
+    "UNLOCK",
+    "REPORT",
+    "SEARCH",
+];
+
+/// A rule's `methods`, `networks` and `groups`. An empty list is refused:
+/// it reads as "no condition" to some and "never" to others.
+fn check_conditions(key: &str, rule: &RawRule, problems: &mut Problems) -> Conditions {
+    let mut list = |name: &str, raw: &Option<Vec<String>>| -> Vec<(String, String)> {
+        let Some(entries) = raw else {
+            return Vec::new();
+        };
+        if entries.is_empty() {
+            problems.push(
+                format!("{key}.{name}"),
+                "the list is empty; leave the key out for no condition",
+            );
+        }
+        let at = |i: usize| format!("{key}.{name}[{i}]");
+        entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (at(i), e.clone()))
+            .collect()
+    };
+    let (methods, networks, groups) = (
+        list("methods", &rule.methods),
+        list("networks", &rule.networks),
+        list("groups", &rule.groups),
+    );
+    let mut conditions = Conditions::default();
+    for (at, text) in methods {
+        let upper = text.trim().to_ascii_uppercase();
+        if METHODS.contains(&upper.as_str()) {
+            conditions.methods.push(upper);
+        } else {
+            problems.push(
+                at,
+                format!(
+                    "unknown method {} (expected e.g. GET, POST, PUT, DELETE)",
+                    quote(&text)
+                ),
+            );
+        }
+    }
+    for (at, text) in networks {
+        match parse_proxy(text.trim()) {
+            Some(net) => conditions.networks.push(net),
+            None => problems.push(
+                at,
+                format!(
+                    "{} is not an IP address or CIDR range (like 10.0.0.0/8 or fd00::/8)",
+                    quote(&text)
+                ),
+            ),
+        }
+    }
+    for (at, text) in groups {
+        match check_group_name(&text) {
+            Ok(()) => conditions.groups.push(text),
+            Err(reason) => problems.push(at, reason),
+        }
+    }
+    conditions
 }

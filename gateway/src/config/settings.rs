@@ -223,6 +223,30 @@ pub struct Rule {
     /// except for the root itself.
     pub path: String,
     pub policy: Policy,
+    /// What else must hold for the rule to apply; none by default.
+    pub conditions: Conditions,
+}
+
+/// A rule's conditions. An empty list names no condition (the config
+/// refuses an empty list as written); a non-empty one holds when any of
+/// its entries does. The rule applies when every named condition holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Conditions {
+    /// Request methods, upper case. Matched in any case; `GET` also
+    /// matches `HEAD`, as servers answer `HEAD` like `GET`.
+    pub methods: Vec<String>,
+    /// Client address ranges, matched against the client's address as
+    /// `server.trusted_proxies` makes it out.
+    pub networks: Vec<ipnet::IpNet>,
+    /// Groups of the signed-in user; never met by a service token or an
+    /// anonymous caller.
+    pub groups: Vec<String>,
+}
+
+impl Conditions {
+    pub fn is_empty(&self) -> bool {
+        self.methods.is_empty() && self.networks.is_empty() && self.groups.is_empty()
+    }
 }
 
 #[derive(Debug, Clone)]

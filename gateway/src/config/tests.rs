@@ -214,11 +214,13 @@ fn full_config_sets_every_key() {
         vec![
             Rule {
                 path: "/public".into(),
-                policy: Policy::Bypass
+                policy: Policy::Bypass,
+                conditions: Conditions::default(),
             },
             Rule {
                 path: "/admin".into(),
-                policy: Policy::Deny
+                policy: Policy::Deny,
+                conditions: Conditions::default(),
             },
         ]
     );

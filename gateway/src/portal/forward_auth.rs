@@ -106,7 +106,7 @@ pub async fn answer(gw: &Gateway, req: &Request, flavour: Flavour) -> Reply {
     let policy = if trusted {
         m.policy
     } else {
-        m.policy.max(Policy::OneFactor)
+        m.policy.at_least(Policy::OneFactor)
     };
     let verdict = gw.decide(&original, m.app, policy).await;
     reply(gw, req, flavour, &described, verdict)

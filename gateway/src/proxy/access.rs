@@ -15,12 +15,12 @@ use crate::auth::authorize::{
     authorize, needs_caller, Caller, Clock, Decision, Factors, Need, OrgView, UserCaller,
 };
 use crate::config::Policy;
-use crate::gateway::Gateway;
+use crate::gateway::{Account, Gateway};
 use crate::identity::IdentityHeaders;
 use crate::metrics::Outcome;
 use crate::respond::{unavailable_reply, wants_html, Reply};
 use crate::return_path;
-use crate::route::RouteMatch;
+use crate::route::{Facts, RouteMatch, Ruling};
 use crate::store::{AuditEvent, AuditOutcome};
 use crate::tokens::service_user;
 
@@ -94,6 +94,8 @@ struct Called {
     identity: Option<IdentityHeaders>,
     /// The Authorization header held our token and must not go upstream.
     strip_authorization: bool,
+    /// The signed-in user, whose groups rules may name.
+    account: Option<std::sync::Arc<Account>>,
 }
 
 impl Called {
@@ -102,6 +104,7 @@ impl Called {
             caller,
             identity: None,
             strip_authorization: false,
+            account: None,
         }
     }
 }
@@ -109,17 +112,31 @@ impl Called {
 impl Gateway {
     /// The app and the strictest policy for an original request, over every
     /// reading of its path.
-    pub fn route_original(&self, original: &Original<'_>) -> Option<RouteMatch> {
+    pub fn route_original(&self, original: &Original<'_>) -> Option<RouteMatch<'_>> {
         self.router
             .route_request(original.host, original.raw_path, original.path)
     }
 
     /// Authenticates the original request into a caller and lets
     /// [`authorize`] decide. The one access decision, for inline proxying
-    /// and forward auth alike.
-    pub async fn decide(&self, original: &Original<'_>, app: usize, policy: Policy) -> Verdict {
-        let need = Need::Route(policy);
-        let called = if needs_caller(need) {
+    /// and forward auth alike. `route` is the route's policy, or the rules
+    /// whose conditions decide it: the method and client address are read
+    /// only then, and the caller's groups only when a rule naming groups
+    /// could apply, so a deny or bypass decided without them still never
+    /// touches the session store.
+    pub async fn decide<'r>(
+        &self,
+        original: &Original<'_>,
+        app: usize,
+        route: impl Into<Ruling<'r>>,
+    ) -> Verdict {
+        let ruling = route.into();
+        let settled = ruling.settle(|| Facts {
+            method: original.method.clone(),
+            client: original.client_ip,
+        });
+        let need = Need::Route(settled.policy);
+        let called = if settled.asks_groups() || needs_caller(need) {
             match self.caller(original, app).await {
                 Ok(called) => called,
                 Err(StoreDown) => return Verdict::Unavailable,
@@ -136,6 +153,11 @@ impl Gateway {
                 ..Called::new(Caller::Anonymous)
             }
         };
+        let policy = match &called.account {
+            Some(account) => settled.for_groups(&account.user.groups),
+            None => settled.policy,
+        };
+        let need = Need::Route(policy);
         let org = OrgView {
             mfa_required: self.mfa.enforced_now(),
         };
@@ -191,6 +213,7 @@ impl Gateway {
                 },
                 identity: Some(entry.identity.clone()),
                 strip_authorization: from_bearer,
+                account: None,
             });
         }
         let Some((account, s)) = self.signed_in(req).await? else {
@@ -205,6 +228,7 @@ impl Gateway {
             caller: Caller::User(UserCaller::from_session(&s, Factors::Unknown)),
             identity: Some(account.identity.clone()),
             strip_authorization: false,
+            account: Some(account),
         })
     }
 

@@ -72,7 +72,8 @@ pub struct AppConfig {
     pub path: Option<String>,
     pub upstreams: Vec<String>,
     pub policy: Option<String>,
-    pub rules: Vec<(String, String)>,
+    /// Each rule as rendered: `path`, `policy` and any conditions.
+    pub rules: Vec<Value>,
     pub service_tokens: Option<Vec<String>>,
     /// `health_check_interval`; 1s unless set.
     pub health_check_interval: Option<String>,
@@ -125,7 +126,18 @@ impl AppConfig {
     }
 
     pub fn rule(mut self, path: &str, policy: &str) -> Self {
-        self.rules.push((path.to_string(), policy.to_string()));
+        self.rules.push(json!({"path": path, "policy": policy}));
+        self
+    }
+
+    /// A rule with conditions: `when` holds `methods`, `networks` and
+    /// `groups` as wanted, e.g. `json!({"methods": ["GET"]})`.
+    pub fn rule_when(mut self, path: &str, policy: &str, when: Value) -> Self {
+        let mut rule = json!({"path": path, "policy": policy});
+        if let (Some(rule), Value::Object(when)) = (rule.as_object_mut(), when) {
+            rule.extend(when);
+        }
+        self.rules.push(rule);
         self
     }
 
@@ -163,12 +175,7 @@ impl AppConfig {
         let interval = self.health_check_interval.as_deref().unwrap_or("1s");
         app.insert("health_check_interval".into(), json!(interval));
         if !self.rules.is_empty() {
-            let rules: Vec<Value> = self
-                .rules
-                .iter()
-                .map(|(path, policy)| json!({"path": path, "policy": policy}))
-                .collect();
-            app.insert("rules".into(), json!(rules));
+            app.insert("rules".into(), json!(self.rules));
         }
         Value::Object(app)
     }
