@@ -43,6 +43,7 @@ fn apps() -> Vec<AppSettings> {
             ],
             service_tokens: None,
             health_check_interval: Duration::from_secs(5),
+            health_check: Default::default(),
         })
         .collect()
 }

@@ -67,6 +67,7 @@ fn app_at(
             .collect(),
         service_tokens: None,
         health_check_interval: Duration::from_secs(5),
+        health_check: Default::default(),
     }
 }
 

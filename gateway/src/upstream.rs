@@ -1,6 +1,6 @@
-//! Upstream pools: round-robin over each app's upstreams, with TCP health
-//! checks running as a background service so dead ones are skipped (unless
-//! all are down: see [`Upstreams::select`]).
+//! Upstream pools: round-robin over each app's upstreams, with TCP or HTTP
+//! health checks running as a background service so dead ones are skipped
+//! (unless all are down: see [`Upstreams::select`]).
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 
+use pingora::http::ResponseHeader;
 use pingora::lb::discovery::Static;
-use pingora::lb::health_check::TcpHealthCheck;
+use pingora::lb::health_check::{HealthCheck as Check, HttpHealthCheck, TcpHealthCheck};
 use pingora::lb::selection::RoundRobin;
 use pingora::lb::{Backend, Backends, LoadBalancer};
 use pingora::upstreams::peer::HttpPeer;
 
-use crate::config::{AppSettings, Upstream};
+use crate::config::{AppSettings, HealthCheck, Upstream};
 
 pub type Pool = LoadBalancer<RoundRobin>;
 
@@ -50,6 +51,8 @@ pub enum UpstreamError {
         address: String,
         reason: String,
     },
+    #[error("apps[{app}].health_check.path: {reason}")]
+    HealthCheck { app: usize, reason: String },
 }
 
 /// Builds an app's pool and its members, resolving host names once, at
@@ -85,13 +88,62 @@ pub fn pool(index: usize, app: &AppSettings) -> Result<Unstarted, UpstreamError>
     let mut pool = LoadBalancer::from_backends(Backends::new(Static::new(backends)));
     // Static discovery is ready at once; this fills the health table.
     let _ = pool.update().now_or_never();
-    let mut hc = TcpHealthCheck::new();
-    hc.consecutive_failure = 1;
-    hc.consecutive_success = 1;
-    pool.set_health_check(hc);
+    pool.set_health_check(health_check(index, app)?);
     pool.health_check_frequency = Some(app.health_check_interval);
     pool.parallel_health_check = true;
     Ok(Unstarted { pool, members })
+}
+
+/// The app's check: a TCP connect, or a `GET` of its health path that must
+/// answer the expected status. One failure marks an upstream down, one
+/// success up again.
+fn health_check(
+    index: usize,
+    app: &AppSettings,
+) -> Result<Box<dyn Check + Send + Sync>, UpstreamError> {
+    let HealthCheck::Http {
+        path,
+        expect_status,
+    } = &app.health_check
+    else {
+        let mut hc = TcpHealthCheck::new();
+        hc.consecutive_failure = 1;
+        hc.consecutive_success = 1;
+        return Ok(hc);
+    };
+    // The config has the upstreams agree on TLS; the first names the host
+    // for SNI, else the app's host is what the upstream expects.
+    let first = app.upstreams.first();
+    let tls = first.is_some_and(|u| u.tls);
+    let host = app
+        .host
+        .clone()
+        .or_else(|| first.map(|u| u.sni.clone()).filter(|s| !s.is_empty()))
+        .unwrap_or_else(|| "localhost".to_owned());
+    let mut hc = HttpHealthCheck::new(&host, tls);
+    if let Some(u) = first.filter(|u| u.tls) {
+        hc.peer_template.sni = u.sni.clone();
+    }
+    let bad = |e: Box<pingora::Error>| UpstreamError::HealthCheck {
+        app: index,
+        reason: e.to_string(),
+    };
+    let mut req = pingora::http::RequestHeader::build("GET", path.as_bytes(), None).map_err(bad)?;
+    req.insert_header("host", &host).map_err(bad)?;
+    hc.req = req;
+    let expect = *expect_status;
+    hc.validator = Some(Box::new(move |resp: &ResponseHeader| {
+        let status = resp.status.as_u16();
+        if status == expect {
+            Ok(())
+        } else {
+            pingora::Error::e_explain(
+                pingora::ErrorType::CustomCode("unexpected status", status),
+                "during the HTTP health check",
+            )
+        }
+    }));
+    Ok(Box::new(hc))
 }
 
 fn peer(addr: SocketAddr, tls: bool, sni: &str) -> HttpPeer {
@@ -154,6 +206,7 @@ mod tests {
             rules: Vec::new(),
             service_tokens: None,
             health_check_interval: Duration::from_secs(5),
+            health_check: Default::default(),
         }
     }
 

@@ -1,5 +1,11 @@
 //! Apps by path, rules with conditions, and HTTP health checks, end to end.
 
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
 use gatehouse_tests::{AppConfig, Gateway, GatewayConfig, Upstream};
 use serde_json::json;
 
@@ -108,4 +114,79 @@ fn a_group_condition_allows_members_and_refuses_others() {
     // Nobody signed in: a groups rule never applies, so the deny does.
     assert_eq!(gateway.client().get("/admin/users").status, 403);
     assert_eq!(upstream.count(), 2);
+}
+
+/// An upstream that accepts connections (so a TCP check passes) but
+/// answers every request 500; it records each request line.
+fn start_sick() -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let address = listener.local_addr().expect("address").to_string();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let log = Arc::clone(&log);
+            thread::spawn(move || {
+                let Ok(mut writer) = stream.try_clone() else {
+                    return;
+                };
+                let mut reader = BufReader::new(stream);
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                log.lock().expect("log").push(line.trim_end().to_owned());
+                // The rest of the head.
+                loop {
+                    let mut header = String::new();
+                    match reader.read_line(&mut header) {
+                        Ok(0) | Err(_) => return,
+                        Ok(_) if header == "\r\n" => break,
+                        Ok(_) => {}
+                    }
+                }
+                let _ = writer.write_all(
+                    b"HTTP/1.1 500 Internal Server Error\r\ncontent-length: 4\r\nconnection: close\r\n\r\nsick",
+                );
+            });
+        }
+    });
+    (format!("http://{address}"), seen)
+}
+
+#[test]
+fn an_http_health_check_skips_an_upstream_that_fails_it() {
+    let (sick, seen) = start_sick();
+    let live = Upstream::start_named("live");
+    let gateway = Gateway::start(
+        GatewayConfig::new().app(
+            AppConfig::new("app", &[sick, live.url()])
+                .policy("bypass")
+                .health_check("/healthz", None),
+        ),
+    );
+    let client = gateway.client();
+    let from_live = || {
+        let response = client.get("/page");
+        response.status == 200 && response.json()["upstream"] == "live"
+    };
+    // Until the first check has run, the sick upstream may still get turns.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut in_a_row = 0;
+    while in_a_row < 6 {
+        assert!(
+            Instant::now() < deadline,
+            "the sick upstream kept its turns"
+        );
+        in_a_row = if from_live() { in_a_row + 1 } else { 0 };
+        thread::sleep(Duration::from_millis(50));
+    }
+    for i in 0..10 {
+        assert!(from_live(), "request {i} went to the sick upstream");
+    }
+    let lines = seen.lock().expect("log").clone();
+    assert!(
+        lines.iter().any(|l| l == "GET /healthz HTTP/1.1"),
+        "no health check reached the sick upstream: {lines:?}"
+    );
 }

@@ -7,9 +7,9 @@ use super::address::{parse_app_host, parse_upstream};
 use super::duration::parse_duration;
 use super::error::{quote, Problem, Problems};
 use super::hex32::parse_hex32;
-use super::raw::{RawApp, RawServiceToken, RawUpstream};
+use super::raw::{RawApp, RawHealthCheck, RawServiceToken, RawUpstream};
 use super::rules::{check_app_path, check_rules};
-use super::settings::{AppSettings, Policy, ServiceToken, Upstream};
+use super::settings::{AppSettings, HealthCheck, Policy, ServiceToken, Upstream};
 
 const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(5);
 
@@ -174,6 +174,10 @@ pub(crate) fn check_apps(
                 DEFAULT_HEALTH_CHECK_INTERVAL,
             ))
             .unwrap_or(DEFAULT_HEALTH_CHECK_INTERVAL);
+        let health_check = match app.health_check {
+            None => HealthCheck::Tcp,
+            Some(raw) => check_health(&key, raw, &upstreams, problems),
+        };
         let rules = check_rules(&key, &path, app.rules.unwrap_or_default(), problems);
         apps.push(AppSettings {
             name,
@@ -184,6 +188,7 @@ pub(crate) fn check_apps(
             rules,
             service_tokens: app.service_tokens,
             health_check_interval,
+            health_check,
         });
     }
     apps
@@ -283,5 +288,54 @@ fn check_upstreams(key: &str, raw: Option<RawUpstream>, problems: &mut Problems)
                 })
                 .collect()
         }
+    }
+}
+
+/// `apps[i].health_check`: an HTTP check of each upstream. One check
+/// serves the whole pool, so its upstreams must agree on http or https.
+fn check_health(
+    key: &str,
+    raw: RawHealthCheck,
+    upstreams: &[Upstream],
+    problems: &mut Problems,
+) -> HealthCheck {
+    let key = format!("{key}.health_check");
+    let path = match raw.path {
+        None => {
+            problems.push(format!("{key}.path"), "required (e.g. /healthz)");
+            String::new()
+        }
+        Some(path) => {
+            let bad = !path.starts_with('/')
+                || path.chars().any(|c| c.is_whitespace() || c.is_control())
+                || path.contains('#');
+            if bad {
+                problems.push(
+                    format!("{key}.path"),
+                    format!(
+                        "invalid path {}: start with \"/\", no spaces or '#'",
+                        quote(&path)
+                    ),
+                );
+            }
+            path
+        }
+    };
+    let expect_status = raw.expect_status.unwrap_or(200);
+    if !(100..=599).contains(&expect_status) {
+        problems.push(
+            format!("{key}.expect_status"),
+            format!("{expect_status} is not an HTTP status (100 to 599)"),
+        );
+    }
+    if upstreams.windows(2).any(|w| w[0].tls != w[1].tls) {
+        problems.push(
+            key,
+            "the upstreams mix http and https; an HTTP health check needs them alike",
+        );
+    }
+    HealthCheck::Http {
+        path,
+        expect_status,
     }
 }

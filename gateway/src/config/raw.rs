@@ -148,7 +148,18 @@ pub(crate) struct RawApp {
     pub policy: Option<String>,
     pub service_tokens: Option<Vec<String>>,
     pub health_check_interval: Option<String>,
+    pub health_check: Option<RawHealthCheck>,
     pub rules: Option<Vec<RawRule>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "a health check (a mapping with path and expect_status)"
+)]
+pub(crate) struct RawHealthCheck {
+    pub path: Option<String>,
+    pub expect_status: Option<u16>,
 }
 
 #[derive(Debug, Default, Deserialize)]

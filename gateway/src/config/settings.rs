@@ -206,6 +206,17 @@ pub struct AppSettings {
     /// Names of the service tokens this app accepts; `None` accepts all.
     pub service_tokens: Option<Vec<String>>,
     pub health_check_interval: Duration,
+    pub health_check: HealthCheck,
+}
+
+/// How an app's upstreams are checked, every `health_check_interval`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum HealthCheck {
+    /// A TCP connection is accepted.
+    #[default]
+    Tcp,
+    /// `GET path` answers `expect_status`.
+    Http { path: String, expect_status: u16 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -197,3 +197,54 @@ fn duplicate_token_names_and_hashes_are_rejected() {
         "same hash as service_tokens[0]",
     );
 }
+
+#[test]
+fn health_checks_are_tcp_by_default_or_http_with_a_status() {
+    assert_eq!(build(MINIMAL).apps[0].health_check, HealthCheck::Tcp);
+    let s = build(&app_config(
+        "    upstream: a:1\n    health_check: {path: /healthz}\n",
+    ));
+    assert_eq!(
+        s.apps[0].health_check,
+        HealthCheck::Http {
+            path: "/healthz".into(),
+            expect_status: 200
+        }
+    );
+    let s = build(&app_config(
+        "    upstream: a:1\n    health_check: {path: \"/status?full=1\", expect_status: 204}\n",
+    ));
+    assert!(matches!(
+        s.apps[0].health_check,
+        HealthCheck::Http {
+            expect_status: 204,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_bad_health_check_is_named() {
+    let lines = error_lines(&app_config(
+        "    upstream: [\"http://a:1\", \"https://b:2\"]\n    health_check: {expect_status: 99}\n",
+    ));
+    assert_line(&lines, "apps[0].health_check.path", "required");
+    assert_line(
+        &lines,
+        "apps[0].health_check.expect_status",
+        "99 is not an HTTP status",
+    );
+    assert_line(
+        &lines,
+        "apps[0].health_check",
+        "the upstreams mix http and https",
+    );
+    let lines = error_lines(&app_config(
+        "    upstream: a:1\n    health_check: {path: healthz}\n",
+    ));
+    assert_line(
+        &lines,
+        "apps[0].health_check.path",
+        "invalid path \"healthz\"",
+    );
+}

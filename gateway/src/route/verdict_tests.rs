@@ -34,6 +34,7 @@ fn router(policy: Policy, rules: Vec<Rule>) -> Router {
         rules,
         service_tokens: None,
         health_check_interval: Duration::from_secs(5),
+        health_check: Default::default(),
     }])
 }
 

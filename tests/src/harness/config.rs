@@ -77,6 +77,8 @@ pub struct AppConfig {
     pub service_tokens: Option<Vec<String>>,
     /// `health_check_interval`; 1s unless set.
     pub health_check_interval: Option<String>,
+    /// `health_check`: an HTTP check, `{path, expect_status}`.
+    pub health_check: Option<Value>,
 }
 
 impl AppConfig {
@@ -90,6 +92,7 @@ impl AppConfig {
             rules: Vec::new(),
             service_tokens: None,
             health_check_interval: None,
+            health_check: None,
         }
     }
 
@@ -117,6 +120,17 @@ impl AppConfig {
 
     pub fn health_check_interval(mut self, interval: &str) -> Self {
         self.health_check_interval = Some(interval.to_string());
+        self
+    }
+
+    /// An HTTP health check of `path`, expecting `expect_status` (the
+    /// gateway's default, 200, when `None`).
+    pub fn health_check(mut self, path: &str, expect_status: Option<u16>) -> Self {
+        let mut check = json!({ "path": path });
+        if let Some(status) = expect_status {
+            check["expect_status"] = json!(status);
+        }
+        self.health_check = Some(check);
         self
     }
 
@@ -174,6 +188,9 @@ impl AppConfig {
         // Short, so a dead upstream is noticed quickly in tests.
         let interval = self.health_check_interval.as_deref().unwrap_or("1s");
         app.insert("health_check_interval".into(), json!(interval));
+        if let Some(check) = &self.health_check {
+            app.insert("health_check".into(), check.clone());
+        }
         if !self.rules.is_empty() {
             app.insert("rules".into(), json!(self.rules));
         }
