@@ -410,6 +410,38 @@ async fn confirm_then_new_codes(
     shots.take(browser, "new-codes").await
 }
 
+/// From an app on wiki.test, through the sign-in portal on portal.test and
+/// back: one sign-in across hosts that share no cookie.
+async fn cross_host_sign_in(browser: &Browser, port: u16, shots: &mut Screenshots) -> Step<()> {
+    browser
+        .goto(&format!("http://wiki.test:{port}{START}"))
+        .await
+        .doing("open the app on its own host")?;
+    wait_for(browser, r#"input[name="username"]"#).await?;
+    let url = browser
+        .current_url()
+        .await
+        .doing("the sign-in page's URL")?;
+    if url.host_str() != Some("portal.test") {
+        return Err(format!("signing in is not on the portal: {url}"));
+    }
+    shots.take(browser, "portal-login").await?;
+    sign_in(browser, "bob").await?;
+    let later = browser
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::LinkText("Remind me later"))
+        .await
+        .doing("waiting for the reminder")?;
+    later.click().await.doing("clicking Remind me later")?;
+    at_the_app(browser, "bob").await?;
+    let url = browser.current_url().await.doing("the app's URL")?;
+    if url.host_str() != Some("wiki.test") {
+        return Err(format!("not back on the app's host: {url}"));
+    }
+    shots.take(browser, "app-on-its-host").await
+}
+
 /// What chromium makes of the token name field: its own validity, and the
 /// whole form's (the form is not submitted unless that is true).
 async fn name_validity(browser: &Browser) -> Step<Value> {
@@ -930,5 +962,30 @@ fn a_browser_confirms_with_a_fresh_code_before_new_recovery_codes() {
             .iter()
             .any(|e| e.event == "recovery_codes_regenerated" && e.proof.as_deref() == Some("code")),
         "no new codes after the confirmation: {entries:?}"
+    );
+}
+
+#[test]
+fn a_browser_signs_in_on_the_portal_and_comes_back_to_an_app_on_another_host() {
+    let other = gatehouse_tests::Upstream::start();
+    let stack = Stack::start_with(Backend::Memory, |c| {
+        c.sso_portal("portal.test").app(
+            gatehouse_tests::AppConfig::new("wiki", &[other.url()])
+                .host("wiki.test")
+                .policy("one_factor"),
+        )
+    });
+    let port = stack.gateway.port();
+    let names = in_chromium(
+        "cross-host",
+        async |browser: &Browser, shots: &mut Screenshots| {
+            cross_host_sign_in(browser, port, shots).await
+        },
+    );
+    assert_eq!(names, ["01-portal-login.png", "02-app-on-its-host.png"]);
+    assert_eq!(
+        other.last().header("remote-user").as_deref(),
+        Some("bob"),
+        "the app on wiki.test did not see bob"
     );
 }

@@ -95,6 +95,8 @@ impl ChromeDriver {
             "--disable-component-update".to_string(),
             "--disable-sync".to_string(),
             "--window-size=1024,900".to_string(),
+            // Every *.test host is this machine, for walks across hosts.
+            "--host-resolver-rules=MAP *.test 127.0.0.1".to_string(),
             format!("--user-data-dir={}", profile.display()),
         ];
         let capabilities = json!({
