@@ -95,7 +95,6 @@ fn pieces(c: &mut Criterion) {
             })
             .collect::<Vec<_>>(),
         Arc::new(LazyStore::new(&store)),
-        Vec::new(),
     );
     assert!(now_or_on(&rt, tokens.find(TOKENS[2])).is_some());
     assert!(now_or_on(&rt, tokens.find(WRONG_TOKEN)).is_none());
@@ -204,7 +203,7 @@ service_tokens:
         key = "ab".repeat(32),
     );
     let settings = Settings::from_yaml_str(&yaml, dir.path()).expect("a valid bench config");
-    let (gateway, _pools) = Gateway::new(settings).expect("the gateway builds");
+    let gateway = Gateway::new(settings).expect("the gateway builds");
     (gateway, dir)
 }
 
@@ -298,15 +297,17 @@ fn decide(c: &mut Criterion) {
             false,
         ),
     ];
+    // The proxy loads the live config once per request, before deciding.
+    let live = gw.live();
     let mut g = c.benchmark_group("policy");
     for (name, raw, policy, allowed) in &cases {
         let probe = http_session(&rt, raw);
         let original = original(probe.req_header());
         // Untimed: also makes the token case's once-a-minute audit write.
-        let verdict = now_or_on(&rt, gw.decide(&original, 0, *policy));
+        let verdict = now_or_on(&rt, gw.decide(&live, &original, 0, *policy));
         assert_eq!(matches!(verdict, Verdict::Allow { .. }), *allowed, "{name}");
         g.bench_function(*name, |b| {
-            b.iter(|| now_or_on(&rt, gw.decide(&original, 0, *policy)))
+            b.iter(|| now_or_on(&rt, gw.decide(&live, &original, 0, *policy)))
         });
     }
     g.finish();

@@ -4,6 +4,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
 use gatehouse_templates::Route;
 use pingora::proxy::Session;
 
@@ -25,13 +26,12 @@ use crate::csrf::Csrf;
 use crate::durable::LazyStore;
 use crate::forwarded::Forwarding;
 use crate::limits::Limiter;
-use crate::metrics::AppMetrics;
+use crate::live::{Live, Shared};
 use crate::redis_client::{RedisClient, RedisError};
-use crate::route::Router;
 use crate::session::handoff::Handoffs;
 use crate::session::{Expiry, MemoryStore, RedisStore, SessionStore};
 use crate::tokens::TokenSet;
-use crate::upstream::{self, Unstarted, UpstreamError, Upstreams};
+use crate::upstream::UpstreamError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
@@ -52,13 +52,13 @@ pub enum BuildError {
 }
 
 pub struct Gateway {
+    /// The settings as at start. Its `apps` and `service_tokens` are left
+    /// empty: they may change on reload, and are read from [`Gateway::live`].
     pub settings: Arc<Settings>,
-    pub router: Router,
-    /// One pool per app, in the same order as `settings.apps`.
-    pub pools: Vec<Upstreams>,
+    /// The apps, their pools and metrics, and the config's tokens.
+    pub live: Shared,
     /// The users file's users, kept in step with the file.
     pub accounts: Arc<Accounts>,
-    pub tokens: TokenSet,
     pub sessions: SessionStore,
     /// Sessions on their way to another host (`sso.portal_url`).
     pub handoffs: Handoffs,
@@ -70,11 +70,8 @@ pub struct Gateway {
     /// What the upstream is told about the client, scheme and host.
     pub forwarding: Forwarding,
     pub mfa: Mfa,
-    /// The durable store, for readiness checks; `mfa` and `tokens` share it.
+    /// The durable store, for readiness checks; `mfa` and the tokens share it.
     pub store: Arc<LazyStore>,
-    /// One per app, in the same order as `settings.apps`, then one for
-    /// requests no app took.
-    pub metrics: Vec<AppMetrics>,
 }
 
 impl Gateway {
@@ -116,14 +113,11 @@ impl Gateway {
             return Route::Login;
         };
         let host = host.map(|h| crate::route::host_name(h).to_ascii_lowercase());
-        let app_host = |h: &str| {
-            self.settings
-                .apps
-                .iter()
-                .any(|a| a.host.as_deref() == Some(h))
-        };
+        let live = self.live.load();
         match host.as_deref() {
-            Some(h) if h != sso.portal_host && !self.cookies.shares_with(h) && app_host(h) => {
+            Some(h)
+                if h != sso.portal_host && !self.cookies.shares_with(h) && live.is_app_host(h) =>
+            {
                 Route::Sso
             }
             _ => Route::Login,
@@ -137,15 +131,15 @@ impl Gateway {
         account.user.groups.iter().any(|g| g == group)
     }
 
-    /// Builds the state. Upstream pools are returned alongside so the server
-    /// can run their health checks as background services.
-    pub fn new(settings: Settings) -> Result<(Self, Vec<Unstarted>), BuildError> {
-        let pools = settings
-            .apps
-            .iter()
-            .enumerate()
-            .map(|(i, app)| upstream::pool(i, app))
-            .collect::<Result<Vec<_>, _>>()?;
+    /// The apps and tokens now, for the portal; the proxy loads them once
+    /// per request into its context instead.
+    pub fn live(&self) -> Arc<Live> {
+        self.live.load_full()
+    }
+
+    /// Builds the state. The upstream pools' health checks are not started
+    /// here: [`crate::reload::Reloader`] runs them.
+    pub fn new(mut settings: Settings) -> Result<Self, BuildError> {
         let accounts = Arc::new(Accounts::new(
             settings.users.file.clone(),
             &settings.users.users,
@@ -185,12 +179,11 @@ impl Gateway {
         let passwords = PasswordHasherPool::new((settings.server.threads / 2).max(1))?;
         let store =
             Arc::new(LazyStore::new(&settings.store.url).with_timeout(settings.store.timeout));
-        let app_names = settings.apps.iter().map(|a| a.name.clone()).collect();
+        let tokens = TokenSet::new(&std::mem::take(&mut settings.service_tokens), store.clone());
+        let live = Live::new(std::mem::take(&mut settings.apps), tokens)?;
         let gateway = Gateway {
-            router: Router::new(&settings.apps),
-            pools: Vec::new(),
+            live: Arc::new(ArcSwap::from_pointee(live)),
             accounts,
-            tokens: TokenSet::new(&settings.service_tokens, store.clone(), app_names),
             sessions,
             handoffs,
             expiry: Expiry {
@@ -214,15 +207,9 @@ impl Gateway {
                 settings.tls.is_some(),
                 settings.server.trusted_proxies.clone(),
             ),
-            metrics: settings
-                .apps
-                .iter()
-                .map(|a| AppMetrics::new(&a.name))
-                .chain([AppMetrics::new("-")])
-                .collect(),
             settings: Arc::new(settings),
         };
-        Ok((gateway, pools))
+        Ok(gateway)
     }
 
     /// The account operations, over this gateway's stores.
@@ -234,11 +221,5 @@ impl Gateway {
             expiry: self.expiry,
             fresh_for: self.settings.mfa.fresh_for,
         }
-    }
-
-    /// The metrics of the app a request went to, or of no app.
-    pub fn metrics(&self, app: Option<usize>) -> &AppMetrics {
-        let last = self.metrics.len() - 1;
-        &self.metrics[app.map_or(last, |i| i.min(last))]
     }
 }

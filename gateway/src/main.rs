@@ -123,7 +123,7 @@ fn run(path: &Path) -> anyhow::Result<()> {
         users = settings.users.users.len(),
         "starting gatehouse"
     );
-    let server = gatehouse::server::build(settings)?;
+    let server = gatehouse::server::build(settings, Some(path.to_path_buf()))?;
     server.run_forever()
 }
 
@@ -165,7 +165,8 @@ fn hash_password() -> anyhow::Result<()> {
 
 fn demo(listen: SocketAddr) -> anyhow::Result<()> {
     let demo = gatehouse::demo::prepare(listen)?;
-    let mut server = gatehouse::server::build(demo.settings)?;
+    let config = demo.dir.path().join("gatehouse.yaml");
+    let mut server = gatehouse::server::build(demo.settings, Some(config))?;
     server.add_service(gatehouse::demo::demo_app_service(
         &demo.app_addr.to_string(),
     ));

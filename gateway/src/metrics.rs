@@ -19,6 +19,8 @@ pub struct Metrics {
     pub upstream_errors: IntCounterVec,
     /// Changes to the users file, applied or refused.
     pub users_reloads: IntCounterVec,
+    /// Config files re-read on SIGHUP, applied or refused.
+    pub config_reloads: IntCounterVec,
 }
 
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
@@ -50,6 +52,12 @@ pub static METRICS: LazyLock<Metrics> = LazyLock::new(|| Metrics {
     users_reloads: register_int_counter_vec!(
         "gatehouse_users_reloads_total",
         "Changes to the users file seen while running, by result (applied or refused)",
+        &["result"]
+    )
+    .expect("metric registers once"),
+    config_reloads: register_int_counter_vec!(
+        "gatehouse_config_reloads_total",
+        "Config files re-read on SIGHUP, by result (applied or refused)",
         &["result"]
     )
     .expect("metric registers once"),
@@ -148,5 +156,8 @@ pub fn init() {
     let m = &*METRICS;
     for result in ["success", "failure", "locked", "disabled"] {
         m.logins.with_label_values(&[result]);
+    }
+    for result in ["applied", "refused"] {
+        m.config_reloads.with_label_values(&[result]);
     }
 }

@@ -2,6 +2,7 @@
 
 mod slow_clients;
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use pingora::listeners::tls::TlsSettings;
@@ -19,17 +20,20 @@ use crate::auth::enforcement;
 use crate::config::{Settings, TlsListener};
 use crate::gateway::{BuildError, Gateway};
 use crate::metrics;
+use crate::reload::{self, Reloader};
 use crate::retention::AuditPruner;
 use crate::store::Store;
-use crate::upstream::{Unstarted, Upstreams};
 
-/// Builds a ready-to-run server: the proxy, one health-check service per
-/// app, the users file's watcher, the audit log's pruner, and the metrics
-/// listener if configured.
+/// Builds a ready-to-run server: the proxy, the config reloader (which
+/// runs the pools' health checks), the users file's watcher, the audit
+/// log's pruner, and the metrics listener if configured. `config` is the
+/// file `settings` came from, read again on SIGHUP.
 ///
 /// Call this outside any tokio runtime: Pingora makes its own, one per
 /// service, and the Redis connection is made lazily on the proxy's.
-pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
+pub fn build(mut settings: Settings, config: Option<PathBuf>) -> Result<Server, BuildError> {
+    reload::claim_sighup().map_err(BuildError::Runtime)?;
+    let running = settings.clone();
     let prepared = prepare_store(&settings)?;
     settings.secrets.key = Some(prepared.key);
     let conf = ServerConf {
@@ -49,24 +53,25 @@ pub fn build(mut settings: Settings) -> Result<Server, BuildError> {
     );
     let tls = settings.tls.clone();
     let metrics_listen = settings.metrics_listen.map(|a| a.to_string());
-    let app_names: Vec<String> = settings.apps.iter().map(|a| a.name.clone()).collect();
     let pruner = AuditPruner {
         url: settings.store.url.clone(),
         keep: settings.store.audit_retention,
     };
 
-    let (mut gateway, pools) = Gateway::new(settings)?;
+    let gateway = Gateway::new(settings)?;
     gateway.mfa.policy.prime(prepared.mfa_enforced_by_admin);
     server.add_service(background_service(
         "users file",
         accounts::Watcher(gateway.accounts.clone()),
     ));
     server.add_service(background_service("audit retention", pruner));
-    for (Unstarted { pool, members }, name) in pools.into_iter().zip(app_names) {
-        let service = background_service(&format!("health check: {name}"), pool);
-        gateway.pools.push(Upstreams::new(service.task(), members));
-        server.add_service(service);
-    }
+    let reloader = Reloader::new(
+        config,
+        gateway.live.clone(),
+        gateway.mfa.policy.clone(),
+        running,
+    );
+    server.add_service(background_service("config reload", reloader));
     let proxy = pingora::proxy::http_proxy(&server.configuration, gateway);
     let mut proxy = Service::new(
         "gatehouse".to_owned(),

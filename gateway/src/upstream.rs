@@ -165,6 +165,11 @@ impl Upstreams {
         }
     }
 
+    /// The load balancer, for the task that runs its health checks.
+    pub fn balancer(&self) -> Arc<Pool> {
+        self.lb.clone()
+    }
+
     /// The next healthy upstream, round-robin; `None` only without members.
     ///
     /// When the health checks have every upstream down, it takes turns over

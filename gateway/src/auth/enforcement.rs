@@ -53,7 +53,8 @@ pub async fn stored_choice(store: &Store) -> Result<bool, StoreError> {
 
 /// The organisation's MFA policy, as this replica knows it.
 pub struct OrgPolicy {
-    by_config: bool,
+    /// `mfa.enforce`, which a reloaded config may change.
+    by_config: AtomicBool,
     /// The admin's choice as last read from the store.
     by_admin: Arc<AtomicBool>,
     refreshing: AtomicBool,
@@ -64,7 +65,7 @@ impl OrgPolicy {
     /// the store says otherwise.
     pub fn new(by_config: bool) -> Self {
         Self {
-            by_config,
+            by_config: AtomicBool::new(by_config),
             by_admin: Arc::new(AtomicBool::new(false)),
             refreshing: AtomicBool::new(false),
         }
@@ -75,8 +76,19 @@ impl OrgPolicy {
         self.by_admin.store(by_admin, Ordering::Release);
     }
 
+    /// Applies `mfa.enforce` from a reloaded config. Switched off, users
+    /// still owing enrollment go free at their next request, as when an
+    /// admin switches it off in the console.
+    pub fn set_by_config(&self, on: bool) {
+        self.by_config.store(on, Ordering::Release);
+    }
+
+    fn by_config(&self) -> bool {
+        self.by_config.load(Ordering::Acquire)
+    }
+
     fn with_choice(&self, by_admin: bool) -> Enforcement {
-        match (self.by_config, by_admin) {
+        match (self.by_config(), by_admin) {
             (true, _) => Enforcement::ByConfig,
             (false, true) => Enforcement::ByAdmin,
             (false, false) => Enforcement::Off,
@@ -87,7 +99,7 @@ impl OrgPolicy {
     /// call starts the refresher, from inside the runtime that serves
     /// requests.
     pub fn cached(&self, store: &Arc<LazyStore>) -> bool {
-        if self.by_config {
+        if self.by_config() {
             return true;
         }
         // A load before the swap: signed-in traffic on every thread reads
@@ -128,7 +140,7 @@ impl OrgPolicy {
 
     /// The policy now, from the store: for sign-ins and pages.
     pub async fn current(&self, store: &LazyStore) -> Result<Enforcement, StoreError> {
-        if self.by_config {
+        if self.by_config() {
             return Ok(Enforcement::ByConfig);
         }
         let on = stored_choice(store.get().await?).await?;
@@ -138,7 +150,7 @@ impl OrgPolicy {
 
     /// An admin's switch. Takes effect on this replica at once.
     pub async fn set(&self, store: &LazyStore, on: bool) -> Result<Enforcement, PolicyError> {
-        if self.by_config {
+        if self.by_config() {
             return Err(PolicyError::SetByConfig);
         }
         store
@@ -195,6 +207,10 @@ mod tests {
             ));
             assert_eq!(policy.current(&store).await.unwrap(), Enforcement::ByConfig);
             assert!(policy.cached(&store));
+            // A reloaded config that drops it leaves the admin's choice.
+            policy.set_by_config(false);
+            assert_eq!(policy.current(&store).await.unwrap(), Enforcement::Off);
+            assert!(!policy.cached(&store));
         })
         .await;
     }

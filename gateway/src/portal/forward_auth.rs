@@ -98,7 +98,8 @@ pub async fn answer(gw: &Gateway, req: &Request, flavour: Flavour) -> Reply {
         headers: req.head(),
         client_ip: req.client_ip(),
     };
-    let Some(m) = gw.route_original(&original) else {
+    let live = gw.live();
+    let Some(m) = live.route_original(&original) else {
         return Reply::json(403, &serde_json::json!({ "error": "no_app" }));
     };
     // This endpoint's own address is no app's page: never open, whatever
@@ -108,7 +109,7 @@ pub async fn answer(gw: &Gateway, req: &Request, flavour: Flavour) -> Reply {
     } else {
         m.policy.at_least(Policy::OneFactor)
     };
-    let verdict = gw.decide(&original, m.app, policy).await;
+    let verdict = gw.decide(&live, &original, m.app, policy).await;
     reply(gw, req, flavour, &described, verdict)
 }
 

@@ -28,7 +28,7 @@ fn gateway() -> (Gateway, TempDir) {
         store_url(&dir)
     );
     let settings = Settings::from_yaml_str(&config, dir.path()).expect("config");
-    let (gw, _) = Gateway::new(settings).expect("gateway");
+    let gw = Gateway::new(settings).expect("gateway");
     (gw, dir)
 }
 

@@ -110,12 +110,7 @@ impl Gateway {
     /// Whether `host` (lower case, no port) is some app's `host`, or lies
     /// under `sessions.cookie_domain`.
     pub(crate) fn is_app_host(&self, host: &str) -> bool {
-        self.cookies.shares_with(host)
-            || self
-                .settings
-                .apps
-                .iter()
-                .any(|app| app.host.as_deref() == Some(host))
+        self.cookies.shares_with(host) || self.live().is_app_host(host)
     }
 
     pub(crate) fn csrf_nonce(&self, req: &Request) -> Nonce {

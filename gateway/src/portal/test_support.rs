@@ -36,7 +36,7 @@ pub(super) fn gateway() -> (Gateway, TempDir) {
         store_url(&dir)
     );
     let settings = Settings::from_yaml_str(&config, dir.path()).expect("config");
-    let (gw, _) = Gateway::new(settings).expect("gateway");
+    let gw = Gateway::new(settings).expect("gateway");
     (gw, dir)
 }
 

@@ -17,6 +17,7 @@ use crate::auth::authorize::{
 use crate::config::Policy;
 use crate::gateway::{Account, Gateway};
 use crate::identity::IdentityHeaders;
+use crate::live::Live;
 use crate::metrics::Outcome;
 use crate::respond::{unavailable_reply, wants_html, Reply};
 use crate::return_path;
@@ -109,23 +110,27 @@ impl Called {
     }
 }
 
-impl Gateway {
+impl Live {
     /// The app and the strictest policy for an original request, over every
     /// reading of its path.
     pub fn route_original(&self, original: &Original<'_>) -> Option<RouteMatch<'_>> {
         self.router
             .route_request(original.host, original.raw_path, original.path)
     }
+}
 
+impl Gateway {
     /// Authenticates the original request into a caller and lets
     /// [`authorize`] decide. The one access decision, for inline proxying
-    /// and forward auth alike. `route` is the route's policy, or the rules
+    /// and forward auth alike; `app` is an index into `live`, the config
+    /// that routed the request. `route` is the route's policy, or the rules
     /// whose conditions decide it: the method and client address are read
     /// only then, and the caller's groups only when a rule naming groups
     /// could apply, so a deny or bypass decided without them still never
     /// touches the session store.
     pub async fn decide<'r>(
         &self,
+        live: &Live,
         original: &Original<'_>,
         app: usize,
         route: impl Into<Ruling<'r>>,
@@ -137,7 +142,7 @@ impl Gateway {
         });
         let need = Need::Route(settled.policy);
         let called = if settled.asks_groups() || needs_caller(need) {
-            match self.caller(original, app).await {
+            match self.caller(live, original, app).await {
                 Ok(called) => called,
                 Err(StoreDown) => return Verdict::Unavailable,
             }
@@ -145,7 +150,7 @@ impl Gateway {
             // Nobody is asked who they are, but our token is still ours to
             // remove.
             let ours = match bearer(original.headers) {
-                Some(t) => self.tokens.find(t).await.is_some(),
+                Some(t) => live.tokens.find(t).await.is_some(),
                 None => false,
             };
             Called {
@@ -187,7 +192,12 @@ impl Gateway {
 
     /// Who is calling: a service token is checked before the session, so
     /// machine traffic never touches the session store.
-    async fn caller(&self, original: &Original<'_>, app: usize) -> Result<Called, StoreDown> {
+    async fn caller(
+        &self,
+        live: &Live,
+        original: &Original<'_>,
+        app: usize,
+    ) -> Result<Called, StoreDown> {
         let req = original.headers;
         let header_token = req
             .headers
@@ -195,22 +205,23 @@ impl Gateway {
             .map(|v| v.to_str().unwrap_or("\u{0}").trim().to_owned());
         let bearer_token = bearer(req);
         let token = match header_token.as_deref() {
-            Some(t) => match self.tokens.find(t).await {
+            Some(t) => match live.tokens.find(t).await {
                 Some(entry) => Some((entry, false)),
                 None => return Ok(Called::new(Caller::BadToken)),
             },
             None => match bearer_token {
-                Some(t) => self.tokens.find(t).await.map(|entry| (entry, true)),
+                Some(t) => live.tokens.find(t).await.map(|entry| (entry, true)),
                 None => None,
             },
         };
         if let Some((entry, from_bearer)) = token {
             self.audit_token_use(original.client_ip, &entry).await;
-            let listed = self.settings.apps[app].service_tokens.as_deref();
+            let reaches = live
+                .apps
+                .get(app)
+                .is_some_and(|a| entry.may_reach(&a.name, a.service_tokens.as_deref()));
             return Ok(Called {
-                caller: Caller::Token {
-                    reaches: entry.may_reach(app, listed),
-                },
+                caller: Caller::Token { reaches },
                 identity: Some(entry.identity.clone()),
                 strip_authorization: from_bearer,
                 account: None,

@@ -11,6 +11,7 @@
 pub mod access;
 pub mod headers;
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use async_trait::async_trait;
@@ -22,6 +23,7 @@ use pingora::{ErrorSource, ErrorType};
 
 use crate::gateway::Gateway;
 use crate::identity::IdentityHeaders;
+use crate::live::Live;
 use crate::metrics::Outcome;
 use crate::portal;
 use crate::respond::Reply;
@@ -31,6 +33,9 @@ use access::Access;
 /// Per-request state carried between phases.
 pub struct RequestCtx {
     start: Instant,
+    /// The config as the request found it: `app` indexes its apps, pools
+    /// and metrics, whatever a reload swaps in meanwhile.
+    live: Arc<Live>,
     app: Option<usize>,
     identity: Option<IdentityHeaders>,
     strip_authorization: bool,
@@ -70,9 +75,13 @@ impl ProxyHttp for Gateway {
     /// every request. Gatehouse passes upstream bodies through as they are.
     fn init_downstream_modules(&self, _modules: &mut HttpModules) {}
 
+    /// Made as each request starts, just before `request_filter`: the one
+    /// load of the live config a request makes, here so that `logging`
+    /// has it even for a request refused before any filter ran.
     fn new_ctx(&self) -> RequestCtx {
         RequestCtx {
             start: Instant::now(),
+            live: self.live.load_full(),
             app: None,
             identity: None,
             strip_authorization: false,
@@ -115,7 +124,7 @@ impl ProxyHttp for Gateway {
             headers: req,
             client_ip: self.client_ip(session),
         };
-        let Some(m) = self.route_original(&original) else {
+        let Some(m) = ctx.live.route_original(&original) else {
             ctx.outcome = Outcome::NotFound;
             Reply::error(
                 session.req_header(),
@@ -129,11 +138,11 @@ impl ProxyHttp for Gateway {
             return Ok(true);
         };
         ctx.app = Some(m.app);
-        let verdict = self.decide(&original, m.app, m.policy).await;
+        let verdict = self.decide(&ctx.live, &original, m.app, m.policy).await;
         session.req_header_mut().remove_header(access::TOKEN_HEADER);
         let sign_in = self.sign_in_route(host(session.req_header()));
         match Access::inline(session.req_header(), verdict, sign_in) {
-            Access::Allow { .. } if self.settings.apps[m.app].upstreams.is_empty() => {
+            Access::Allow { .. } if ctx.live.apps[m.app].upstreams.is_empty() => {
                 // Nothing here serves the address, as with no app at all.
                 ctx.outcome = Outcome::NotFound;
                 forward_only(session).await?;
@@ -162,7 +171,7 @@ impl ProxyHttp for Gateway {
         _session: &mut Session,
         ctx: &mut RequestCtx,
     ) -> Result<Box<HttpPeer>> {
-        let pool = ctx.app.and_then(|i| self.pools.get(i)).ok_or_else(|| {
+        let pool = ctx.app.and_then(|i| ctx.live.pools.get(i)).ok_or_else(|| {
             Error::explain(
                 ErrorType::InternalError,
                 "request reached upstream_peer unrouted",
@@ -211,7 +220,7 @@ impl ProxyHttp for Gateway {
             },
         };
         if matches!(e.esource(), ErrorSource::Upstream) {
-            self.metrics(ctx.app).upstream_error();
+            ctx.live.metrics(ctx.app).upstream_error();
         }
         if code > 0 {
             let reply = match code {
@@ -263,7 +272,8 @@ impl ProxyHttp for Gateway {
         _e: Option<&pingora::Error>,
         ctx: &mut RequestCtx,
     ) {
-        self.metrics(ctx.app)
+        ctx.live
+            .metrics(ctx.app)
             .request(ctx.outcome, ctx.start.elapsed().as_secs_f64());
     }
 }

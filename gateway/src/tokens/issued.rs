@@ -64,8 +64,6 @@ pub struct NewToken<'a> {
 
 pub struct IssuedTokens {
     store: Arc<LazyStore>,
-    /// App names in config order, to place tokens limited to one app.
-    apps: Vec<String>,
     copy: ArcSwap<Vec<Arc<TokenEntry>>>,
     /// When the copy was last read (or a read failed), ms; 0 = never.
     read_at_ms: AtomicU64,
@@ -75,10 +73,9 @@ pub struct IssuedTokens {
 }
 
 impl IssuedTokens {
-    pub fn new(store: Arc<LazyStore>, apps: Vec<String>) -> Self {
+    pub fn new(store: Arc<LazyStore>) -> Self {
         Self {
             store,
-            apps,
             copy: ArcSwap::from_pointee(Vec::new()),
             read_at_ms: AtomicU64::new(0),
             reading: Arc::new(Mutex::new(false)),
@@ -173,14 +170,9 @@ impl IssuedTokens {
     /// one it replaced while that still works. They keep the old entries'
     /// audit times, so a re-read doesn't restart "audited once a minute".
     fn entries(&self, token: &IssuedToken, old: &[Arc<TokenEntry>]) -> Vec<Arc<TokenEntry>> {
-        // An app renamed or removed from the config since: the token
-        // reaches nothing rather than everything.
-        let app = token.app.as_ref().map(|name| {
-            self.apps
-                .iter()
-                .position(|a| a == name)
-                .unwrap_or(usize::MAX)
-        });
+        // By name: an app renamed or removed from the config since
+        // matches no app, so the token reaches nothing rather than everything.
+        let reach = Reach::Console(token.app.clone());
         let at = |ms: i64| ms.max(0) as u64;
         let current = (token.sha256, token.expires_at.map(at), false);
         let previous = token.previous.map(|p| (p.sha256, Some(at(p.until)), true));
@@ -193,12 +185,12 @@ impl IssuedTokens {
                         && e.sha256 == sha256
                         && e.expires_at_ms == expires
                         && e.replaced == replaced
-                        && e.reach == Reach::Console(app)
+                        && e.reach == reach
                 });
                 if let Some(same) = same {
                     return Some(same.clone());
                 }
-                let mut entry = TokenEntry::new(&token.name, sha256, Reach::Console(app), expires)?;
+                let mut entry = TokenEntry::new(&token.name, sha256, reach.clone(), expires)?;
                 entry.replaced = replaced;
                 Some(Arc::new(entry))
             })

@@ -1,7 +1,7 @@
 //! Service tokens: how integrations pass without pages or MFA.
 //!
 //! Tokens come from two places. Ops write `service_tokens` in the config
-//! (fixed until restart); admins create and revoke tokens in the console,
+//! (read again on SIGHUP); admins create and revoke tokens in the console,
 //! kept in the store ([`issued`]). Only the SHA-256 of a token is kept either
 //! way. A presented token is hashed and compared with every known hash in
 //! constant time, without stopping at a match, so timing says nothing about
@@ -22,15 +22,17 @@ use crate::identity::IdentityHeaders;
 pub use issued::{IssueError, IssuedTokens, NewToken, REFRESH, REPLACED_WORKS_FOR};
 
 /// Which apps a token may reach.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 enum Reach {
     /// From the config: every app, or the apps that list it in
     /// `apps[].service_tokens`.
     Config,
-    /// From the console: apps that don't list their tokens; with an index,
+    /// From the console: apps that don't list their tokens; with a name,
     /// only that app. The config has the last word: an app whose tokens ops
-    /// pinned takes no console token.
-    Console(Option<usize>),
+    /// pinned takes no console token. By name, not position, so a reloaded
+    /// config that reorders, renames or removes apps never hands a token
+    /// to an app it wasn't made for.
+    Console(Option<String>),
 }
 
 pub struct TokenEntry {
@@ -80,14 +82,14 @@ impl TokenEntry {
                 .is_ok()
     }
 
-    /// Whether the token may reach app number `app`, whose config lists
+    /// Whether the token may reach the app named `app`, whose config lists
     /// `listed` tokens (None: it takes any).
-    pub fn may_reach(&self, app: usize, listed: Option<&[String]>) -> bool {
-        match (self.reach, listed) {
+    pub fn may_reach(&self, app: &str, listed: Option<&[String]>) -> bool {
+        match (&self.reach, listed) {
             (Reach::Config, None) => true,
             (Reach::Config, Some(names)) => names.contains(&self.name),
             (Reach::Console(_), Some(_)) => false,
-            (Reach::Console(only), None) => only.is_none_or(|i| i == app),
+            (Reach::Console(only), None) => only.as_deref().is_none_or(|name| name == app),
         }
     }
 
@@ -119,17 +121,31 @@ pub struct TokenSet {
 }
 
 impl TokenSet {
-    /// `apps` are the app names in config order, to place console tokens
-    /// limited to one app.
-    pub fn new(tokens: &[ServiceToken], store: Arc<LazyStore>, apps: Vec<String>) -> Self {
+    pub fn new(tokens: &[ServiceToken], store: Arc<LazyStore>) -> Self {
+        Self::with_issued(tokens, Arc::new(IssuedTokens::new(store)))
+    }
+
+    /// The config's `tokens` beside the console's tokens of another set:
+    /// a reloaded config changes the former, while the latter live in the
+    /// store and keep their copy.
+    pub fn reconfigured(&self, tokens: &[ServiceToken]) -> Self {
+        Self::with_issued(tokens, self.issued.clone())
+    }
+
+    fn with_issued(tokens: &[ServiceToken], issued: Arc<IssuedTokens>) -> Self {
         Self {
             config: tokens
                 .iter()
                 .filter_map(|t| TokenEntry::new(&t.name, t.sha256, Reach::Config, None))
                 .map(Arc::new)
                 .collect(),
-            issued: Arc::new(IssuedTokens::new(store, apps)),
+            issued,
         }
+    }
+
+    /// The names of the config's tokens.
+    pub fn config_names(&self) -> impl Iterator<Item = &str> {
+        self.config.iter().map(|e| e.name.as_str())
     }
 
     /// The live token matching `presented`, if any. May read the store
@@ -147,7 +163,7 @@ impl TokenSet {
     /// outside the caller's hands. Its name must not be a config token's,
     /// so `Remote-User` always says which token came in.
     pub async fn issue(&self, new: NewToken<'_>) -> Result<String, IssueError> {
-        if self.config.iter().any(|e| e.name == new.name) {
+        if self.config_names().any(|name| name == new.name) {
             return Err(IssueError::NameInConfig);
         }
         self.issued.issue(new).await

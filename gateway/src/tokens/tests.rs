@@ -25,11 +25,7 @@ fn replicas() -> Replicas {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("g.db").display());
     let set = |store: &Arc<LazyStore>| {
-        TokenSet::new(
-            &[config_token("ci", "config-secret")],
-            store.clone(),
-            vec!["wiki".into(), "git".into()],
-        )
+        TokenSet::new(&[config_token("ci", "config-secret")], store.clone())
     };
     let a_store = Arc::new(LazyStore::new(&url));
     Replicas {
@@ -74,19 +70,19 @@ fn config_tokens_follow_app_lists_and_console_tokens_stay_off_listed_apps() {
     let listed = ["ci".to_owned()];
     let others = ["cd".to_owned()];
     let config = entry(Reach::Config);
-    assert!(config.may_reach(0, None));
-    assert!(config.may_reach(0, Some(&listed)));
-    assert!(!config.may_reach(0, Some(&others)));
+    assert!(config.may_reach("wiki", None));
+    assert!(config.may_reach("wiki", Some(&listed)));
+    assert!(!config.may_reach("wiki", Some(&others)));
     let everywhere = entry(Reach::Console(None));
-    assert!(everywhere.may_reach(0, None));
-    assert!(everywhere.may_reach(1, None));
+    assert!(everywhere.may_reach("wiki", None));
+    assert!(everywhere.may_reach("git", None));
     assert!(
-        !everywhere.may_reach(0, Some(&listed)),
+        !everywhere.may_reach("wiki", Some(&listed)),
         "an app whose tokens ops pinned takes no console token, even by name"
     );
-    let one = entry(Reach::Console(Some(1)));
-    assert!(one.may_reach(1, None));
-    assert!(!one.may_reach(0, None));
+    let one = entry(Reach::Console(Some("git".into())));
+    assert!(one.may_reach("git", None));
+    assert!(!one.may_reach("wiki", None));
 }
 
 #[tokio::test]
@@ -103,7 +99,7 @@ async fn a_console_token_works_on_every_replica_until_revoked() {
             .expect("works at once where it was made");
     assert_eq!(here.name, "backup");
     assert_eq!(here.identity.user, "service:backup");
-    assert!(here.may_reach(1, None) && !here.may_reach(0, None));
+    assert!(here.may_reach("git", None) && !here.may_reach("wiki", None));
     // The other replica has never read the store: an unknown token makes it.
     assert!(r.b.find(&token).await.is_some(), "works on another replica");
 
@@ -201,7 +197,7 @@ async fn a_replaced_token_works_beside_the_new_one_until_ended() {
         let entry = r.a.find(token).await.expect("both work");
         assert_eq!(entry.identity.user, "service:backup", "one name for both");
         assert_eq!(entry.replaced, replaced);
-        assert!(entry.may_reach(1, None) && !entry.may_reach(0, None));
+        assert!(entry.may_reach("git", None) && !entry.may_reach("wiki", None));
     }
     assert!(r.b.find(&new).await.is_some(), "on another replica too");
     // The old one stops when its day is over.

@@ -39,13 +39,9 @@ impl Gateway {
         let dir = tempfile::tempdir().expect("temp dir for the gateway");
         let port = free_port();
         let metrics_port = config.metrics.then(free_port);
-        let mut rendered = config.render(port, metrics_port);
-        if config.store_url.is_none() {
-            rendered["store"]["url"] = serde_json::json!(default_store_url(dir.path()));
-        }
         std::fs::write(
             dir.path().join("gatehouse.yaml"),
-            serde_json::to_string_pretty(&rendered).expect("config JSON"),
+            render_config(&config, port, metrics_port, dir.path()),
         )
         .expect("write the config file");
         std::fs::write(
@@ -228,6 +224,35 @@ impl Gateway {
             .expect("replace the users file");
     }
 
+    /// Changes the config while the gateway runs: `edit` changes it, the
+    /// file is replaced as a deploy tool would (written beside it, then
+    /// renamed over it; same ports and store), and the gateway is sent
+    /// SIGHUP. Returns at once: poll for the effect.
+    pub fn reload(&mut self, edit: impl FnOnce(&mut GatewayConfig)) {
+        edit(&mut self.config);
+        let text = render_config(&self.config, self.port, self.metrics_port, self.dir.path());
+        self.reload_text(&text);
+    }
+
+    /// Replaces the config file with `text`, valid or not, and sends SIGHUP.
+    pub fn reload_text(&self, text: &str) {
+        let staged = self.dir.path().join("gatehouse.yaml.new");
+        std::fs::write(&staged, text).expect("write the new config file");
+        std::fs::rename(&staged, self.config_path()).expect("replace the config file");
+        self.signal("HUP");
+    }
+
+    /// Sends `signal` (e.g. "HUP") and returns at once.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.pid().expect("gatehouse is not running");
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
     /// Sends `signal` (e.g. "TERM", "INT") and waits for the process to exit.
     /// Returns `None` if it was still running at the deadline.
     pub fn signal_and_wait(&mut self, signal: &str, within: Duration) -> Option<ExitStatus> {
@@ -304,6 +329,21 @@ impl Drop for Gateway {
             );
         }
     }
+}
+
+/// The config file's text: `config` on these ports, its store by default
+/// a SQLite file in `dir`.
+fn render_config(
+    config: &GatewayConfig,
+    port: u16,
+    metrics_port: Option<u16>,
+    dir: &Path,
+) -> String {
+    let mut rendered = config.render(port, metrics_port);
+    if config.store_url.is_none() {
+        rendered["store"]["url"] = serde_json::json!(default_store_url(dir));
+    }
+    serde_json::to_string_pretty(&rendered).expect("config JSON")
 }
 
 /// A SQLite file in the gateway's own dir.

@@ -135,7 +135,9 @@ pub struct Mfa {
     recovery: RecoveryHasher,
     device_key: [u8; 32],
     /// Whether everyone must have MFA: the config's requirement, or an admin's.
-    pub policy: OrgPolicy,
+    /// Shared with the config reloader, which may change `mfa.enforce`.
+    pub policy: Arc<OrgPolicy>,
+    /// As at start: only `mfa.enforce` (in `policy`) follows a reload.
     pub settings: MfaSettings,
 }
 
@@ -159,7 +161,7 @@ impl Mfa {
         notify: NotifySettings,
     ) -> Self {
         Self {
-            policy: OrgPolicy::new(settings.enforce),
+            policy: Arc::new(OrgPolicy::new(settings.enforce)),
             store,
             markers,
             codes,

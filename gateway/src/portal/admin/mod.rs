@@ -207,6 +207,7 @@ async fn page(
     let (older, newest) = (audit.older_href(events.older), audit.newest_href());
     let token_rows: Vec<_> = tokens.iter().map(tokens::Listed::row).collect();
     let token_apps = tokens::token_apps(gw);
+    let token_apps: Vec<&str> = token_apps.iter().map(String::as_str).collect();
     let nonce = gw.csrf_nonce(req);
     let notice = notice(gw, req);
     let html = admin_page(&AdminView {

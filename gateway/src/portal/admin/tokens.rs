@@ -61,14 +61,14 @@ impl Listed {
 /// Every token: the config's first, then the console's by name, each with
 /// when it was last used (from the audit log).
 pub(super) async fn listed(gw: &Gateway) -> Result<Vec<Listed>, StoreError> {
-    let issued = gw.tokens.issued();
+    let live = gw.live();
+    let issued = live.tokens.issued();
     let now = now_ms() as i64;
-    let mut out: Vec<Listed> = gw
-        .settings
-        .service_tokens
-        .iter()
-        .map(|t| Listed {
-            name: t.name.clone(),
+    let mut out: Vec<Listed> = live
+        .tokens
+        .config_names()
+        .map(|name| Listed {
+            name: name.to_owned(),
             app: None,
             app_gone: false,
             console: None,
@@ -80,7 +80,7 @@ pub(super) async fn listed(gw: &Gateway) -> Result<Vec<Listed>, StoreError> {
         .collect();
     let apps = token_apps(gw);
     out.extend(issued.list().await?.into_iter().map(|t| Listed {
-        app_gone: t.app.as_deref().is_some_and(|app| !apps.contains(&app)),
+        app_gone: t.app.as_ref().is_some_and(|app| !apps.contains(app)),
         app: t.app,
         console: Some((day(t.created_at), t.created_by)),
         expires: t.expires_at.map(day),
@@ -101,12 +101,12 @@ fn day(ms: i64) -> String {
 
 /// The apps a console token may be limited to: those that don't list
 /// their own tokens in the config.
-pub(super) fn token_apps(gw: &Gateway) -> Vec<&str> {
-    gw.settings
+pub(super) fn token_apps(gw: &Gateway) -> Vec<String> {
+    gw.live()
         .apps
         .iter()
         .filter(|a| a.service_tokens.is_none())
-        .map(|a| a.name.as_str())
+        .map(|a| a.name.clone())
         .collect()
 }
 
@@ -134,7 +134,7 @@ pub async fn create(gw: &Gateway, req: &Request) -> Reply {
     }
     let app = match form.get("app") {
         "" => None,
-        app if token_apps(gw).contains(&app) => Some(app),
+        app if token_apps(gw).iter().any(|a| a == app) => Some(app),
         _ => {
             refuse!(
                 400,
@@ -157,6 +157,7 @@ pub async fn create(gw: &Gateway, req: &Request) -> Reply {
         }
     };
     let issued = gw
+        .live()
         .tokens
         .issue(NewToken {
             name,
@@ -211,7 +212,7 @@ pub async fn revoke(gw: &Gateway, req: &Request) -> Reply {
     let current = or_reply!(require_admin(gw, req).await);
     let proof = or_reply!(fresh_proof(gw, req, &current).await);
     let name = form.get("name");
-    match gw.tokens.issued().revoke(name).await {
+    match gw.live().tokens.issued().revoke(name).await {
         Ok(true) => {}
         Ok(false) => return not_a_console_token(gw, req, &current, name, "remove").await,
         Err(e) => return store_down(req, e),
@@ -240,7 +241,13 @@ pub async fn replace(gw: &Gateway, req: &Request) -> Reply {
     let proof = or_reply!(fresh_proof(gw, req, &current).await);
     let name = form.get("name");
     let now = now_ms() as i64;
-    let (token, stored) = match gw.tokens.issued().replace(name, current.user(), now).await {
+    let (token, stored) = match gw
+        .live()
+        .tokens
+        .issued()
+        .replace(name, current.user(), now)
+        .await
+    {
         Ok(Some(replaced)) => replaced,
         Ok(None) => return not_a_console_token(gw, req, &current, name, "replace").await,
         Err(e) => return store_down(req, e),
@@ -281,7 +288,7 @@ pub async fn end_replaced(gw: &Gateway, req: &Request) -> Reply {
     let current = or_reply!(require_admin(gw, req).await);
     let proof = or_reply!(fresh_proof(gw, req, &current).await);
     let name = form.get("name");
-    match gw.tokens.issued().end_replaced(name).await {
+    match gw.live().tokens.issued().end_replaced(name).await {
         Ok(true) => {}
         Ok(false) => {
             let error = "That token has no old token still working.";
@@ -312,7 +319,7 @@ async fn not_a_console_token(
     name: &str,
     verb: &str,
 ) -> Reply {
-    let error = if gw.settings.service_tokens.iter().any(|t| t.name == name) {
+    let error = if gw.live().has_config_token(name) {
         format!("That token is in the configuration file; {verb} it there.")
     } else {
         "There is no token by that name created in this console.".to_owned()
