@@ -95,7 +95,7 @@ fn state(a: &Settings, b: &Settings) -> [(&'static str, bool); 14] {
 }
 
 /// MFA pages and cookies, limits and code delivery.
-fn behaviour(a: &Settings, b: &Settings) -> [(&'static str, bool); 9] {
+fn behaviour(a: &Settings, b: &Settings) -> [(&'static str, bool); 10] {
     [
         ("mfa.issuer", a.mfa.issuer == b.mfa.issuer),
         (
@@ -123,6 +123,7 @@ fn behaviour(a: &Settings, b: &Settings) -> [(&'static str, bool); 9] {
             "notify.resend_after",
             a.notify.resend_after == b.notify.resend_after,
         ),
+        ("sso.portal_url", a.sso == b.sso),
     ]
 }
 
