@@ -322,18 +322,32 @@ async fn walk_through(browser: &Browser, gateway: &str, shots: &mut Screenshots)
     // Signing in again asks for a code; the app's next code gets in. (The
     // gateway accepts ±1 step, so the code for the step after the one used
     // to enroll works at once: no waiting for the phone.)
+    sign_in_with_code(browser, gateway, &app, Some((shots, "challenge"))).await?;
+    shots.take(browser, "app-again").await
+}
+
+/// Opens the app, signs alice in with her password and the app's next
+/// code, and checks she reached the app; `shot` names a screenshot of the
+/// challenge page.
+async fn sign_in_with_code(
+    browser: &Browser,
+    gateway: &str,
+    app: &Authenticator,
+    shot: Option<(&mut Screenshots, &str)>,
+) -> Step<()> {
     open_the_app(browser, gateway).await?;
     sign_in(browser, "alice").await?;
     wait_for(browser, r#"form[action="/.gatehouse/mfa"] input#code"#).await?;
-    shots.take(browser, "challenge").await?;
+    if let Some((shots, name)) = shot {
+        shots.take(browser, name).await?;
+    }
     type_into(browser, "input#code", &app.code()).await?;
     click(
         browser,
         r#"form[action="/.gatehouse/mfa"] button[type="submit"]"#,
     )
     .await?;
-    at_the_app(browser, "alice").await?;
-    shots.take(browser, "app-again").await
+    at_the_app(browser, "alice").await
 }
 
 /// alice, signed in with her second factor, resets bob's two-factor in the
@@ -367,16 +381,7 @@ async fn confirm_then_new_codes(
     app: &Authenticator,
     shots: &mut Screenshots,
 ) -> Step<()> {
-    open_the_app(browser, gateway).await?;
-    sign_in(browser, "alice").await?;
-    wait_for(browser, r#"form[action="/.gatehouse/mfa"] input#code"#).await?;
-    type_into(browser, "input#code", &app.code()).await?;
-    click(
-        browser,
-        r#"form[action="/.gatehouse/mfa"] button[type="submit"]"#,
-    )
-    .await?;
-    at_the_app(browser, "alice").await?;
+    sign_in_with_code(browser, gateway, app, None).await?;
     let regenerate = r#"form[action="/.gatehouse/recovery-codes/regenerate"] button"#;
     let deadline = Instant::now() + WAIT;
     loop {

@@ -25,13 +25,7 @@ fn return_path_cannot_leave_the_site() {
         "/path@evil.com",
         "evil.com",
     ] {
-        let login = stack.client().login("alice", PASSWORD, Some(rd));
-        assert_eq!(login.status(), 303, "rd {rd:?}");
-        assert_eq!(
-            login.destination().as_deref(),
-            Some("/"),
-            "rd {rd:?} was followed"
-        );
+        signing_in_goes_home(&stack, rd);
     }
     let ok = stack
         .client()
@@ -62,13 +56,7 @@ fn an_absolute_return_url_must_be_on_an_app_host() {
         "javascript://wiki.example.com/%0Aalert(1)",
         "data://wiki.example.com/",
     ] {
-        let login = stack.client().login("alice", PASSWORD, Some(rd));
-        assert_eq!(login.status(), 303, "rd {rd:?}");
-        assert_eq!(
-            login.destination().as_deref(),
-            Some("/"),
-            "rd {rd:?} was followed"
-        );
+        signing_in_goes_home(&stack, rd);
     }
     for rd in [
         "https://wiki.example.com/page?a=b",
@@ -184,4 +172,15 @@ fn assert_on_site(path: &str, viewer: Viewer, response: &Response) {
         }
         status => panic!("{path} as {viewer:?} answered {status}: {}", response.body),
     }
+}
+
+/// Signing in with `rd` succeeds and ignores it: the browser goes to "/".
+fn signing_in_goes_home(stack: &Stack, rd: &str) {
+    let login = stack.client().login("alice", PASSWORD, Some(rd));
+    assert_eq!(login.status(), 303, "rd {rd:?}");
+    assert_eq!(
+        login.destination().as_deref(),
+        Some("/"),
+        "rd {rd:?} was followed"
+    );
 }
