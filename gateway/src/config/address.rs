@@ -161,6 +161,20 @@ pub(crate) fn parse_app_host(key: &str, text: &str) -> Result<String, Problem> {
     Ok(host)
 }
 
+/// A URL must start with one of `schemes` and have something after it.
+pub(super) fn check_url(url: &str, schemes: &[&str]) -> Result<(), String> {
+    let rest = schemes.iter().find_map(|s| url.strip_prefix(s));
+    match rest {
+        Some(rest) if !rest.trim().is_empty() => Ok(()),
+        Some(_) => Err(format!("incomplete URL {}", quote(url))),
+        None => Err(format!(
+            "unsupported URL {} (must start with {})",
+            quote(url),
+            schemes.join(" or ")
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

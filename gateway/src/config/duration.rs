@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use super::error::{quote, Problem};
+use super::error::{quote, Problem, Problems};
 
 /// Longer than any sensible setting; keeps `Instant + duration` from
 /// overflowing anywhere downstream.
@@ -39,6 +39,19 @@ pub(crate) fn parse_duration(
         ));
     }
     Ok(value)
+}
+
+/// A duration at `key`, `default_secs` when absent (or invalid: the problem
+/// is recorded and the value never used).
+pub(super) fn duration(
+    p: &mut Problems,
+    key: &str,
+    raw: Option<String>,
+    default_secs: u64,
+) -> Duration {
+    let default = Duration::from_secs(default_secs);
+    p.check(parse_duration(key, raw.as_deref(), default))
+        .unwrap_or(default)
 }
 
 #[cfg(test)]

@@ -15,6 +15,8 @@ mod hex32;
 mod notify;
 mod raw;
 mod rules;
+mod sessions;
+mod sso;
 mod tls;
 mod users;
 mod validate;

@@ -245,7 +245,7 @@ fn zero_threads_means_one_per_core() {
 
 #[test]
 fn a_cookie_domain_is_a_dns_name_of_two_labels_or_more() {
-    use super::validate::parse_cookie_domain;
+    use super::sessions::parse_cookie_domain;
     assert_eq!(
         parse_cookie_domain(".Example.COM").as_deref(),
         Ok("example.com")
@@ -277,7 +277,7 @@ fn a_bad_cookie_domain_is_named_by_its_key() {
 
 #[test]
 fn the_sso_portal_is_an_http_origin() {
-    use super::validate::parse_portal_url;
+    use super::sso::parse_portal_url;
     let ok = parse_portal_url("https://Auth.Example.com/").expect("origin");
     assert_eq!(ok.portal_url, "https://auth.example.com");
     assert_eq!(ok.portal_host, "auth.example.com");

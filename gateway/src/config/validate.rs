@@ -4,24 +4,23 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::time::Duration;
 
-use super::address::parse_socket_addr;
+use super::address::{check_url, parse_socket_addr};
 use super::apps::{check_apps, check_name, check_service_tokens};
-use super::duration::parse_duration;
-use super::error::{describe_yaml_error, quote, ConfigError, Problem, Problems};
+use super::duration::{duration, parse_duration};
+use super::error::{describe_yaml_error, quote, ConfigError, Problems};
 use super::files::{read_text, ReadFile};
 use super::hex32::parse_hex32;
 use super::notify::check_notify;
-use super::raw::{RawConfig, RawSessions};
+use super::raw::RawConfig;
+use super::sessions::check_sessions;
 use super::settings::*;
+use super::sso::parse_portal_url;
 use super::tls::check_tls;
 use super::users::{check_group_name, parse_users};
 use crate::client_ip::{parse_proxy, TrustedProxies};
 
 const DEFAULT_LISTEN: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8080);
 const DEFAULT_STORE_URL: &str = "sqlite://gatehouse.db";
-const DEFAULT_COOKIE_NAME: &str = "gatehouse_session";
-/// The CSRF cookie's name; the session cookie must not collide with it.
-const CSRF_COOKIE_NAME: &str = "gatehouse_csrf";
 const MAX_THREADS: usize = 1024;
 
 /// `server.trusted_proxies`: addresses or CIDR ranges. A range holding
@@ -316,191 +315,10 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
     })
 }
 
-/// `sso.portal_url`: an http or https origin (`https://auth.example.com`,
-/// a port allowed), since the sign-in pages live at its root.
-pub(crate) fn parse_portal_url(url: &str) -> Result<SsoSettings, Problem> {
-    let problem = |why: &str| Problem::new("sso.portal_url", format!("{} {why}", quote(url)));
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"))
-        .ok_or_else(|| problem("must start with https:// or http://"))?;
-    let authority = rest.strip_suffix('/').unwrap_or(rest);
-    if authority.contains(['/', '?', '#', '@']) || authority.is_empty() {
-        return Err(problem(
-            "must be an origin such as https://auth.example.com, with no path, query or user",
-        ));
-    }
-    let host = match authority.rsplit_once(':') {
-        Some((host, port)) if !host.starts_with('[') || host.ends_with(']') => {
-            port.parse::<u16>()
-                .map_err(|_| problem("has a port that is not a number"))?;
-            host
-        }
-        _ => authority,
-    };
-    let valid = host
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'[' | b']' | b':'));
-    if host.is_empty() || !valid {
-        return Err(problem("has no valid host name"));
-    }
-    let scheme = &url[..url.len() - rest.len()];
-    Ok(SsoSettings {
-        portal_url: format!("{scheme}{}", authority.to_ascii_lowercase()),
-        portal_host: host.trim_matches(['[', ']']).to_ascii_lowercase(),
-    })
-}
-
-/// `serves_tls`: `tls` is set, even if its files have problems, so a
-/// `cookie_secure: false` beside it is reported either way.
-fn check_sessions(raw: RawSessions, serves_tls: bool, p: &mut Problems) -> SessionSettings {
-    if let Some(url) = &raw.redis_url {
-        if let Err(reason) = check_url(url, &["redis://", "rediss://"]) {
-            p.push("sessions.redis_url", reason);
-        }
-    }
-    let backend = match raw.backend.as_deref().unwrap_or("memory") {
-        "memory" => SessionBackend::Memory,
-        "redis" => match raw.redis_url {
-            Some(url) => SessionBackend::Redis { url },
-            None => {
-                p.push(
-                    "sessions.redis_url",
-                    "required when sessions.backend is redis",
-                );
-                SessionBackend::Memory
-            }
-        },
-        other => {
-            p.push(
-                "sessions.backend",
-                format!(
-                    "unknown backend {} (expected memory or redis)",
-                    quote(other)
-                ),
-            );
-            SessionBackend::Memory
-        }
-    };
-    let cookie_name = raw
-        .cookie_name
-        .unwrap_or_else(|| DEFAULT_COOKIE_NAME.to_string());
-    let charset_ok = !cookie_name.is_empty()
-        && cookie_name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-    if !charset_ok {
-        p.push(
-            "sessions.cookie_name",
-            format!(
-                "invalid cookie name {}: use letters, digits, '_' and '-' only",
-                quote(&cookie_name)
-            ),
-        );
-    } else if cookie_name.starts_with("__Host-") || cookie_name.starts_with("__Secure-") {
-        p.push(
-            "sessions.cookie_name",
-            format!(
-                "{} must not carry a cookie prefix (__Host- is added when cookie_secure is true)",
-                quote(&cookie_name)
-            ),
-        );
-    } else if cookie_name == CSRF_COOKIE_NAME {
-        p.push(
-            "sessions.cookie_name",
-            format!("{} is the CSRF cookie's name", quote(&cookie_name)),
-        );
-    }
-    let lifetime = duration(p, "sessions.lifetime", raw.lifetime, 24 * 60 * 60);
-    let idle_timeout = duration(p, "sessions.idle_timeout", raw.idle_timeout, 60 * 60);
-    if idle_timeout > lifetime {
-        p.push(
-            "sessions.idle_timeout",
-            format!(
-                "must not exceed sessions.lifetime ({} > {})",
-                humantime::format_duration(idle_timeout),
-                humantime::format_duration(lifetime)
-            ),
-        );
-    }
-    // The cache bounds how late a sign-out reaches other replicas, which
-    // must stay under a second.
-    let cache_ttl = match raw.cache_ttl.as_deref().map(str::trim) {
-        None => DEFAULT_CACHE_TTL,
-        Some("0" | "0s") => Duration::ZERO,
-        Some(text) => duration(p, "sessions.cache_ttl", Some(text.to_owned()), 0),
-    };
-    if cache_ttl > Duration::from_secs(1) {
-        p.push(
-            "sessions.cache_ttl",
-            format!(
-                "{} is too long: at most 1s, so a sign-out reaches every replica within a second (0 turns the cache off)",
-                humantime::format_duration(cache_ttl)
-            ),
-        );
-    }
-    SessionSettings {
-        backend,
-        cookie_name,
-        cookie_secure: match raw.cookie_secure {
-            Some(false) if serves_tls => {
-                p.push(
-                    "sessions.cookie_secure",
-                    "cannot be false when tls is set: cookies served over HTTPS are always Secure",
-                );
-                true
-            }
-            Some(secure) => secure,
-            None => serves_tls,
-        },
-        cookie_domain: raw.cookie_domain.and_then(|d| {
-            p.check(parse_cookie_domain(&d).map_err(|e| Problem::new("sessions.cookie_domain", e)))
-        }),
-        lifetime,
-        idle_timeout,
-        cache_ttl,
-    }
-}
-
-/// A domain to share the session cookie under: a DNS name of two labels or
-/// more (a leading dot is dropped, as browsers do), never an IP address,
-/// whose cookie browsers would refuse.
-pub(crate) fn parse_cookie_domain(text: &str) -> Result<String, String> {
-    let name = text.trim().trim_start_matches('.').to_ascii_lowercase();
-    let labels: Vec<&str> = name.split('.').collect();
-    let label_ok = |l: &&str| {
-        !l.is_empty()
-            && l.len() <= 63
-            && !l.starts_with('-')
-            && !l.ends_with('-')
-            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    };
-    if name.parse::<std::net::IpAddr>().is_ok() {
-        return Err(format!("{} is an address, not a domain", quote(text)));
-    }
-    if labels.len() < 2 || name.len() > 253 || !labels.iter().all(label_ok) {
-        return Err(format!(
-            "{} is not a domain such as example.com (letters, digits and '-', two labels or more)",
-            quote(text)
-        ));
-    }
-    Ok(name)
-}
-
 /// A year, as compliance regimes commonly ask of security logs.
 const DEFAULT_AUDIT_RETENTION_DAYS: u32 = 365;
 /// A hundred years: for ops who never want an entry deleted.
 const MAX_AUDIT_RETENTION_DAYS: u32 = 36_500;
-
-const DEFAULT_CACHE_TTL: Duration = Duration::from_millis(500);
-
-/// A duration at `key`, `default_secs` when absent (or invalid: the problem
-/// is recorded and the value never used).
-fn duration(p: &mut Problems, key: &str, raw: Option<String>, default_secs: u64) -> Duration {
-    let default = Duration::from_secs(default_secs);
-    p.check(parse_duration(key, raw.as_deref(), default))
-        .unwrap_or(default)
-}
 
 /// A real client sends its request head in one go, a slow mobile link
 /// within a few seconds; each second more lets a slow-header client hold a
@@ -551,18 +369,4 @@ fn keepalive_timeout(p: &mut Problems, raw: Option<String>) -> Duration {
         return DEFAULT_KEEPALIVE_TIMEOUT;
     }
     value
-}
-
-/// A URL must start with one of `schemes` and have something after it.
-fn check_url(url: &str, schemes: &[&str]) -> Result<(), String> {
-    let rest = schemes.iter().find_map(|s| url.strip_prefix(s));
-    match rest {
-        Some(rest) if !rest.trim().is_empty() => Ok(()),
-        Some(_) => Err(format!("incomplete URL {}", quote(url))),
-        None => Err(format!(
-            "unsupported URL {} (must start with {})",
-            quote(url),
-            schemes.join(" or ")
-        )),
-    }
 }
