@@ -22,11 +22,11 @@ use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use gatehouse::access::{Original, Verdict};
 use gatehouse::config::{Policy, ServiceToken, Settings};
 use gatehouse::cookies::cookie_value;
 use gatehouse::durable::LazyStore;
 use gatehouse::gateway::Gateway;
-use gatehouse::proxy::access::{Original, Verdict};
 use gatehouse::session::{now_ms, Expiry, MemoryStore, Session, SessionId, SessionStore};
 use gatehouse::tokens::TokenSet;
 use gatehouse_benches::ready;

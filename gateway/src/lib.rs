@@ -5,6 +5,7 @@
 //! traffic with identity headers. See `DESIGN.md` for the contract and the
 //! README for a guided tour of the request phases.
 
+pub mod access;
 pub mod accounts;
 pub mod auth;
 pub mod client_ip;

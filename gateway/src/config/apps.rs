@@ -8,7 +8,7 @@ use super::duration::parse_duration;
 use super::error::{quote, Problem, Problems};
 use super::hex32::parse_hex32;
 use super::raw::{RawApp, RawHealthCheck, RawServiceToken, RawUpstream};
-use super::rules::{check_app_path, check_rules};
+use super::rules::{check_app_path, check_rules, parse_policy};
 use super::settings::{AppSettings, HealthCheck, Policy, ServiceToken, Upstream};
 
 const DEFAULT_HEALTH_CHECK_INTERVAL: Duration = Duration::from_secs(5);
@@ -27,18 +27,6 @@ pub(crate) fn check_name(name: &str) -> Result<(), String> {
             quote(name)
         ))
     }
-}
-
-pub(crate) fn parse_policy(key: &str, text: &str) -> Result<Policy, Problem> {
-    Policy::from_name(text).ok_or_else(|| {
-        Problem::new(
-            key,
-            format!(
-                "unknown policy {} (expected bypass, one_factor, two_factor or deny)",
-                quote(text)
-            ),
-        )
-    })
 }
 
 /// Checks `service_tokens[]`; returns the valid tokens.

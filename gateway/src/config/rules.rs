@@ -2,13 +2,11 @@
 
 use std::collections::BTreeMap;
 
-use super::error::{quote, Problems};
+use super::error::{quote, Problem, Problems};
 use super::raw::RawRule;
-use super::settings::{Conditions, Rule};
+use super::settings::{Conditions, Policy, Rule};
 use super::users::check_group_name;
 use crate::client_ip::parse_proxy;
-
-use super::apps::parse_policy;
 
 /// Normalises a rule's path prefix the way request paths are normalised:
 /// repeated and trailing slashes dropped (the root stays `/`).
@@ -236,4 +234,17 @@ fn check_conditions(key: &str, rule: &RawRule, problems: &mut Problems) -> Condi
         }
     }
     conditions
+}
+
+/// A policy as the config writes it.
+pub(crate) fn parse_policy(key: &str, text: &str) -> Result<Policy, Problem> {
+    Policy::from_name(text).ok_or_else(|| {
+        Problem::new(
+            key,
+            format!(
+                "unknown policy {} (expected bypass, one_factor, two_factor or deny)",
+                quote(text)
+            ),
+        )
+    })
 }

@@ -19,10 +19,10 @@ use gatehouse_templates::Route;
 use http::Method;
 
 use super::Request;
+use crate::access::{Original, Verdict};
 use crate::config::Policy;
 use crate::gateway::Gateway;
 use crate::identity::IdentityHeaders;
-use crate::proxy::access::{Original, Verdict};
 use crate::respond::{wants_html, Reply};
 
 /// Which endpoint, and so which proxy's conventions.

@@ -11,8 +11,6 @@
 use http::HeaderValue;
 use pingora::http::RequestHeader;
 
-// `IdentityHeaders` lived here; `proxy::access` still names it by this path.
-
 /// Identity header names, folded (lower case, `-` for `_` and `.`).
 const IDENTITY_HEADERS: &[&str] = &[
     "remote-user",

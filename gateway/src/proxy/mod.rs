@@ -8,7 +8,6 @@
 //! 4. `fail_to_proxy`: a readable 502 page when the upstream is gone.
 //! 5. `logging`: metrics.
 
-pub mod access;
 pub mod headers;
 
 use std::sync::Arc;
@@ -21,6 +20,7 @@ use pingora::prelude::*;
 use pingora::proxy::{FailToProxy, ProxyHttp, Session};
 use pingora::{ErrorSource, ErrorType};
 
+use crate::access::{Access, Original, TOKEN_HEADER};
 use crate::gateway::Gateway;
 use crate::identity::IdentityHeaders;
 use crate::live::Live;
@@ -28,7 +28,6 @@ use crate::metrics::Outcome;
 use crate::portal;
 use crate::respond::Reply;
 use crate::route;
-use access::Access;
 
 /// Per-request state carried between phases.
 pub struct RequestCtx {
@@ -116,7 +115,7 @@ impl ProxyHttp for Gateway {
             return Ok(true);
         }
         let req = session.req_header();
-        let original = access::Original {
+        let original = Original {
             method: &req.method,
             host: host(req),
             raw_path: req.uri.path(),
@@ -139,7 +138,7 @@ impl ProxyHttp for Gateway {
         };
         ctx.app = Some(m.app);
         let verdict = self.decide(&ctx.live, &original, m.app, m.policy).await;
-        session.req_header_mut().remove_header(access::TOKEN_HEADER);
+        session.req_header_mut().remove_header(TOKEN_HEADER);
         let sign_in = self.sign_in_route(host(session.req_header()));
         match Access::inline(session.req_header(), verdict, sign_in) {
             Access::Allow { .. } if ctx.live.apps[m.app].upstreams.is_empty() => {
