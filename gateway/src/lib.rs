@@ -21,6 +21,7 @@ pub mod limits;
 pub mod live;
 pub mod metrics;
 pub mod notify;
+pub mod orgs;
 pub mod portal;
 pub mod proxy;
 pub mod redis_client;
