@@ -20,6 +20,7 @@ use pingora::services::background::BackgroundService;
 use crate::config::{parse_users_file, User};
 use crate::identity::IdentityHeaders;
 use crate::metrics::METRICS;
+use crate::orgs::Organisations;
 
 /// How often the users file is read for changes.
 pub const CHECK_EVERY: Duration = Duration::from_secs(1);
@@ -37,6 +38,10 @@ pub type Directory = HashMap<String, Arc<Account>>;
 pub struct Accounts {
     current: ArcSwap<Directory>,
     file: PathBuf,
+    /// Where users may be placed: fixed while the process runs, so an
+    /// edit naming an org that isn't configured is refused like any other
+    /// mistake.
+    orgs: Organisations,
     /// The file as last read, valid or not, so an unchanged file is
     /// neither parsed nor complained about again.
     seen: Mutex<Seen>,
@@ -59,13 +64,14 @@ pub enum Reload {
 }
 
 impl Accounts {
-    /// The users loaded with the config, from `file`.
-    pub fn new(file: PathBuf, users: &BTreeMap<String, User>) -> Self {
+    /// The users loaded with the config, from `file`, placed in `orgs`.
+    pub fn new(file: PathBuf, users: &BTreeMap<String, User>, orgs: Organisations) -> Self {
         // The text the config was validated from isn't kept; the first
         // check reads it again and finds the same users.
         Self {
             current: ArcSwap::from_pointee(directory(users)),
             file,
+            orgs,
             seen: Mutex::new(Seen::Nothing),
         }
     }
@@ -114,7 +120,7 @@ impl Accounts {
         if matches!(&*seen, Seen::Text(last) if *last == text) {
             return Reload::Unchanged;
         }
-        let outcome = match parse_users_file(&text, &self.file) {
+        let outcome = match parse_users_file(&text, &self.file, &self.orgs) {
             Ok(users) => {
                 let next = directory(&users);
                 let count = next.len();
@@ -190,6 +196,7 @@ impl BackgroundService for Watcher {
 mod tests {
     use super::*;
     use crate::config::load_users_str;
+    use crate::orgs::OrgId;
 
     use crate::config::tests::GOOD_HASH as HASH;
 
@@ -212,7 +219,7 @@ mod tests {
         let text = users_file(names);
         std::fs::write(&file, &text).unwrap();
         let users = load_users_str(&text).unwrap();
-        (dir, Accounts::new(file, &users))
+        (dir, Accounts::new(file, &users, Organisations::default()))
     }
 
     #[test]
@@ -253,5 +260,25 @@ mod tests {
         std::fs::write(&file, users_file(&["alice", "bob"])).unwrap();
         assert_eq!(accounts.reload(), Reload::Applied(2));
         assert_eq!(names(&accounts), ["alice", "bob"]);
+    }
+
+    #[test]
+    fn an_edit_naming_an_unknown_org_is_refused_and_changes_nothing() {
+        let (dir, _) = started(&["alice"]);
+        let file = dir.path().join("users.yaml");
+        let orgs = Organisations::new(&[("acme".to_string(), None)]);
+        let users = load_users_str(&users_file(&["alice"])).unwrap();
+        let accounts = Accounts::new(file.clone(), &users, orgs.clone());
+        assert_eq!(accounts.reload(), Reload::Applied(1));
+
+        let placed = |org: &str| format!("{}    org: {org}\n", users_file(&["alice"]));
+        std::fs::write(&file, placed("initech")).unwrap();
+        assert_eq!(accounts.reload(), Reload::Refused);
+        assert_eq!(accounts.get("alice").map(|a| a.user.org), Some(OrgId::ROOT));
+
+        std::fs::write(&file, placed("acme")).unwrap();
+        assert_eq!(accounts.reload(), Reload::Applied(1));
+        let org = accounts.get("alice").map(|a| a.user.org);
+        assert_eq!(org, orgs.find("acme"));
     }
 }

@@ -143,6 +143,7 @@ impl Gateway {
         let accounts = Arc::new(Accounts::new(
             settings.users.file.clone(),
             &settings.users.users,
+            settings.organisations.clone(),
         ));
         // `server::build` fills the key from the store when none is
         // configured; a random one is only for gateways built directly.

@@ -91,6 +91,7 @@ mod tests {
             display_name: None,
             groups: vec!["dev".into(), "ops".into()],
             disabled: false,
+            org: crate::orgs::OrgId::ROOT,
         };
         let identity = IdentityHeaders::for_user(&user).unwrap();
         assert_eq!(

@@ -13,6 +13,7 @@ mod error;
 mod files;
 mod hex32;
 mod notify;
+mod orgs;
 mod raw;
 mod rules;
 mod sessions;
@@ -31,6 +32,8 @@ use std::path::Path;
 pub(crate) use apps::check_name;
 pub use error::{ConfigError, Problem};
 pub use settings::*;
+
+use crate::orgs::Organisations;
 
 impl Settings {
     /// Reads and validates the config file at `path`. Relative paths inside it
@@ -53,20 +56,28 @@ impl Settings {
     }
 }
 
-/// Reads and validates a users file on its own.
-pub fn load_users(path: &Path) -> Result<BTreeMap<String, User>, ConfigError> {
+/// Reads and validates a users file on its own, placing users in `orgs`.
+pub fn load_users(
+    path: &Path,
+    orgs: &Organisations,
+) -> Result<BTreeMap<String, User>, ConfigError> {
     let yaml = read(path)?;
-    users::parse_users(&yaml, Some(&path.display().to_string())).map_err(ConfigError::Invalid)
+    parse_users_file(&yaml, path, orgs)
 }
 
-/// Validates the text of the users file at `path` (named in problems).
-pub fn parse_users_file(yaml: &str, path: &Path) -> Result<BTreeMap<String, User>, ConfigError> {
-    users::parse_users(yaml, Some(&path.display().to_string())).map_err(ConfigError::Invalid)
+/// Validates the text of the users file at `path` (named in problems),
+/// placing users in `orgs`: an `org` not among them is refused.
+pub fn parse_users_file(
+    yaml: &str,
+    path: &Path,
+    orgs: &Organisations,
+) -> Result<BTreeMap<String, User>, ConfigError> {
+    users::parse_users(yaml, Some(&path.display().to_string()), orgs).map_err(ConfigError::Invalid)
 }
 
-/// Validates users-file text.
+/// Validates users-file text, without organisations (any `org` is refused).
 pub fn load_users_str(yaml: &str) -> Result<BTreeMap<String, User>, ConfigError> {
-    users::parse_users(yaml, None).map_err(ConfigError::Invalid)
+    users::parse_users(yaml, None, &Organisations::default()).map_err(ConfigError::Invalid)
 }
 
 fn read(path: &Path) -> Result<String, ConfigError> {

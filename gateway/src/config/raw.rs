@@ -26,6 +26,17 @@ pub(crate) struct RawConfig {
     pub service_tokens: Option<Vec<RawServiceToken>>,
     pub notify: Option<RawNotify>,
     pub sso: Option<RawSso>,
+    pub organisations: Option<Vec<RawOrganisation>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(
+    deny_unknown_fields,
+    expecting = "an organisation (a mapping with name and parent)"
+)]
+pub(crate) struct RawOrganisation {
+    pub name: Option<String>,
+    pub parent: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -261,7 +272,7 @@ impl<'de> Deserialize<'de> for RawUserMap {
 #[derive(Debug, Default, Deserialize)]
 #[serde(
     deny_unknown_fields,
-    expecting = "a user (a mapping with password, email, groups, ...)"
+    expecting = "a user (a mapping with password, email, groups, org, ...)"
 )]
 pub(crate) struct RawUser {
     pub password: Option<String>,
@@ -270,4 +281,5 @@ pub(crate) struct RawUser {
     pub display_name: Option<String>,
     pub groups: Option<Vec<String>>,
     pub disabled: Option<bool>,
+    pub org: Option<String>,
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use pingora::tls::sign::CertifiedKey;
 
 use crate::client_ip::TrustedProxies;
+use crate::orgs::{OrgId, Organisations};
 
 /// The whole, validated configuration.
 #[derive(Debug, Clone)]
@@ -36,6 +37,9 @@ pub struct Settings {
     pub notify: NotifySettings,
     /// One sign-in across unrelated hosts, if configured.
     pub sso: Option<SsoSettings>,
+    /// The organisations below the implicit root; none by default, which
+    /// makes everyone one organisation.
+    pub organisations: Organisations,
 }
 
 /// Where the sign-in pages are served, for apps on other hosts.
@@ -124,6 +128,8 @@ pub struct User {
     pub display_name: Option<String>,
     pub groups: Vec<String>,
     pub disabled: bool,
+    /// Where `org` places the user; the root without it.
+    pub org: OrgId,
 }
 
 #[derive(Debug, Clone)]

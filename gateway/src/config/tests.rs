@@ -349,3 +349,6 @@ mod timeouts;
 
 #[path = "tests_rules.rs"]
 mod rules;
+
+#[path = "tests_orgs.rs"]
+mod orgs;

@@ -13,6 +13,8 @@ fn shipped_example_config_is_valid() {
     let s = build_with(example, users).unwrap_or_else(|err| panic!("rejected:\n{err}"));
     assert!(!s.apps.is_empty());
     assert!(s.users.users.contains_key("alice"));
+    let bob = s.users.users.get("bob").map(|bob| bob.org);
+    assert_eq!(bob, s.organisations.find("example-eng"));
 }
 
 /// A fresh directory under the system temp dir, removed on drop.
@@ -52,7 +54,7 @@ fn load_resolves_the_users_file_next_to_the_config_file() {
     assert_eq!(s.users.file, dir.0.join("users.yaml"));
     assert!(s.users.users.contains_key("alice"));
 
-    let users = load_users(&dir.0.join("users.yaml")).expect("users");
+    let users = load_users(&dir.0.join("users.yaml"), &Default::default()).expect("users");
     assert_eq!(users["alice"].username, "alice");
 }
 

@@ -1,5 +1,5 @@
 //! The users file: `users.<username>.{password, email, phone, display_name,
-//! groups, disabled}`.
+//! groups, disabled, org}`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -9,6 +9,7 @@ use argon2::{Params, ARGON2ID_IDENT};
 use super::error::{describe_yaml_error, quote, Problem, Problems};
 use super::raw::{RawUser, RawUsersFile};
 use super::settings::User;
+use crate::orgs::{OrgId, Organisations};
 
 /// OWASP's minimum for argon2id: 19 MiB of memory, two passes.
 const MIN_M_COST: u32 = 19_456;
@@ -16,10 +17,12 @@ const MIN_T_COST: u32 = 2;
 const HINT: &str = "generate one with \"gatehouse hash-password\"";
 
 /// Parses and checks a users file. `file` names it in structural error
-/// messages (the line numbers refer to it, not to the main config).
+/// messages (the line numbers refer to it, not to the main config); each
+/// `org` must name one of `orgs`.
 pub(crate) fn parse_users(
     yaml: &str,
     file: Option<&str>,
+    orgs: &Organisations,
 ) -> Result<BTreeMap<String, User>, Vec<Problem>> {
     let deserializer = serde_yaml_ng::Deserializer::from_str(yaml);
     let raw: RawUsersFile = match serde_path_to_error::deserialize(deserializer) {
@@ -52,7 +55,7 @@ pub(crate) fn parse_users(
         if let Err(reason) = check_username(&name) {
             problems.push(&key, format!("invalid username {}: {reason}", quote(&name)));
         }
-        if let Some(user) = check_user(&key, &name, raw_user, &mut problems) {
+        if let Some(user) = check_user(&key, &name, raw_user, orgs, &mut problems) {
             users.insert(name, user);
         }
     }
@@ -88,7 +91,13 @@ fn check_username(name: &str) -> Result<(), &'static str> {
     }
 }
 
-fn check_user(key: &str, name: &str, raw: RawUser, problems: &mut Problems) -> Option<User> {
+fn check_user(
+    key: &str,
+    name: &str,
+    raw: RawUser,
+    orgs: &Organisations,
+    problems: &mut Problems,
+) -> Option<User> {
     let before = problems.len();
     let password_hash = match raw.password.as_deref().map(str::trim) {
         None | Some("") => {
@@ -148,6 +157,7 @@ fn check_user(key: &str, name: &str, raw: RawUser, problems: &mut Problems) -> O
             problems.push(format!("{key}.groups[{i}]"), reason);
         }
     }
+    let org = check_org(&format!("{key}.org"), raw.org.as_deref(), orgs, problems);
     if problems.len() != before {
         return None;
     }
@@ -159,7 +169,28 @@ fn check_user(key: &str, name: &str, raw: RawUser, problems: &mut Problems) -> O
         display_name: raw.display_name,
         groups,
         disabled: raw.disabled.unwrap_or(false),
+        org,
     })
+}
+
+/// `users.<name>.org`: a configured organisation, or the root when absent.
+fn check_org(key: &str, org: Option<&str>, orgs: &Organisations, problems: &mut Problems) -> OrgId {
+    let Some(name) = org else {
+        return OrgId::ROOT;
+    };
+    if let Some(id) = orgs.find(name) {
+        return id;
+    }
+    let hint = if orgs.is_flat() {
+        "the config has no organisations[]".to_string()
+    } else {
+        "not in the config's organisations[]".to_string()
+    };
+    problems.push(
+        key,
+        format!("unknown organisation {} ({hint})", quote(name)),
+    );
+    OrgId::ROOT
 }
 
 /// Group names travel comma-separated in `Remote-Groups`.

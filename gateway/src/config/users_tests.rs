@@ -169,3 +169,11 @@ fn users_file_errors_are_invalid_not_syntax() {
     assert!(matches!(err, ConfigError::Invalid(_)), "{err:?}");
     assert!(err.lines()[0].contains("(line"), "{err}");
 }
+
+#[test]
+fn an_org_needs_configured_organisations() {
+    let yaml = format!("users:\n  dan:\n    password: \"{GOOD_HASH}\"\n    org: acme\n");
+    let lines = problems(&yaml);
+    assert_eq!(lines.len(), 1, "{lines:#?}");
+    assert!(lines[0].starts_with("users.dan.org: "), "{lines:#?}");
+}

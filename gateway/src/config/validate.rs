@@ -11,6 +11,7 @@ use super::error::{describe_yaml_error, quote, ConfigError, Problems};
 use super::files::{read_text, ReadFile};
 use super::hex32::parse_hex32;
 use super::notify::check_notify;
+use super::orgs::check_organisations;
 use super::raw::RawConfig;
 use super::sessions::check_sessions;
 use super::settings::*;
@@ -166,6 +167,8 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
 
     let sessions = check_sessions(raw.sessions.unwrap_or_default(), serves_tls, &mut p);
 
+    // Before the users file, which places users in these.
+    let organisations = check_organisations(raw.organisations.unwrap_or_default(), &mut p);
     let raw_users = raw.users.unwrap_or_default();
     let admin_group = raw_users
         .admin_group
@@ -185,13 +188,15 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
             let path = base_dir.join(file);
             let users = match read_text(&mut p, "users.file", &path, read) {
                 None => Default::default(),
-                Some(text) => match parse_users(&text, Some(&path.display().to_string())) {
-                    Ok(users) => users,
-                    Err(problems) => {
-                        p.extend(problems);
-                        Default::default()
+                Some(text) => {
+                    match parse_users(&text, Some(&path.display().to_string()), &organisations) {
+                        Ok(users) => users,
+                        Err(problems) => {
+                            p.extend(problems);
+                            Default::default()
+                        }
                     }
-                },
+                }
             };
             (path, users)
         }
@@ -312,6 +317,7 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
         service_tokens,
         notify,
         sso,
+        organisations,
     })
 }
 

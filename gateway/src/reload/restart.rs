@@ -1,7 +1,8 @@
 //! The keys a reload can't apply: each is read once, as the process starts
 //! (listeners, TLS, the stores and their connections, the keys that sign
 //! cookies and seal secrets, worker threads, the limits, the mail and SMS
-//! senders, and the MFA settings baked into pages and cookies). A reload
+//! senders, the MFA settings baked into pages and cookies, and the
+//! organisations the users file places users in). A reload
 //! names those that changed, so ops know to restart, and applies the rest.
 
 use crate::config::{NotifySettings, SessionBackend, Settings, TlsListener};
@@ -48,7 +49,7 @@ fn process(a: &Settings, b: &Settings) -> [(&'static str, bool); 9] {
 }
 
 /// Where state lives, and the keys that sign and seal it.
-fn state(a: &Settings, b: &Settings) -> [(&'static str, bool); 14] {
+fn state(a: &Settings, b: &Settings) -> [(&'static str, bool); 15] {
     [
         ("store.url", a.store.url == b.store.url),
         (
@@ -91,6 +92,9 @@ fn state(a: &Settings, b: &Settings) -> [(&'static str, bool); 14] {
             a.users.admin_group == b.users.admin_group,
         ),
         ("secrets.key", a.secrets.key == b.secrets.key),
+        // The users file is placed in these as it is read again, so they
+        // stay as the process started.
+        ("organisations", a.organisations == b.organisations),
     ]
 }
 
