@@ -196,6 +196,9 @@ pub struct AuditFilter {
     pub user: Option<String>,
     /// Only entries of this event.
     pub event: Option<String>,
+    /// Only entries about one of these users: an admin's organisations.
+    /// `None` is everyone, entries about nobody in particular included.
+    pub within: Option<Vec<String>>,
 }
 
 /// Where a page of the audit log ended: the next page holds the entries
@@ -265,7 +268,7 @@ impl Store {
     ) -> Result<Vec<AuditEntry>, StoreError> {
         let filter = AuditFilter {
             user: user.map(str::to_owned),
-            event: None,
+            ..AuditFilter::default()
         };
         Ok(self.audit_page(&filter, None, limit).await?.entries)
     }
@@ -295,6 +298,15 @@ impl Store {
         if filter.event.is_some() {
             sql += &format!(" AND event = {}", param());
         }
+        match filter.within.as_deref() {
+            None => {}
+            // `IN ()` is not SQL; an empty scope holds nothing.
+            Some([]) => sql += " AND 1 = 0",
+            Some(users) => {
+                let list: Vec<String> = users.iter().map(|_| param()).collect();
+                sql += &format!(" AND username IN ({})", list.join(", "));
+            }
+        }
         if before.is_some() {
             let (at, same_at, id) = (param(), param(), param());
             sql += &format!(" AND (at_ms < {at} OR (at_ms = {same_at} AND id < {id}))");
@@ -306,6 +318,9 @@ impl Store {
         }
         if let Some(event) = &filter.event {
             query = query.bind(event.as_str());
+        }
+        for user in filter.within.iter().flatten() {
+            query = query.bind(user.as_str());
         }
         if let Some(c) = before {
             query = query.bind(c.at_ms).bind(c.at_ms).bind(c.id);

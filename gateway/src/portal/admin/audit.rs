@@ -91,6 +91,7 @@ fn checked_filter(user: &str, event: &str) -> Result<AuditFilter, &'static str> 
     Ok(AuditFilter {
         user: (!user.is_empty()).then(|| user.to_owned()),
         event: event.map(|e| e.as_str().to_owned()),
+        within: None,
     })
 }
 

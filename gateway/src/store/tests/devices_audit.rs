@@ -203,6 +203,7 @@ async fn audit_pages_filter_by_user_and_event_and_miss_nothing(url: String) {
     let filter = |user: Option<&str>, event: Option<&str>| AuditFilter {
         user: user.map(str::to_owned),
         event: event.map(str::to_owned),
+        within: None,
     };
     // Page through in twos; every page is newest first.
     let walk = async |filter: &AuditFilter| {
@@ -249,6 +250,20 @@ async fn audit_pages_filter_by_user_and_event_and_miss_nothing(url: String) {
     assert_eq!(logins.len(), 4);
     assert!(logins.iter().all(|(.., event)| event == "login"));
     assert!(walk(&filter(Some("nobody"), None)).await.is_empty());
+    // An admin's scope: only its users, never the entry about nobody.
+    let within = |users: &[&str], user: Option<&str>| AuditFilter {
+        within: Some(users.iter().map(|u| u.to_string()).collect()),
+        ..filter(user, None)
+    };
+    let pete = walk(&within(&["pete", "quinn"], None)).await;
+    let petes: Vec<_> = pete
+        .iter()
+        .map(|(at, _, event)| (*at, event.as_str()))
+        .collect();
+    assert_eq!(petes, [(3, "logout"), (1, "login")]);
+    assert_eq!(walk(&within(&["olga", "pete"], None)).await.len(), 6);
+    assert!(walk(&within(&["pete"], Some("olga"))).await.is_empty());
+    assert!(walk(&within(&[], None)).await.is_empty());
     // A page that ends exactly at the last entry says there is no more.
     let page = store
         .audit_page(&filter(Some("olga"), Some("login")), None, 2)
