@@ -23,6 +23,8 @@ pub struct UserSpec {
     pub disabled: bool,
     /// E.164 (`+15551234567`): where SMS codes go.
     pub phone: Option<String>,
+    /// `org`: the organisation the user belongs to; the root when `None`.
+    pub org: Option<String>,
 }
 
 impl UserSpec {
@@ -34,7 +36,13 @@ impl UserSpec {
             groups: Vec::new(),
             disabled: false,
             phone: None,
+            org: None,
         }
+    }
+
+    pub fn org(mut self, org: &str) -> Self {
+        self.org = Some(org.to_string());
+        self
     }
 
     pub fn email(mut self, email: &str) -> Self {
@@ -258,6 +266,8 @@ pub struct GatewayConfig {
     pub code_lifetime: Option<String>,
     /// `notify.resend_after`; the gateway's default when `None`.
     pub resend_after: Option<String>,
+    /// `organisations[]`: (name, parent); left out when empty.
+    pub organisations: Vec<(String, Option<String>)>,
 }
 
 impl Default for GatewayConfig {
@@ -312,7 +322,16 @@ impl GatewayConfig {
             notify_sms: None,
             code_lifetime: None,
             resend_after: None,
+            organisations: Vec::new(),
         }
+    }
+
+    /// Adds `organisations[]` entry `name`, under `parent` (the root when
+    /// `None`).
+    pub fn organisation(mut self, name: &str, parent: Option<&str>) -> Self {
+        self.organisations
+            .push((name.to_string(), parent.map(str::to_string)));
+        self
     }
 
     /// Serve HTTPS with this certificate (cookies then default to Secure).
@@ -641,6 +660,17 @@ impl GatewayConfig {
                 .collect();
             root.insert("service_tokens".into(), json!(tokens));
         }
+        if !self.organisations.is_empty() {
+            let orgs: Vec<Value> = self
+                .organisations
+                .iter()
+                .map(|(name, parent)| match parent {
+                    Some(parent) => json!({"name": name, "parent": parent}),
+                    None => json!({"name": name}),
+                })
+                .collect();
+            root.insert("organisations".into(), json!(orgs));
+        }
         Value::Object(root)
     }
 
@@ -697,6 +727,9 @@ impl GatewayConfig {
             }
             entry.insert("groups".into(), json!(user.groups));
             entry.insert("disabled".into(), json!(user.disabled));
+            if let Some(org) = &user.org {
+                entry.insert("org".into(), json!(org));
+            }
             users.insert(user.username.clone(), Value::Object(entry));
         }
         json!({ "users": users })

@@ -3,7 +3,11 @@
 //!
 //! Only members of `users.admin_group` get in, and only with the second
 //! factor done on this session: the console can strip anyone's MFA, so a
-//! stolen password alone must not reach it.
+//! stolen password alone must not reach it. Each admin sees only their own
+//! organisation and those below it ([`scope`]).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use gatehouse_templates::Route;
 use gatehouse_templates::{
@@ -13,6 +17,7 @@ use gatehouse_templates::{
 
 use super::notice::Notice;
 use super::{confirm, date, or_reply, Current};
+use crate::accounts::Account;
 use crate::auth::authorize::{ProofUsed, Sensitive};
 use crate::auth::enforcement::{Enforcement, PolicyError};
 use crate::auth::lifecycle::UserAction;
@@ -20,10 +25,11 @@ use crate::gateway::Gateway;
 use crate::portal::Request;
 use crate::respond::unavailable_reply;
 use crate::respond::{wants_html, Reply};
-use crate::store::{AuditEvent, AuditOutcome, UserFactors};
+use crate::store::{AuditEvent, AuditFilter, AuditOutcome, AuditPage, UserFactors};
 use crate::tokens::service_user;
 
 mod audit;
+mod scope;
 mod tokens;
 pub use audit::filter as filter_audit;
 pub use tokens::{
@@ -32,6 +38,7 @@ pub use tokens::{
 };
 
 use audit::AuditQuery;
+use scope::Scope;
 
 const HERE: &str = Route::Admin.path();
 
@@ -91,9 +98,10 @@ async fn require_admin(gw: &Gateway, req: &Request) -> Result<Current, Reply> {
 }
 
 /// What the last action did, from a fixed list keyed by `done`. A username
-/// is only shown if it is a configured user, never echoed from the URL as is.
-fn notice(gw: &Gateway, req: &Request) -> Option<String> {
-    let user = req.query_param("user").filter(|u| gw.accounts.contains(u));
+/// is only shown if it is a configured user the admin sees, never echoed
+/// from the URL as is.
+fn notice(scope: &Scope<'_>, req: &Request) -> Option<String> {
+    let user = req.query_param("user").filter(|u| scope.sees_username(u));
     Some(match (Notice::of(req, Route::Admin)?, user) {
         (Notice::Enforced, _) => "Two-factor authentication is now required for everyone. Users \
                             without it are sent to set it up at their next request."
@@ -120,6 +128,49 @@ fn notice(gw: &Gateway, req: &Request) -> Option<String> {
     })
 }
 
+/// What the console shows, as far as `scope` reaches: the policy, every
+/// user's factors, the audit page `audit` asks for, the tokens and the
+/// users.
+async fn load(
+    gw: &Gateway,
+    scope: &Scope<'_>,
+    audit: &AuditQuery,
+) -> Result<Loaded, crate::auth::mfa::MfaError> {
+    let accounts: Vec<_> = gw.accounts.sorted();
+    let accounts: Vec<_> = accounts
+        .into_iter()
+        .filter(|a| scope.sees_user(a))
+        .collect();
+    let mut tokens = tokens::listed(gw).await?;
+    tokens.retain(|t| scope.sees_token(t));
+    let filter = AuditFilter {
+        within: scope.audit_names(&accounts, &token_users(&tokens)),
+        ..audit.filter.clone()
+    };
+    Ok((
+        gw.mfa.enforcement().await?,
+        gw.mfa.overview().await?,
+        gw.mfa
+            .audit_page(&filter, audit.before, audit::PER_PAGE)
+            .await?,
+        tokens,
+        accounts,
+    ))
+}
+
+type Loaded = (
+    Enforcement,
+    BTreeMap<String, UserFactors>,
+    AuditPage,
+    Vec<tokens::Listed>,
+    Vec<Arc<Account>>,
+);
+
+/// The tokens as the audit log names them.
+fn token_users(tokens: &[tokens::Listed]) -> Vec<String> {
+    tokens.iter().map(|t| service_user(&t.name)).collect()
+}
+
 /// The console, showing the audit log as `audit` asks.
 async fn page(
     gw: &Gateway,
@@ -129,23 +180,13 @@ async fn page(
     status: u16,
     error: Option<&str>,
 ) -> Reply {
-    let loaded = async {
-        Ok::<_, crate::auth::mfa::MfaError>((
-            gw.mfa.enforcement().await?,
-            gw.mfa.overview().await?,
-            gw.mfa
-                .audit_page(&audit.filter, audit.before, audit::PER_PAGE)
-                .await?,
-            tokens::listed(gw).await?,
-        ))
-    };
-    let (enforcement, factors, events, tokens) = match loaded.await {
+    let scope = Scope::of(gw, current);
+    let (enforcement, factors, events, tokens, accounts) = match load(gw, &scope, audit).await {
         Ok(v) => v,
         Err(e) => return store_down(req, e),
     };
     let none = UserFactors::default();
     // Dates are formatted first, so the rows can borrow them.
-    let accounts = gw.accounts.sorted();
     let users: Vec<_> = accounts
         .iter()
         .map(|account| {
@@ -196,8 +237,9 @@ async fn page(
             proof: e.proof.as_deref(),
         })
         .collect();
-    // The user filter suggests every user, and every token as the log names it.
-    let token_users: Vec<String> = tokens.iter().map(|t| service_user(&t.name)).collect();
+    // The user filter suggests every user, and every token as the log
+    // names it, that the admin sees.
+    let token_users = token_users(&tokens);
     let audit_users: Vec<&str> = accounts
         .iter()
         .map(|a| a.user.username.as_str())
@@ -209,7 +251,7 @@ async fn page(
     let token_apps = tokens::token_apps(gw);
     let token_apps: Vec<&str> = token_apps.iter().map(String::as_str).collect();
     let nonce = gw.csrf_nonce(req);
-    let notice = notice(gw, req);
+    let notice = notice(&scope, req);
     let html = admin_page(&AdminView {
         admin: current.user(),
         csrf_token: &gw.csrf.token(&nonce.value),

@@ -38,6 +38,11 @@ pub(super) struct Listed {
 }
 
 impl Listed {
+    /// Who created it in the console; `None` for a config token.
+    pub(super) fn created_by(&self) -> Option<&str> {
+        self.console.as_ref().map(|(_, by)| by.as_str())
+    }
+
     pub(super) fn row(&self) -> TokenRow<'_> {
         TokenRow {
             name: &self.name,

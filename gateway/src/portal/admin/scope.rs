@@ -1,0 +1,74 @@
+//! What an admin sees in the console: their own organisation and every one
+//! below it, never a parent or a sibling (issue 20). Without
+//! `organisations`, every admin is at the root and sees everything, as
+//! before.
+//!
+//! A user's organisation is the users file's `org`. A token's is decided
+//! here: a console token belongs to the organisation of the admin who
+//! created it, as the users file places them now; a config token, and one
+//! whose creator is no longer in the users file, to the root, so only
+//! admins at the root see it.
+
+use std::sync::Arc;
+
+use super::tokens::Listed;
+use super::Current;
+use crate::accounts::Account;
+use crate::gateway::Gateway;
+use crate::orgs::{OrgId, Organisations};
+
+/// The signed-in admin's reach.
+pub(super) struct Scope<'g> {
+    gw: &'g Gateway,
+    orgs: &'g Organisations,
+    org: OrgId,
+}
+
+impl<'g> Scope<'g> {
+    pub fn of(gw: &'g Gateway, current: &Current) -> Self {
+        Scope {
+            gw,
+            orgs: &gw.settings.organisations,
+            org: current.account.user.org,
+        }
+    }
+
+    /// Whether the admin administers `org`.
+    fn reaches(&self, org: OrgId) -> bool {
+        self.orgs.administers(self.org, org)
+    }
+
+    pub fn sees_user(&self, account: &Account) -> bool {
+        self.reaches(account.user.org)
+    }
+
+    /// Whether `username` is a configured user the admin sees.
+    pub fn sees_username(&self, username: &str) -> bool {
+        self.gw
+            .accounts
+            .get(username)
+            .is_some_and(|a| self.sees_user(&a))
+    }
+
+    pub fn sees_token(&self, token: &Listed) -> bool {
+        self.reaches(self.token_org(token.created_by()))
+    }
+
+    /// Where a token belongs, by who created it (`None`: the config).
+    fn token_org(&self, created_by: Option<&str>) -> OrgId {
+        created_by
+            .and_then(|name| self.gw.accounts.get(name))
+            .map_or(OrgId::ROOT, |creator| creator.user.org)
+    }
+
+    /// Whose audit entries the admin sees: `None` at the root, which sees
+    /// every entry, those about nobody in particular included; else the
+    /// users and tokens (as the log names them) they see.
+    pub fn audit_names(&self, users: &[Arc<Account>], tokens: &[String]) -> Option<Vec<String>> {
+        if self.org == OrgId::ROOT {
+            return None;
+        }
+        let users = users.iter().map(|a| a.user.username.clone());
+        Some(users.chain(tokens.iter().cloned()).collect())
+    }
+}
