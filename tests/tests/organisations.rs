@@ -5,8 +5,13 @@
 //! root (alice, bob, carol) ── reseller (rita) ─┬─ acme (ann, andy)
 //!                                              └─ globex (gus, gina)
 
-use gatehouse_tests::harness::admin::{audit_lines, token_rows, user_rows, ADMIN};
+use gatehouse_tests::harness::admin::{
+    audit_lines, enforced, token_rows, user_rows, ADMIN, ENFORCE, RESET, SIGN_OUT,
+    TOKEN_END_REPLACED, TOKEN_REPLACE, TOKEN_REVOKE,
+};
 use gatehouse_tests::harness::config::UserSpec;
+use gatehouse_tests::harness::mfa::ACCOUNT;
+use gatehouse_tests::harness::store::{audit_log, issued_tokens, totp_enrollment};
 use gatehouse_tests::harness::Client;
 use gatehouse_tests::{Backend, Stack};
 
@@ -113,4 +118,79 @@ fn tokens_and_audit_events_stay_within_the_organisation() {
         "{}",
         notice.body
     );
+}
+
+#[test]
+fn every_admin_form_across_the_boundary_is_refused() {
+    let stack = start();
+    let store = stack.gateway.store_url();
+    let gus = admin(&stack, "gus");
+    gus.create_token("globex-ci", "", "90d");
+    // Replaced, so there is an old secret for "End old token" to end.
+    assert_eq!(
+        gus.admin_post(TOKEN_REPLACE, &[("name", "globex-ci")])
+            .status,
+        200
+    );
+    let gina = stack.client();
+    gina.login_ok("gina");
+    gina.enroll();
+    stack.enrolled("andy");
+    stack.enrolled("alice");
+    let tokens_before = issued_tokens(&store);
+
+    // A child's admin against a sibling, the parent and the root; the
+    // parent's admin against the root. Each just enrolled: a fresh proof.
+    let cases: [(&str, &[&str], &[&str]); 2] = [
+        (
+            "ann",
+            &["gina", "gus", "rita", "alice"],
+            &["globex-ci", "ci"],
+        ),
+        ("rita", &["alice"], &["ci"]),
+    ];
+    let mut admins = Vec::new();
+    for (name, users, tokens) in cases {
+        let admin = admin(&stack, name);
+        for user in users {
+            for action in [RESET, SIGN_OUT] {
+                let tried = admin.admin_post(action, &[("username", user)]);
+                assert_eq!(tried.status, 404, "{name} {action} {user}: {}", tried.body);
+            }
+        }
+        for token in tokens {
+            for action in [TOKEN_REVOKE, TOKEN_REPLACE, TOKEN_END_REPLACED] {
+                let tried = admin.admin_post(action, &[("name", token)]);
+                assert_eq!(tried.status, 404, "{name} {action} {token}: {}", tried.body);
+                // Not even that the config holds it.
+                assert!(tried.body.contains("There is no token by that name"));
+            }
+        }
+        let tried = admin.admin_post(ENFORCE, &[("enforce", "on")]);
+        assert_eq!(tried.status, 403, "{name}: {}", tried.body);
+        let refusals = audit_log(&store, name);
+        assert!(
+            refusals
+                .iter()
+                .any(|e| e.event == "admin_console" && e.outcome == "refused"),
+            "{refusals:?}"
+        );
+        admins.push(admin);
+    }
+
+    for user in ["gina", "gus", "rita", "alice"] {
+        assert!(totp_enrollment(&store, user).is_some(), "{user} kept MFA");
+    }
+    assert_eq!(
+        gina.get_html(ACCOUNT).status,
+        200,
+        "gina is still signed in"
+    );
+    assert_eq!(issued_tokens(&store), tokens_before, "no token changed");
+    assert!(!enforced(&gus.get_html(ADMIN).body));
+
+    // Within reach, the same form works: the proof was fresh.
+    let reset = admins[0].admin_post(RESET, &[("username", "andy")]);
+    assert_eq!(reset.status, 303, "{}", reset.body);
+    assert!(totp_enrollment(&store, "andy").is_none());
 }

@@ -313,6 +313,11 @@ pub async fn show(gw: &Gateway, req: &Request) -> Reply {
 pub async fn enforce(gw: &Gateway, req: &Request) -> Reply {
     let form = or_reply!(gw.checked_form(req));
     let current = or_reply!(require_admin(gw, req).await);
+    if !Scope::of(gw, &current).sets_policy() {
+        let error = "The requirement applies to every organisation, so only an admin of \
+                     the root organisation can change it.";
+        return refused(gw, req, &current, 403, error).await;
+    }
     let proof = or_reply!(fresh_proof(gw, req, &current).await);
     let on = match form.get("enforce") {
         "on" => true,
@@ -365,11 +370,14 @@ async fn target<'f>(
     current: &Current,
     username: &'f str,
 ) -> Result<&'f str, Reply> {
-    if gw.accounts.contains(username) {
-        Ok(username)
-    } else {
-        let error = "There is no such user in the users file.";
-        Err(refused(gw, req, current, 404, error).await)
+    let error = "There is no such user in the users file.";
+    match gw.accounts.get(username) {
+        Some(account) if Scope::of(gw, current).sees_user(&account) => Ok(username),
+        Some(_) => {
+            let what = format!("user {username}");
+            Err(scope::out_of_reach(gw, req, current, &what, error).await)
+        }
+        None => Err(refused(gw, req, current, 404, error).await),
     }
 }
 

@@ -12,10 +12,13 @@
 use std::sync::Arc;
 
 use super::tokens::Listed;
-use super::Current;
+use super::{refused, Current};
 use crate::accounts::Account;
 use crate::gateway::Gateway;
 use crate::orgs::{OrgId, Organisations};
+use crate::portal::Request;
+use crate::respond::Reply;
+use crate::store::{AuditEvent, AuditOutcome, StoreError};
 
 /// The signed-in admin's reach.
 pub(super) struct Scope<'g> {
@@ -61,6 +64,27 @@ impl<'g> Scope<'g> {
             .map_or(OrgId::ROOT, |creator| creator.user.org)
     }
 
+    /// Whether the admin may act on the token named `name`: a console
+    /// token of their organisations, or, at the root, a config token. A
+    /// name that is neither is left to the action to refuse as unknown.
+    pub async fn reaches_token(&self, name: &str) -> Result<bool, StoreError> {
+        let live = self.gw.live();
+        if live.has_config_token(name) {
+            return Ok(self.reaches(OrgId::ROOT));
+        }
+        let issued = live.tokens.issued().list().await?;
+        Ok(match issued.iter().find(|t| t.name == name) {
+            Some(token) => self.reaches(self.token_org(Some(&token.created_by))),
+            None => true,
+        })
+    }
+
+    /// Whether the admin may switch the MFA requirement: it binds every
+    /// organisation, so only an admin at the root may.
+    pub fn sets_policy(&self) -> bool {
+        self.org == OrgId::ROOT
+    }
+
     /// Whose audit entries the admin sees: `None` at the root, which sees
     /// every entry, those about nobody in particular included; else the
     /// users and tokens (as the log names them) they see.
@@ -71,4 +95,28 @@ impl<'g> Scope<'g> {
         let users = users.iter().map(|a| a.user.username.clone());
         Some(users.chain(tokens.iter().cloned()).collect())
     }
+}
+
+/// The reply to an action on a user or token outside the admin's
+/// organisations: the same as for one that doesn't exist (`unknown`), so
+/// an admin can't probe for names in other organisations, and audited, so
+/// the attempt is seen above them.
+pub(super) async fn out_of_reach(
+    gw: &Gateway,
+    req: &Request,
+    current: &Current,
+    what: &str,
+    unknown: &str,
+) -> Reply {
+    let detail = format!("{what}: outside the admin's organisations");
+    gw.mfa
+        .audit_detail(
+            AuditEvent::AdminConsole,
+            current.user(),
+            req.client_ip(),
+            AuditOutcome::Refused,
+            Some(&detail),
+        )
+        .await;
+    refused(gw, req, current, 404, unknown).await
 }

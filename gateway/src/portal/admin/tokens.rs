@@ -8,6 +8,7 @@
 
 use gatehouse_templates::{token_created_page, TokenCreatedView, TokenRow, TokenSource};
 
+use super::scope::{out_of_reach, Scope};
 use super::{fresh_proof, refused, require_admin, store_down, Current};
 use crate::config::check_name;
 use crate::gateway::Gateway;
@@ -215,8 +216,9 @@ pub async fn create(gw: &Gateway, req: &Request) -> Reply {
 pub async fn revoke(gw: &Gateway, req: &Request) -> Reply {
     let form = or_reply!(gw.checked_form(req));
     let current = or_reply!(require_admin(gw, req).await);
-    let proof = or_reply!(fresh_proof(gw, req, &current).await);
     let name = form.get("name");
+    or_reply!(in_reach(gw, req, &current, name).await);
+    let proof = or_reply!(fresh_proof(gw, req, &current).await);
     match gw.live().tokens.issued().revoke(name).await {
         Ok(true) => {}
         Ok(false) => return not_a_console_token(gw, req, &current, name, "remove").await,
@@ -243,8 +245,9 @@ pub async fn revoke(gw: &Gateway, req: &Request) -> Reply {
 pub async fn replace(gw: &Gateway, req: &Request) -> Reply {
     let form = or_reply!(gw.checked_form(req));
     let current = or_reply!(require_admin(gw, req).await);
-    let proof = or_reply!(fresh_proof(gw, req, &current).await);
     let name = form.get("name");
+    or_reply!(in_reach(gw, req, &current, name).await);
+    let proof = or_reply!(fresh_proof(gw, req, &current).await);
     let now = now_ms() as i64;
     let (token, stored) = match gw
         .live()
@@ -291,8 +294,9 @@ pub async fn replace(gw: &Gateway, req: &Request) -> Reply {
 pub async fn end_replaced(gw: &Gateway, req: &Request) -> Reply {
     let form = or_reply!(gw.checked_form(req));
     let current = or_reply!(require_admin(gw, req).await);
-    let proof = or_reply!(fresh_proof(gw, req, &current).await);
     let name = form.get("name");
+    or_reply!(in_reach(gw, req, &current, name).await);
+    let proof = or_reply!(fresh_proof(gw, req, &current).await);
     match gw.live().tokens.issued().end_replaced(name).await {
         Ok(true) => {}
         Ok(false) => {
@@ -315,6 +319,21 @@ pub async fn end_replaced(gw: &Gateway, req: &Request) -> Reply {
     Reply::redirect(303, &Notice::OldTokenEnded.location())
 }
 
+/// Nothing, if the admin may act on token `name`; else the reply that
+/// says there is no such token.
+async fn in_reach(gw: &Gateway, req: &Request, current: &Current, name: &str) -> Result<(), Reply> {
+    match Scope::of(gw, current).reaches_token(name).await {
+        Ok(true) => Ok(()),
+        Ok(false) => {
+            let what = format!("token {name}");
+            Err(out_of_reach(gw, req, current, &what, NO_SUCH_TOKEN).await)
+        }
+        Err(e) => Err(store_down(req, e)),
+    }
+}
+
+const NO_SUCH_TOKEN: &str = "There is no token by that name created in this console.";
+
 /// The console again, saying why `name` can't be acted on: it is in the
 /// config file, or there is no such console token.
 async fn not_a_console_token(
@@ -327,7 +346,7 @@ async fn not_a_console_token(
     let error = if gw.live().has_config_token(name) {
         format!("That token is in the configuration file; {verb} it there.")
     } else {
-        "There is no token by that name created in this console.".to_owned()
+        NO_SUCH_TOKEN.to_owned()
     };
     refused(gw, req, current, 404, &error).await
 }
