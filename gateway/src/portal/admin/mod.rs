@@ -142,7 +142,7 @@ async fn load(
         .filter(|a| scope.sees_user(a))
         .collect();
     let mut tokens = tokens::listed(gw).await?;
-    tokens.retain(|t| scope.sees_token(t));
+    tokens.retain(|t| scope.sees_token(t.created_by()));
     let filter = AuditFilter {
         within: scope.audit_names(&accounts, &token_users(&tokens)),
         ..audit.filter.clone()

@@ -11,7 +11,6 @@
 
 use std::sync::Arc;
 
-use super::tokens::Listed;
 use super::{refused, Current};
 use crate::accounts::Account;
 use crate::gateway::Gateway;
@@ -53,8 +52,10 @@ impl<'g> Scope<'g> {
             .is_some_and(|a| self.sees_user(&a))
     }
 
-    pub fn sees_token(&self, token: &Listed) -> bool {
-        self.reaches(self.token_org(token.created_by()))
+    /// Whether the admin sees a token made by `created_by` (`None`: a
+    /// config token).
+    pub fn sees_token(&self, created_by: Option<&str>) -> bool {
+        self.reaches(self.token_org(created_by))
     }
 
     /// Where a token belongs, by who created it (`None`: the config).
