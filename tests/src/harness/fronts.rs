@@ -37,7 +37,10 @@ impl Front {
         fs::create_dir_all(dir.path().join("tmp")).expect("nginx temp paths");
         let d = dir.path().display();
         let config = format!(
-            r#"worker_processes 1;
+            // One process: killing it on drop leaves no orphaned worker
+            // behind, as killing a master would.
+            r#"master_process off;
+worker_processes 1;
 pid {d}/nginx.pid;
 error_log {d}/error.log info;
 events {{ worker_connections 64; }}
