@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, Tokio1Executor};
+use phonenumber::country::Id;
 
 use super::duration::parse_duration;
 use super::error::{quote, Problems};
@@ -186,10 +187,42 @@ fn check_sms(raw: RawSms, p: &mut Problems) -> Option<SmsSettings> {
             );
         }
     }
+    let countries = raw.countries.map(|list| check_countries(list, p));
     Some(SmsSettings {
+        countries,
         api_url: api_ok.then_some(api_url)?,
         account_sid: account_sid?,
         auth_token: auth_token?,
         from: from?,
     })
+}
+
+/// `notify.sms.countries`: ISO 3166 alpha-2 codes, in any case.
+fn check_countries(list: Vec<String>, p: &mut Problems) -> Vec<Id> {
+    if list.is_empty() {
+        p.push(
+            "notify.sms.countries",
+            "must list at least one country, like [AU, NZ, GB]; leave it out to send codes to the phone numbers in the users file",
+        );
+    }
+    let mut ids = Vec::with_capacity(list.len());
+    for (i, code) in list.iter().enumerate() {
+        let key = format!("notify.sms.countries[{i}]");
+        let upper = code.trim().to_ascii_uppercase();
+        let id = (upper.len() == 2)
+            .then(|| upper.parse::<Id>().ok())
+            .flatten();
+        match id {
+            Some(id) if ids.contains(&id) => p.push(key, format!("{} is listed twice", quote(code))),
+            Some(id) => ids.push(id),
+            None => p.push(
+                key,
+                format!(
+                    "{} is not an ISO 3166 alpha-2 country code with phone numbers, like AU, NZ or GB",
+                    quote(code)
+                ),
+            ),
+        }
+    }
+    ids
 }

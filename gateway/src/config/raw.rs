@@ -130,6 +130,7 @@ pub(crate) struct RawSms {
     pub account_sid: Option<String>,
     pub auth_token: Option<String>,
     pub from: Option<String>,
+    pub countries: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -323,6 +323,10 @@ pub struct SmsSettings {
     pub auth_token: String,
     /// The sender: an E.164 number or an alphanumeric sender ID.
     pub from: String,
+    /// `countries`: users type their own number on the enroll page, and
+    /// it must be in one of these. Without it, numbers come from the users
+    /// file.
+    pub countries: Option<Vec<phonenumber::country::Id>>,
 }
 
 // By hand: the auth token is a secret.
@@ -333,6 +337,7 @@ impl fmt::Debug for SmsSettings {
             .field("account_sid", &self.account_sid)
             .field("auth_token", &"<redacted>")
             .field("from", &self.from)
+            .field("countries", &self.countries)
             .finish()
     }
 }

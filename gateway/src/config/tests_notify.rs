@@ -109,3 +109,55 @@ fn unknown_notify_key_is_named() {
     assert!(lines[0].starts_with("notify.email"), "{lines:?}");
     assert!(lines[0].contains("smtp"), "{lines:?}");
 }
+
+const SMS: &str =
+    "notify:\n  sms:\n    account_sid: AC1\n    auth_token: t\n    from: \"+15005550006\"\n";
+
+#[test]
+fn sms_countries_are_off_unless_listed() {
+    let settings = build(&minimal_plus(SMS));
+    assert_eq!(settings.notify.sms.expect("sms").countries, None);
+}
+
+#[test]
+fn sms_countries_are_read_in_any_case() {
+    use phonenumber::country::Id;
+    let settings = build(&minimal_plus(&format!(
+        "{SMS}    countries: [AU, nz, \" GB \", NO]\n"
+    )));
+    let sms = settings.notify.sms.expect("sms");
+    assert_eq!(sms.countries, Some(vec![Id::AU, Id::NZ, Id::GB, Id::NO]));
+    assert!(format!("{sms:?}").contains("AU"));
+}
+
+#[test]
+fn bad_sms_countries_name_each_entry() {
+    let lines = error_lines(&minimal_plus(&format!(
+        "{SMS}    countries: [AU, ZZ, AUS, \"\", au, 61]\n"
+    )));
+    assert_line(
+        &lines,
+        "notify.sms.countries[1]",
+        "\"ZZ\" is not an ISO 3166",
+    );
+    assert_line(
+        &lines,
+        "notify.sms.countries[2]",
+        "\"AUS\" is not an ISO 3166",
+    );
+    assert_line(&lines, "notify.sms.countries[3]", "is not an ISO 3166");
+    assert_line(&lines, "notify.sms.countries[4]", "\"au\" is listed twice");
+    assert_line(
+        &lines,
+        "notify.sms.countries[5]",
+        "\"61\" is not an ISO 3166",
+    );
+    assert!(
+        lines.iter().all(|l| !l.contains("countries[0]")),
+        "{lines:?}"
+    );
+    let lines = error_lines(&minimal_plus(&format!("{SMS}    countries: []\n")));
+    assert_line(&lines, "notify.sms.countries", "must list at least one");
+    let lines = error_lines(&minimal_plus(&format!("{SMS}    countries: AU\n")));
+    assert_line(&lines, "notify.sms.countries", "");
+}

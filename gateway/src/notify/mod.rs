@@ -6,12 +6,14 @@
 //! nothing here logs one.
 
 mod email;
+mod phone;
 mod sms;
 
 use std::fmt;
 use std::time::Duration;
 
 pub use email::EmailSender;
+pub use phone::{normalise_phone, PhoneError};
 pub use sms::SmsSender;
 
 use crate::config::NotifySettings;
