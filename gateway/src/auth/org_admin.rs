@@ -36,6 +36,16 @@ pub struct Switched {
     pub forgotten: Option<usize>,
 }
 
+/// The lock set on `org` itself on `field`, if any.
+fn held_lock(table: &Table, org: OrgId, field: Field) -> Option<&Lock> {
+    table
+        .get(org)
+        .locks
+        .iter()
+        .find(|(at, f, _)| *at == org && *f == field)
+        .map(|(_, _, lock)| lock)
+}
+
 impl Lifecycle<'_> {
     /// The organisation the admin `actor` administers from, if they may
     /// administer `org`.
@@ -80,8 +90,14 @@ impl Lifecycle<'_> {
         };
         // A floor the admin isn't lifting refuses before the password is
         // asked: no typing for a change that can't happen.
-        if switch.lock != Some(false) {
-            if let Some(field) = loosened(&value, &now.floor) {
+        // A new lock from above only has to meet the floors above it.
+        let floor = match (switch.lock, switch.org != admin_org) {
+            (Some(true), true) => Some(&now.floor_above),
+            (Some(false), true) => None,
+            _ => Some(&now.floor),
+        };
+        if let Some(floor) = floor {
+            if let Some(field) = loosened(&value, floor) {
                 let locker = table.locker(switch.org, field);
                 return Err(LifecycleError::PolicyLocked { field, locker });
             }
@@ -145,10 +161,15 @@ impl Lifecycle<'_> {
         let mut changed = Vec::new();
         for field in value.fields().filter(|f| *f != Field::Mfa) {
             let one = value.only(field);
-            let lock = locks.contains(&field);
-            let held = now.locks.iter().any(|(at, f, _)| *at == org && *f == field);
-            // Saving the form leaves untouched fields inherited.
-            if one == Partial::field_of(field, &now.effective) && lock == held {
+            let lock = locks.contains(&field) && org != admin_org;
+            // Saving the form leaves untouched fields inherited, and
+            // untouched locks as they are.
+            let unchanged = match held_lock(&table, org, field) {
+                Some(held) if lock => held.value == one,
+                Some(_) => false,
+                None => !lock && one == Partial::field_of(field, &now.effective),
+            };
+            if unchanged {
                 continue;
             }
             self.set_with_lock(actor, admin_org, org, &one, Some(lock))
@@ -165,10 +186,10 @@ impl Lifecycle<'_> {
         Ok(proof)
     }
 
-    /// Sets `value` (one field) as `org`'s own choice and, from above,
-    /// locks it there (`Some(true)`) or lifts the lock (`Some(false)`). A
-    /// lift comes before a looser choice, a lock after a stricter one, so
-    /// neither step is refused for the other.
+    /// From above, `Some(true)` makes `value` (one field) a lock on `org`:
+    /// a floor, which leaves the organisation's own choice as it is, so a
+    /// child stricter than the floor stays so. Otherwise `value` becomes
+    /// `org`'s own choice, after lifting the lock on it (`Some(false)`).
     async fn set_with_lock(
         &self,
         actor: &Actor<'_>,
@@ -179,32 +200,26 @@ impl Lifecycle<'_> {
     ) -> Result<std::sync::Arc<Table>, PolicyError> {
         let policies = &self.mfa.policies;
         let store = self.mfa.store_handle();
-        let field = value.fields().next();
-        let held = |table: &Table| {
-            field.and_then(|f| {
-                table
-                    .get(org)
-                    .locks
-                    .iter()
-                    .find(|(at, held, _)| *at == org && *held == f)
-                    .map(|_| f)
-            })
-        };
+        let below = org != admin_org;
         let locking = Lock {
             value: value.clone(),
             by: actor.user.to_owned(),
             by_org: admin_org,
             at_ms: now_ms() as i64,
         };
-        let below = org != admin_org;
-        let table = policies.current(store).await?;
-        if let (true, Some(false), Some(f)) = (below, lock, held(&table)) {
-            policies.set_lock(store, org, f, &locking, true).await?;
-        }
-        let table = policies.set_own(store, org, value).await?;
-        match (lock, below, field) {
-            (Some(true), true, Some(f)) => policies.set_lock(store, org, f, &locking, false).await,
-            _ => Ok(table),
+        let Some(field) = value.fields().next() else {
+            return Ok(policies.current(store).await?);
+        };
+        match (below, lock) {
+            (true, Some(true)) => policies.set_lock(store, org, field, &locking, false).await,
+            (true, Some(false)) => {
+                let table = policies.current(store).await?;
+                if held_lock(&table, org, field).is_some() {
+                    policies.set_lock(store, org, field, &locking, true).await?;
+                }
+                policies.set_own(store, org, value).await
+            }
+            _ => policies.set_own(store, org, value).await,
         }
     }
 
