@@ -172,7 +172,8 @@ pub async fn switch(gw: &Gateway, req: &Request) -> Reply {
     let current = or_reply!(require_admin(gw, req).await);
     let fields = (form.get("org"), form.get("mfa"), form.get("lock"));
     let asked = or_reply!(Asked::read(gw, req, &current, fields).await);
-    apply(gw, req, &current, &asked, form).await
+    let back = asked.page_path();
+    apply(gw, req, &current, &asked, form, &back).await
 }
 
 /// The old form's switch (`enforce=on|off`) of the admin's own
@@ -194,7 +195,7 @@ pub async fn enforce(gw: &Gateway, req: &Request) -> Reply {
         .name(current.account.user.org)
         .unwrap_or("");
     let asked = or_reply!(Asked::read(gw, req, &current, (own, mode, "")).await);
-    apply(gw, req, &current, &asked, form).await
+    apply(gw, req, &current, &asked, form, Route::Admin.path()).await
 }
 
 async fn apply(
@@ -203,10 +204,13 @@ async fn apply(
     current: &Current,
     asked: &Asked,
     form: &crate::portal::form::Form,
+    back: &str,
 ) -> Reply {
-    let back = asked.page_path();
+    // The proof first, as for every admin change: without one, the
+    // confirm page, and then back to `back`.
+    or_reply!(super::fresh_proof_for(gw, req, current, back).await);
     if form.get("confirm") != "yes" {
-        return Reply::redirect(303, &back);
+        return Reply::redirect(303, &asked.page_path());
     }
     let switch = Switch {
         org: asked.org,
@@ -222,7 +226,7 @@ async fn apply(
             let error = locked_message(gw, field, &locker);
             return refused(gw, req, current, 409, &error).await;
         }
-        Err(e) => or_reply!(confirm::unless_refused(req, e, &back)),
+        Err(e) => or_reply!(confirm::unless_refused(req, e, back)),
     };
     let (status, message) = match error {
         Refusal::WrongPassword => (403, "That password is wrong.".to_owned()),
