@@ -120,10 +120,12 @@ impl Mfa {
             .check(user, Purpose::Enroll, code, &self.markers)
             .await?;
         match check {
-            OneTimeCheck::Accepted(sent) if sent == channel => {}
+            OneTimeCheck::Accepted { channel: sent, .. } if sent == channel => {}
             OneTimeCheck::Replayed => return Ok(Err(CodeCheck::Replayed)),
             OneTimeCheck::NoneOutstanding => return Ok(Err(CodeCheck::NotEnrolled)),
-            OneTimeCheck::Accepted(_) | OneTimeCheck::Wrong => return Ok(Err(CodeCheck::Wrong)),
+            OneTimeCheck::Accepted { .. } | OneTimeCheck::Wrong => {
+                return Ok(Err(CodeCheck::Wrong))
+            }
         }
         let had_factor = self.status(user).await?.is_enrolled();
         self.store()
@@ -149,10 +151,12 @@ impl Mfa {
             .await?
         {
             // Re-checked: the channel may have been removed since.
-            OneTimeCheck::Accepted(channel) if status.has(channel) => {
+            OneTimeCheck::Accepted { channel, .. } if status.has(channel) => {
                 return Ok((CodeCheck::Accepted, channel.as_str()))
             }
-            OneTimeCheck::Accepted(channel) => return Ok((CodeCheck::Wrong, channel.as_str())),
+            OneTimeCheck::Accepted { channel, .. } => {
+                return Ok((CodeCheck::Wrong, channel.as_str()))
+            }
             OneTimeCheck::Replayed => return Ok((CodeCheck::Replayed, "code")),
             OneTimeCheck::Wrong | OneTimeCheck::NoneOutstanding => {}
         }
