@@ -67,7 +67,8 @@ impl Offer {
         let status = gw.mfa.status(current.user()).await?;
         let channels = gw
             .mfa
-            .reachable(&current.account.user)
+            .destinations(&current.account.user)
+            .await?
             .into_iter()
             .filter(|(c, _)| status.has(*c))
             .map(|(c, to)| (c, mask(c, &to)))
