@@ -12,7 +12,7 @@ use gatehouse_templates::Route;
 use pingora::http::RequestHeader;
 
 use crate::auth::authorize::{
-    authorize, needs_caller, Caller, Clock, Decision, Factors, Need, OrgView, UserCaller,
+    authorize, needs_caller, Caller, Clock, Decision, Factors, Need, UserCaller,
 };
 use crate::config::Policy;
 use crate::gateway::{Account, Gateway};
@@ -59,6 +59,8 @@ pub enum Verdict {
     SignIn,
     /// A session owing a step: the page that collects it.
     StepUp(Route),
+    /// A two-factor route for a user whose organisation turned MFA off.
+    MfaOff,
     /// The session store did not answer.
     Unavailable,
 }
@@ -163,9 +165,7 @@ impl Gateway {
             None => settled.policy,
         };
         let need = Need::Route(policy);
-        let org = OrgView {
-            mfa_required: self.mfa.enforced_now(),
-        };
+        let org = self.org_view_now(called.account.as_deref());
         let clock = Clock {
             now_ms: crate::session::now_ms(),
             fresh_for: self.settings.mfa.fresh_for,
@@ -187,6 +187,7 @@ impl Gateway {
             Decision::SignIn => Verdict::SignIn,
             Decision::Challenge | Decision::Confirm => Verdict::StepUp(Route::Mfa),
             Decision::Enroll => Verdict::StepUp(Route::Enroll),
+            Decision::MfaOff => Verdict::MfaOff,
         }
     }
 
@@ -318,6 +319,15 @@ impl Access {
                 Outcome::Forbidden,
                 "Access denied",
                 "This address is closed by the gateway's policy.",
+            ),
+            Verdict::MfaOff => refuse(
+                req,
+                403,
+                "mfa_off",
+                Outcome::Forbidden,
+                "Two-factor authentication needed",
+                "This address needs two-factor authentication, which your organisation has \
+                 turned off. Ask your organisation's admin to allow it.",
             ),
             Verdict::InvalidToken => invalid_token(),
             Verdict::SignIn => unauthenticated(req, sign_in),

@@ -17,7 +17,7 @@ use crate::auth::authorize::{
     authorize, Caller, Clock, Decision, Factors, Need, OrgView, UserCaller,
 };
 use crate::auth::lifecycle::Lifecycle;
-use crate::auth::mfa::{derive_key, Mfa};
+use crate::auth::mfa::{derive_key, Mfa, MfaError};
 use crate::auth::one_time::PendingCodes;
 use crate::auth::PasswordHasherPool;
 use crate::config::{Policy, SessionBackend, Settings};
@@ -27,6 +27,7 @@ use crate::durable::LazyStore;
 use crate::forwarded::Forwarding;
 use crate::limits::Limiter;
 use crate::live::{Live, Shared};
+use crate::policy::UserPolicy;
 use crate::redis_client::{RedisClient, RedisError};
 use crate::session::handoff::Handoffs;
 use crate::session::{Expiry, MemoryStore, RedisStore, SessionStore};
@@ -89,9 +90,7 @@ impl Gateway {
     /// behind a password (see [`authorize`]), if any: a code, or enrollment.
     pub fn step_owed(&self, session: &crate::session::Session) -> Option<Decision> {
         let caller = Caller::User(UserCaller::from_session(session, Factors::Unknown));
-        let org = OrgView {
-            mfa_required: self.mfa.enforced_now(),
-        };
+        let org = self.org_view_now(self.accounts.get(&session.user).as_deref());
         let clock = Clock {
             now_ms: crate::session::now_ms(),
             fresh_for: self.settings.mfa.fresh_for,
@@ -100,6 +99,26 @@ impl Gateway {
             Decision::Allow | Decision::AllowSensitive(_) => None,
             decision => Some(decision),
         }
+    }
+
+    /// What the user's organisation asks of them, as last read: for
+    /// signed-in traffic. A user no longer in the users file is asked
+    /// the most; their session is refused anyway.
+    pub fn org_view_now(&self, account: Option<&Account>) -> OrgView {
+        match account {
+            Some(a) => OrgView::of(&self.mfa.policy_now(&a.user, self.is_admin(a))),
+            None => OrgView {
+                mfa_required: true,
+                mfa_offered: true,
+            },
+        }
+    }
+
+    /// What applies to `account` now, from the store: for sign-ins and pages.
+    pub async fn policy_of(&self, account: &Account) -> Result<UserPolicy, MfaError> {
+        self.mfa
+            .policy_for(&account.user, self.is_admin(account))
+            .await
     }
 
     /// Where a browser with no session on `host` starts signing in: the
@@ -201,6 +220,7 @@ impl Gateway {
                 &key,
                 settings.mfa.clone(),
                 settings.notify.clone(),
+                settings.organisations.clone(),
             ),
             store,
             cookies: CookieJar::new(&settings.sessions),
@@ -217,6 +237,9 @@ impl Gateway {
     pub fn lifecycle(&self) -> Lifecycle<'_> {
         Lifecycle {
             mfa: &self.mfa,
+            accounts: &self.accounts,
+            admin_group: &self.settings.users.admin_group,
+            passwords: &self.passwords,
             sessions: &self.sessions,
             limiter: &self.limiter,
             expiry: self.expiry,

@@ -22,6 +22,7 @@ pub mod live;
 pub mod metrics;
 pub mod notify;
 pub mod orgs;
+pub mod policy;
 pub mod portal;
 pub mod proxy;
 pub mod redis_client;

@@ -96,6 +96,25 @@ impl Organisations {
         all
     }
 
+    /// Every organisation: the root first, then the configured ones in
+    /// config order.
+    pub fn all(&self) -> impl Iterator<Item = OrgId> {
+        (0..=self.orgs.len()).map(OrgId)
+    }
+
+    /// The organisations from the root down to `org`, both included.
+    pub fn chain(&self, org: OrgId) -> Vec<OrgId> {
+        let mut chain = self.ancestors(org);
+        chain.reverse();
+        chain.push(org);
+        chain
+    }
+
+    /// The parent of `org`; `None` for the root.
+    pub fn parent(&self, org: OrgId) -> Option<OrgId> {
+        self.get(org).map(|o| o.parent)
+    }
+
     /// Whether `org` is `ancestor` or lies somewhere below it.
     pub fn is_within(&self, org: OrgId, ancestor: OrgId) -> bool {
         org == ancestor || self.ancestors(org).contains(&ancestor)

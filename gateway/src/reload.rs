@@ -29,10 +29,10 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::auth::enforcement::OrgPolicy;
 use crate::config::Settings;
 use crate::live::{Live, Shared};
 use crate::metrics::METRICS;
+use crate::policy::{Defaults, OrgPolicies};
 
 /// Watches for SIGHUP and applies the config file; runs the pools' health
 /// checks.
@@ -40,7 +40,7 @@ pub struct Reloader {
     /// The config file; `None` when there is none to read again.
     path: Option<PathBuf>,
     live: Shared,
-    policy: Arc<OrgPolicy>,
+    policy: Arc<OrgPolicies>,
     /// The settings as the process started with them, as validated (before
     /// a generated key filled `secrets.key`): what restart-only keys are
     /// compared with.
@@ -49,8 +49,8 @@ pub struct Reloader {
 
 /// What reading the file again gave.
 pub enum Outcome {
-    /// The new apps and tokens, and `mfa.enforce`, to apply.
-    Applied(Live, bool),
+    /// The new apps and tokens, and the policy defaults, to apply.
+    Applied(Live, Box<Defaults>),
     Refused,
 }
 
@@ -58,7 +58,7 @@ impl Reloader {
     pub fn new(
         path: Option<PathBuf>,
         live: Shared,
-        policy: Arc<OrgPolicy>,
+        policy: Arc<OrgPolicies>,
         running: Settings,
     ) -> Self {
         Self {
@@ -82,10 +82,10 @@ impl Reloader {
         // Reading files and resolving upstream names block: off the runtime.
         let outcome = tokio::task::spawn_blocking(move || read(&path, &running, &current)).await;
         match outcome {
-            Ok(Outcome::Applied(live, enforce)) => {
+            Ok(Outcome::Applied(live, defaults)) => {
                 let live = Arc::new(live);
                 self.live.store(live.clone());
-                self.policy.set_by_config(enforce);
+                self.policy.set_defaults(*defaults);
                 METRICS.config_reloads.with_label_values(&["applied"]).inc();
                 tracing::info!(
                     "config reloaded: {} apps, {} service tokens from the config",
@@ -128,7 +128,13 @@ pub fn read(path: &Path, running: &Settings, current: &Live) -> Outcome {
     }
     let tokens = current.tokens.reconfigured(&settings.service_tokens);
     match Live::new(settings.apps, tokens) {
-        Ok(live) => Outcome::Applied(live, settings.mfa.enforce),
+        Ok(live) => {
+            // `mfa.enforce` and `mfa.require_groups` follow a reload; the
+            // days a browser is remembered need a restart.
+            let mut mfa = settings.mfa.clone();
+            mfa.remember_device_days = running.mfa.remember_device_days;
+            Outcome::Applied(live, Box::new(Defaults::from_config(&mfa)))
+        }
         Err(e) => refused(&e.to_string()),
     }
 }

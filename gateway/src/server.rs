@@ -16,7 +16,6 @@ use rand::rngs::OsRng;
 use rand::TryRngCore;
 
 use crate::accounts;
-use crate::auth::enforcement;
 use crate::config::{Settings, TlsListener};
 use crate::gateway::{BuildError, Gateway};
 use crate::metrics;
@@ -59,7 +58,7 @@ pub fn build(mut settings: Settings, config: Option<PathBuf>) -> Result<Server, 
     };
 
     let gateway = Gateway::new(settings)?;
-    gateway.mfa.policy.prime(prepared.mfa_enforced_by_admin);
+    gateway.mfa.policies.prime(prepared.policies);
     server.add_service(background_service(
         "users file",
         accounts::Watcher(gateway.accounts.clone()),
@@ -68,7 +67,7 @@ pub fn build(mut settings: Settings, config: Option<PathBuf>) -> Result<Server, 
     let reloader = Reloader::new(
         config,
         gateway.live.clone(),
-        gateway.mfa.policy.clone(),
+        gateway.mfa.policies.clone(),
         running,
     );
     server.add_service(background_service("config reload", reloader));
@@ -115,7 +114,8 @@ struct Prepared {
     /// whichever replica started first.
     key: [u8; 32],
     /// Whether an admin requires MFA for everyone.
-    mfa_enforced_by_admin: bool,
+    /// Every organisation's policy as stored.
+    policies: crate::policy::Records,
 }
 
 /// Connects to the durable store once at start-up, so a bad URL or a failed
@@ -131,15 +131,12 @@ fn prepare_store(settings: &Settings) -> Result<Prepared, BuildError> {
         .map_err(BuildError::Runtime)?;
     runtime.block_on(async {
         let store = Store::connect(&settings.store.url).await?;
-        let mfa_enforced_by_admin = enforcement::stored_choice(&store).await?;
+        let policies = crate::policy::read_records(&store, &settings.organisations).await?;
         let key = match settings.secrets.key {
             Some(key) => key,
             None => generated_key(&store).await?,
         };
-        Ok(Prepared {
-            key,
-            mfa_enforced_by_admin,
-        })
+        Ok(Prepared { key, policies })
     })
 }
 

@@ -78,6 +78,8 @@ pub struct AdminView<'a> {
     pub admin: &'a str,
     pub csrf_token: &'a str,
     pub enforcement: Enforcement,
+    /// The organisations the admin administers, their own first.
+    pub orgs: &'a [crate::OrgPolicyRow<'a>],
     pub users: &'a [AdminUserRow<'a>],
     /// Every service token, config ones first.
     pub tokens: &'a [TokenRow<'a>],
@@ -109,6 +111,7 @@ pub fn admin_page(v: &AdminView) -> String {
                 (alert(AlertKind::Error, Some("admin-error"), error))
             }
             (policy(v))
+            (crate::admin_policy::section(v.orgs, v.csrf_token))
             (users(v))
             (admin_tokens::section(v.tokens, v.token_apps, v.csrf_token))
             (admin_audit::section(&v.audit, v.csrf_token))

@@ -33,6 +33,10 @@ pub enum Route {
     SignOutEverywhere,
     Admin,
     AdminEnforce,
+    /// An organisation's MFA switch: its confirmation page, and the switch.
+    AdminMfa,
+    /// The other parts of an organisation's policy.
+    AdminPolicy,
     AdminReset,
     AdminSignOut,
     AdminAudit,
@@ -86,7 +90,7 @@ impl Methods {
 }
 
 impl Route {
-    pub const ALL: [Route; 34] = [
+    pub const ALL: [Route; 36] = [
         Route::Root,
         Route::Healthz,
         Route::Readyz,
@@ -112,6 +116,8 @@ impl Route {
         Route::SignOutEverywhere,
         Route::Admin,
         Route::AdminEnforce,
+        Route::AdminMfa,
+        Route::AdminPolicy,
         Route::AdminReset,
         Route::AdminSignOut,
         Route::AdminAudit,
@@ -150,6 +156,8 @@ impl Route {
             Route::SignOutEverywhere => "/.gatehouse/account/sign-out-everywhere",
             Route::Admin => "/.gatehouse/admin",
             Route::AdminEnforce => "/.gatehouse/admin/enforce",
+            Route::AdminMfa => "/.gatehouse/admin/mfa",
+            Route::AdminPolicy => "/.gatehouse/admin/policy",
             Route::AdminReset => "/.gatehouse/admin/reset",
             Route::AdminSignOut => "/.gatehouse/admin/sign-out",
             Route::AdminAudit => "/.gatehouse/admin/audit",
@@ -174,9 +182,12 @@ impl Route {
             | Route::Admin
             | Route::AuthForward => Methods::Get,
             Route::AuthRequest => Methods::Any,
-            Route::Login | Route::Mfa | Route::Confirm | Route::Recover | Route::Enroll => {
-                Methods::GetPost
-            }
+            Route::Login
+            | Route::Mfa
+            | Route::Confirm
+            | Route::Recover
+            | Route::Enroll
+            | Route::AdminMfa => Methods::GetPost,
             Route::Logout
             | Route::MfaSend
             | Route::ConfirmSend
@@ -189,6 +200,7 @@ impl Route {
             | Route::FactorRemove
             | Route::SignOutEverywhere
             | Route::AdminEnforce
+            | Route::AdminPolicy
             | Route::AdminReset
             | Route::AdminSignOut
             | Route::AdminAudit

@@ -222,7 +222,7 @@ fn requiring_mfa_sends_users_without_it_to_enroll_at_their_next_request() {
     bob.login_ok("bob");
     assert_eq!(bob.get(RD).status, 200);
 
-    let on = admin.admin_post(ENFORCE, &[("enforce", "on")]);
+    let on = admin.admin_post(ENFORCE, &[("enforce", "on"), ("confirm", "yes")]);
     assert_eq!(on.location(), Some("/.gatehouse/admin?done=enforced"));
     assert!(enforced(&admin.get_html(ADMIN).body));
 
@@ -243,7 +243,14 @@ fn requiring_mfa_sends_users_without_it_to_enroll_at_their_next_request() {
     assert_eq!(bob.get(RD).status, 200);
     assert!(bob.get_html(ACCOUNT).body.contains("can't be turned off"));
 
-    let off = admin.admin_post(ENFORCE, &[("enforce", "off")]);
+    let off = admin.admin_post(
+        ENFORCE,
+        &[
+            ("enforce", "off"),
+            ("confirm", "yes"),
+            ("password", PASSWORD),
+        ],
+    );
     assert_eq!(off.location(), Some("/.gatehouse/admin?done=not_enforced"));
     assert!(!enforced(&admin.get_html(ADMIN).body));
     let login = stack.client().login("carol", PASSWORD, None);
@@ -264,7 +271,12 @@ fn requiring_mfa_sends_users_without_it_to_enroll_at_their_next_request() {
 fn the_switch_survives_a_restart() {
     let mut stack = Stack::start(Backend::Memory);
     let (admin, app) = stack.admin();
-    assert_eq!(admin.admin_post(ENFORCE, &[("enforce", "on")]).status, 303);
+    assert_eq!(
+        admin
+            .admin_post(ENFORCE, &[("enforce", "on"), ("confirm", "yes")])
+            .status,
+        303
+    );
     stack.gateway.restart();
     let bob = stack.client();
     let login = bob.login("bob", PASSWORD, Some(RD));
@@ -285,7 +297,12 @@ fn a_switch_on_one_replica_reaches_signed_in_users_on_another() {
     let admin = first.client();
     admin.login_ok("alice");
     admin.enroll();
-    assert_eq!(admin.admin_post(ENFORCE, &[("enforce", "on")]).status, 303);
+    assert_eq!(
+        admin
+            .admin_post(ENFORCE, &[("enforce", "on"), ("confirm", "yes")])
+            .status,
+        303
+    );
     eventually(
         Duration::from_secs(10),
         "the other replica to send bob to enrollment",
@@ -309,7 +326,12 @@ fn a_switch_on_one_replica_reaches_signed_in_users_on_another() {
 fn a_user_sent_to_enroll_goes_free_once_the_requirement_is_switched_off() {
     let stack = Stack::start(Backend::Memory);
     let (admin, _) = stack.admin();
-    assert_eq!(admin.admin_post(ENFORCE, &[("enforce", "on")]).status, 303);
+    assert_eq!(
+        admin
+            .admin_post(ENFORCE, &[("enforce", "on"), ("confirm", "yes")])
+            .status,
+        303
+    );
     let bob = stack.client();
     let login = bob.login("bob", PASSWORD, Some(RD));
     assert_eq!(login.location(), Some(with_rd(ENROLL, RD).as_str()));
@@ -323,7 +345,19 @@ fn a_user_sent_to_enroll_goes_free_once_the_requirement_is_switched_off() {
         "pages wait for enrollment too"
     );
 
-    assert_eq!(admin.admin_post(ENFORCE, &[("enforce", "off")]).status, 303);
+    assert_eq!(
+        admin
+            .admin_post(
+                ENFORCE,
+                &[
+                    ("enforce", "off"),
+                    ("confirm", "yes"),
+                    ("password", PASSWORD)
+                ]
+            )
+            .status,
+        303
+    );
     assert_eq!(bob.get(RD).status, 200, "as a new sign-in would be");
     assert_eq!(bob.get_html(ACCOUNT).status, 200);
     // two_factor routes still need a second factor, as for anyone without one.
@@ -339,7 +373,14 @@ fn a_requirement_in_the_config_cannot_be_switched_off_in_the_console() {
     assert!(page.body.contains("mfa.enforce: true"));
     assert!(!page.body.contains(ENFORCE), "a switch is offered");
 
-    let refused = admin.admin_post(ENFORCE, &[("enforce", "off")]);
+    let refused = admin.admin_post(
+        ENFORCE,
+        &[
+            ("enforce", "off"),
+            ("confirm", "yes"),
+            ("password", PASSWORD),
+        ],
+    );
     assert_eq!(refused.status, 409, "{}", refused.body);
     assert!(enforced(&refused.body));
     let login = stack.client().login("bob", PASSWORD, Some(RD));

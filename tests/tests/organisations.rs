@@ -6,7 +6,7 @@
 //!                                              └─ globex (gus, gina)
 
 use gatehouse_tests::harness::admin::{
-    audit_lines, enforced, token_rows, user_rows, ADMIN, ENFORCE, RESET, SIGN_OUT,
+    audit_lines, enforced, token_rows, user_rows, ADMIN, POLICY, RESET, SIGN_OUT, SWITCH,
     TOKEN_END_REPLACED, TOKEN_REPLACE, TOKEN_REVOKE,
 };
 use gatehouse_tests::harness::config::UserSpec;
@@ -166,8 +166,32 @@ fn every_admin_form_across_the_boundary_is_refused() {
                 assert!(tried.body.contains("There is no token by that name"));
             }
         }
-        let tried = admin.admin_post(ENFORCE, &[("enforce", "on")]);
-        assert_eq!(tried.status, 403, "{name}: {}", tried.body);
+        // Organisations above or beside: neither switched, nor locked, nor
+        // their policy saved.
+        let out_of_reach: &[&str] = if name == "ann" {
+            &["globex", "reseller", ""]
+        } else {
+            &[""]
+        };
+        for org in out_of_reach {
+            for lock in ["", "1"] {
+                let fields = [
+                    ("org", *org),
+                    ("mfa", "required"),
+                    ("lock", lock),
+                    ("confirm", "yes"),
+                ];
+                let tried = admin.admin_post(SWITCH, &fields);
+                assert_eq!(tried.status, 404, "{name} switch {org:?}: {}", tried.body);
+            }
+            let fields = [
+                ("org", *org),
+                ("methods", "totp"),
+                ("remember_device_days", "1"),
+            ];
+            let tried = admin.admin_post(POLICY, &fields);
+            assert_eq!(tried.status, 404, "{name} policy {org:?}: {}", tried.body);
+        }
         let refusals = audit_log(&store, name);
         assert!(
             refusals

@@ -90,8 +90,21 @@ pub enum Caller {
 /// The organisation's policy as it applies to this caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OrgView {
-    /// Every user must have a second factor.
+    /// The user must have a second factor.
     pub mfa_required: bool,
+    /// The user may use one: false where the organisation turned MFA off,
+    /// and then nobody is asked for a code.
+    pub mfa_offered: bool,
+}
+
+impl OrgView {
+    /// What a user's policy says.
+    pub fn of(policy: &crate::policy::UserPolicy) -> Self {
+        OrgView {
+            mfa_required: policy.required(),
+            mfa_offered: policy.offered(),
+        }
+    }
 }
 
 /// When a proof stops being fresh.
@@ -139,6 +152,9 @@ pub enum Decision {
     Enroll,
     /// The action needs a fresh proof: the confirm page.
     Confirm,
+    /// A route that needs a second factor, for a user whose organisation
+    /// turned MFA off: nothing they can do here opens it.
+    MfaOff,
 }
 
 /// Whether deciding `need` asks who the caller is. Deny and bypass rules
@@ -167,7 +183,13 @@ pub fn authorize(need: Need, caller: &Caller, org: OrgView, clock: Clock) -> Dec
         return owed;
     }
     match need {
-        Need::Route(Policy::TwoFactor) if user.second.is_none() => Decision::Challenge,
+        Need::Route(Policy::TwoFactor) if user.second.is_none() => {
+            if org.mfa_offered {
+                Decision::Challenge
+            } else {
+                Decision::MfaOff
+            }
+        }
         Need::Route(_) => Decision::Allow,
         Need::Sensitive(action) => match fresh_proof(user, action, clock) {
             Some(proof) => Decision::AllowSensitive(proof),
@@ -187,6 +209,8 @@ fn token_route(need: Need, caller: &Caller) -> Decision {
 /// The step a session still owes before it reaches anything.
 fn owes(user: &UserCaller, org: OrgView) -> Option<Decision> {
     match user.owed {
+        // Turned off since the password: nobody is asked for a code.
+        Owed::Challenge if !org.mfa_offered => None,
         Owed::Challenge => Some(Decision::Challenge),
         Owed::Enrollment if org.mfa_required => Some(Decision::Enroll),
         // Enrollment was owed because MFA was required at sign-in; once

@@ -63,13 +63,25 @@ fn callers() -> Vec<Caller> {
     all
 }
 
+/// An organisation with MFA off, optional, and required.
+const MFA_OFF: OrgView = OrgView {
+    mfa_required: false,
+    mfa_offered: false,
+};
+const OPTIONAL: OrgView = OrgView {
+    mfa_required: false,
+    mfa_offered: true,
+};
+const REQUIRED: OrgView = OrgView {
+    mfa_required: true,
+    mfa_offered: true,
+};
+
 fn every_cell() -> impl Iterator<Item = (Need, Caller, OrgView, Decision)> {
     needs().into_iter().flat_map(|need| {
         callers().into_iter().flat_map(move |caller| {
-            [false, true].map(move |mfa_required| {
-                let org = OrgView { mfa_required };
-                (need, caller, org, authorize(need, &caller, org, CLOCK))
-            })
+            [MFA_OFF, OPTIONAL, REQUIRED]
+                .map(move |org| (need, caller, org, authorize(need, &caller, org, CLOCK)))
         })
     })
 }
@@ -80,8 +92,8 @@ fn is_allowed(d: Decision) -> bool {
 
 #[test]
 fn the_table_has_every_combination() {
-    // 6 needs × (4 + 3 owed × 7 steps × 3 factor states × 2 passwords) × 2.
-    assert_eq!(every_cell().count(), 6 * (4 + 3 * 7 * 3 * 2) * 2);
+    // 6 needs × (4 + 3 owed × 7 steps × 3 factor states × 2 passwords) × 3.
+    assert_eq!(every_cell().count(), 6 * (4 + 3 * 7 * 3 * 2) * 3);
 }
 
 #[test]
@@ -133,7 +145,9 @@ fn a_session_owing_a_step_reaches_nothing_but_bypass() {
             continue;
         }
         match user.owed {
-            Owed::Challenge => assert_eq!(d, Decision::Challenge, "{need:?} {user:?}"),
+            Owed::Challenge if org.mfa_offered => {
+                assert_eq!(d, Decision::Challenge, "{need:?} {user:?}")
+            }
             Owed::Enrollment if org.mfa_required => {
                 assert_eq!(d, Decision::Enroll, "{need:?} {user:?}")
             }
@@ -157,8 +171,31 @@ fn under_enforcement_a_session_without_a_second_step_or_factor_must_enroll() {
 }
 
 #[test]
+fn where_mfa_is_off_nobody_is_asked_for_a_code_or_to_enroll() {
+    for (need, caller, org, d) in every_cell() {
+        if org != MFA_OFF {
+            continue;
+        }
+        assert!(
+            !matches!(d, Decision::Challenge | Decision::Enroll),
+            "{need:?} {caller:?}: {d:?}"
+        );
+        // A two-factor route stays closed to a session without a second
+        // step: the organisation's choice doesn't weaken an app's rule.
+        if let (Need::Route(Policy::TwoFactor), Caller::User(user)) = (need, caller) {
+            if user.second.is_none() {
+                assert_eq!(d, Decision::MfaOff, "{user:?}");
+            }
+        }
+    }
+}
+
+#[test]
 fn two_factor_routes_need_a_second_step_done_on_this_session() {
-    for (need, caller, _, d) in every_cell() {
+    for (need, caller, org, d) in every_cell() {
+        if !org.mfa_offered {
+            continue;
+        }
         let Caller::User(user) = caller else { continue };
         if need == Need::Route(Policy::TwoFactor) && is_allowed(d) {
             assert!(user.second.is_some(), "{user:?}");
@@ -219,10 +256,7 @@ fn each_kind_of_cell_decides_as_written() {
     let replace = Need::Sensitive(Sensitive::ReplaceAuthenticator);
     let one = Need::Route(Policy::OneFactor);
     let two = Need::Route(Policy::TwoFactor);
-    let off = OrgView {
-        mfa_required: false,
-    };
-    let on = OrgView { mfa_required: true };
+    let (off, on) = (OPTIONAL, REQUIRED);
     let code_fresh = Some((Proof::Code, FRESH));
     let code_stale = Some((Proof::Code, STALE));
     let recovery = Some((Proof::Recovery, FRESH));
@@ -262,6 +296,15 @@ fn each_kind_of_cell_decides_as_written() {
         (other, user(None, NoFactor), off, Confirm),
         (other, Caller::Token { reaches: true }, off, Forbidden),
         (other, Caller::Anonymous, off, SignIn),
+        (two, user(None, Unknown), MFA_OFF, MfaOff),
+        (one, user(None, HasFactor), MFA_OFF, Allow),
+        (two, user(code_stale, HasFactor), MFA_OFF, Allow),
+        (
+            other,
+            user(code_fresh, HasFactor),
+            MFA_OFF,
+            AllowSensitive(ProofUsed::Code),
+        ),
     ];
     for (need, caller, org, want) in rows {
         assert_eq!(
@@ -286,9 +329,7 @@ fn each_kind_of_cell_decides_as_written() {
 fn freshness_ends_exactly_at_fresh_for() {
     let at = |at_ms| user(Some((Proof::Code, at_ms)), Factors::Some);
     let need = Need::Sensitive(Sensitive::Other);
-    let org = OrgView {
-        mfa_required: false,
-    };
+    let org = OPTIONAL;
     let edge = NOW - FRESH_FOR.as_millis() as u64;
     assert_eq!(
         authorize(need, &at(edge), org, CLOCK),

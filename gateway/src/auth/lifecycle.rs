@@ -14,8 +14,11 @@ use super::authorize::{
     authorize, Caller, Clock, Decision, Factors, Need, OrgView, ProofUsed, Sensitive, UserCaller,
 };
 use super::mfa::{CodeCheck, Factor, Mfa, MfaError};
+use crate::accounts::Accounts;
+use crate::auth::password::{PasswordError, PasswordHasherPool};
 use crate::limits::{Attempt, Limiter, Verdict};
 use crate::notify::Channel;
+use crate::policy::{Field, Locker, Methods, MfaMode, UserPolicy};
 use crate::redis_client::RedisError;
 use crate::session::{self, now_ms, Expiry, Owed, SessionError, SessionId, SessionStore};
 use crate::store::{AuditEvent, AuditOutcome};
@@ -39,8 +42,14 @@ pub enum Refusal {
     NotAdmin,
     /// The code typed on the action's own form was wrong, or `replayed`.
     WrongCode { replayed: bool },
-    /// Too many wrong codes: locked out for this long.
+    /// Too many wrong codes or passwords: locked out for this long.
     Locked(Duration),
+    /// An organisation, user or token outside the admin's organisations.
+    OutOfReach,
+    /// Changing who needs MFA needs an admin who has it.
+    NeedsOwnMfa,
+    /// The password typed again was wrong.
+    WrongPassword,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -53,6 +62,11 @@ pub enum LifecycleError {
     Sessions(#[from] SessionError),
     #[error("rate limiter unavailable: {0}")]
     Limits(#[from] RedisError),
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    /// The change would loosen what a lock, or the config, holds.
+    #[error("{} is locked", field.as_str())]
+    PolicyLocked { field: Field, locker: Locker },
 }
 
 impl From<Refusal> for LifecycleError {
@@ -83,6 +97,10 @@ pub struct Removed {
 /// The account operations, over the factor store and the session store.
 pub struct Lifecycle<'a> {
     pub mfa: &'a Mfa,
+    /// Where users sit, for their organisation's policy.
+    pub accounts: &'a Accounts,
+    pub admin_group: &'a str,
+    pub passwords: &'a PasswordHasherPool,
     pub sessions: &'a SessionStore,
     pub limiter: &'a Limiter,
     pub expiry: Expiry,
@@ -104,13 +122,14 @@ impl Lifecycle<'_> {
         actor: &Actor<'_>,
         action: Sensitive,
     ) -> Result<ProofUsed, LifecycleError> {
-        let factors = if self.mfa.status(actor.user).await?.is_enrolled() {
+        let policy = self.policy(actor.user).await?;
+        let status = self.mfa.status(actor.user).await?.within(policy.methods);
+        let factors = if status.is_enrolled() {
             Factors::Some
         } else {
             Factors::None
         };
-        let mfa_required = self.mfa.enforcement().await?.is_on();
-        self.fresh(actor.session, factors, mfa_required, action)
+        self.fresh(actor.session, factors, OrgView::of(&policy), action)
     }
 
     /// [`Lifecycle::proof`] for a caller that has read the factors and the
@@ -119,7 +138,7 @@ impl Lifecycle<'_> {
         &self,
         session: &session::Session,
         factors: Factors,
-        mfa_required: bool,
+        org: OrgView,
         action: Sensitive,
     ) -> Result<ProofUsed, LifecycleError> {
         let caller = Caller::User(UserCaller::from_session(session, factors));
@@ -127,12 +146,7 @@ impl Lifecycle<'_> {
             now_ms: now_ms(),
             fresh_for: self.fresh_for,
         };
-        match authorize(
-            Need::Sensitive(action),
-            &caller,
-            OrgView { mfa_required },
-            clock,
-        ) {
+        match authorize(Need::Sensitive(action), &caller, org, clock) {
             Decision::AllowSensitive(proof) => Ok(proof),
             Decision::Confirm => Err(Refusal::NeedsProof.into()),
             _ => Err(Refusal::StepOwed.into()),
@@ -144,7 +158,7 @@ impl Lifecycle<'_> {
     /// A user with an authenticator types its `code` on the same form, a
     /// proof on the spot; others need a fresh proof on the session.
     pub async fn turn_off(&self, actor: &Actor<'_>, code: &str) -> Result<Removed, LifecycleError> {
-        if self.mfa.enforcement().await?.is_on() {
+        if self.policy(actor.user).await?.required() {
             self.audit(
                 actor,
                 AuditEvent::MfaDisabled,
@@ -381,7 +395,7 @@ impl Lifecycle<'_> {
         if self.mfa.status(actor.user).await?.is_enrolled() {
             return Ok(None);
         }
-        let required = self.mfa.enforcement().await?.is_on();
+        let required = self.policy(actor.user).await?.required();
         self.sessions.delete_user(actor.user).await?;
         let generation = self.sessions.generation(actor.user).await?;
         let mut next = session::Session::after_password(actor.user, now_ms(), generation);
@@ -392,6 +406,20 @@ impl Lifecycle<'_> {
             next.owed = Owed::Enrollment;
         }
         Ok(Some(self.sessions.create(&next, self.expiry).await?))
+    }
+
+    /// What `user`'s organisation asks of them now. A user no longer in
+    /// the users file is asked the most.
+    pub async fn policy(&self, user: &str) -> Result<UserPolicy, LifecycleError> {
+        let Some(account) = self.accounts.get(user) else {
+            return Ok(UserPolicy {
+                mfa: MfaMode::Required,
+                methods: Methods::TODAY,
+                remember_device_days: 0,
+            });
+        };
+        let is_admin = account.user.groups.iter().any(|g| g == self.admin_group);
+        Ok(self.mfa.policy_for(&account.user, is_admin).await?)
     }
 
     async fn audit(

@@ -2,10 +2,10 @@
 //! (TOTP, recovery codes, and sealing secrets at rest).
 
 pub mod authorize;
-pub mod enforcement;
 pub mod lifecycle;
 pub mod mfa;
 pub mod one_time;
+pub mod org_admin;
 pub mod password;
 pub mod recovery;
 pub mod secret_box;

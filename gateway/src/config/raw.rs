@@ -99,6 +99,7 @@ pub(crate) struct RawMfa {
     pub enroll_two_codes: Option<bool>,
     pub remember_device_days: Option<u32>,
     pub fresh_for: Option<String>,
+    pub require_groups: Option<Vec<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -145,6 +145,9 @@ pub struct MfaSettings {
     /// How long a second-factor proof on a session counts as fresh for
     /// sensitive actions (turning MFA off, replacing a factor, admin changes).
     pub fresh_for: Duration,
+    /// Groups whose members need MFA whatever their organisation says:
+    /// the default each organisation's admins may add to.
+    pub require_groups: Vec<String>,
 }
 
 #[derive(Debug, Clone)]

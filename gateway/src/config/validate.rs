@@ -237,7 +237,17 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
             ),
         );
     }
+    let require_groups = raw_mfa.require_groups.unwrap_or_default();
+    for (i, group) in require_groups.iter().enumerate() {
+        if group.trim().is_empty() || group.chars().any(char::is_control) {
+            p.push(
+                format!("mfa.require_groups[{i}]"),
+                "a group name must be non-empty, without control characters".to_string(),
+            );
+        }
+    }
     let mfa = MfaSettings {
+        require_groups,
         enforce: raw_mfa.enforce.unwrap_or(false),
         fresh_for,
         issuer,

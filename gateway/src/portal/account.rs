@@ -42,11 +42,11 @@ async fn page(
         let status = gw.mfa.status(user).await?;
         let remaining = gw.mfa.recovery_remaining(user).await?;
         let devices = gw.mfa.devices(user).await?;
-        let enforcement = gw.mfa.enforcement().await?;
+        let policy = gw.policy_of(&current.account).await?;
         let sent_to = gw.mfa.destinations(&current.account.user).await?;
-        Ok::<_, crate::auth::mfa::MfaError>((status, remaining, devices, enforcement, sent_to))
+        Ok::<_, crate::auth::mfa::MfaError>((status, remaining, devices, policy, sent_to))
     };
-    let (mfa_status, remaining, devices, enforcement, sent_to) = match loaded.await {
+    let (mfa_status, remaining, devices, policy, sent_to) = match loaded.await {
         Ok(v) => v,
         Err(e) => {
             tracing::error!("store unavailable: {e}");
@@ -123,10 +123,10 @@ async fn page(
             app_since: app_since.as_deref(),
             contact_factors: &contact_rows,
             can_add,
-            enforced: enforcement.is_on(),
+            enforced: policy.required(),
             recovery_remaining: remaining,
             devices: &rows,
-            remember_days: gw.settings.mfa.remember_device_days,
+            remember_days: policy.remember_device_days,
         },
         notice: notice(req),
         error,

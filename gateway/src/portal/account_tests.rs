@@ -69,7 +69,12 @@ async fn a_wrong_code_on_the_turn_off_form_leaves_mfa_on() {
 async fn turning_mfa_off_is_refused_while_it_is_required() {
     let (gw, _dir) = gateway();
     confirm_app(&gw, 0).await;
-    gw.mfa.set_enforced(true).await.expect("enforce");
+    let required = crate::policy::Partial {
+        mfa: Some(crate::policy::MfaMode::Required),
+        ..Default::default()
+    };
+    let root = crate::orgs::OrgId::ROOT;
+    gw.mfa.set_policy(root, &required).await.expect("enforce");
     let reply = post(&gw, Route::MfaDisable, stepped_up(Proof::Code, 0), &[]).await;
     assert_eq!(reply.status, 403);
     assert!(gw.mfa.status("alice").await.expect("status").is_enrolled());

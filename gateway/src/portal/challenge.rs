@@ -56,6 +56,8 @@ pub(super) struct Offer {
     factors: Status,
     channels: Vec<(Channel, String)>,
     pub(super) step: Step,
+    /// The organisation's `remember_device_days`.
+    remember_days: u32,
 }
 
 impl Offer {
@@ -64,7 +66,9 @@ impl Offer {
         current: &Current,
         step: Step,
     ) -> Result<Offer, MfaError> {
-        let status = gw.mfa.status(current.user()).await?;
+        // Only what the organisation allows is offered, or accepted.
+        let policy = gw.policy_of(&current.account).await?;
+        let status = gw.mfa.status(current.user()).await?.within(policy.methods);
         let channels = gw
             .mfa
             .destinations(&current.account.user)
@@ -77,6 +81,7 @@ impl Offer {
             factors: status,
             channels,
             step,
+            remember_days: policy.remember_device_days,
         })
     }
 
@@ -101,7 +106,7 @@ pub(super) fn challenge(
         csrf_token: &gw.csrf.token(&nonce.value),
         rd,
         error,
-        remember_days: gw.settings.mfa.remember_device_days,
+        remember_days: offer.remember_days,
         has_app: offer.factors.has_app(),
         channels: &channels,
         sent,
@@ -301,20 +306,18 @@ pub async fn submit(gw: &Gateway, req: &Request, step: Step) -> Reply {
     let cookie = or_reply!(step_up(gw, req, &next, &current, &rd).await);
     let mut reply = Reply::redirect(303, &rd).cookie(&cookie);
     let remember = step == Step::SignIn && form.get("remember_device") == "1";
-    if remember && gw.settings.mfa.remember_device_days > 0 {
+    let days = offer.remember_days;
+    if remember && days > 0 {
         let label = req
             .header(http::header::USER_AGENT)
             .unwrap_or("a browser")
             .to_owned();
-        match gw.mfa.remember_device(&user, &label).await {
+        match gw.mfa.remember_device(&user, &label, days).await {
             Ok(value) => {
                 gw.mfa
                     .audit(AuditEvent::DeviceRemembered, &user, ip, AuditOutcome::Ok)
                     .await;
-                reply = reply.cookie(
-                    &gw.cookies
-                        .device_cookie(&value, gw.settings.mfa.remember_device_days),
-                );
+                reply = reply.cookie(&gw.cookies.device_cookie(&value, days));
             }
             Err(e) => tracing::error!("could not remember the device: {e}"),
         }

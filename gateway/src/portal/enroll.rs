@@ -14,12 +14,13 @@ use super::login::{ended_meanwhile, locked_message};
 use super::phone::{self, Typed};
 use super::Request;
 use super::{confirm, or_reply, rd_query, Current};
-use crate::auth::authorize::{Factors, Sensitive};
+use crate::auth::authorize::{Factors, OrgView, Sensitive};
 use crate::auth::lifecycle::LifecycleError;
-use crate::auth::mfa::{CodeCheck, Factor, Status};
+use crate::auth::mfa::{CodeCheck, Factor, MfaError, Status};
 use crate::gateway::Gateway;
 use crate::limits::{Attempt, Verdict};
 use crate::notify::{mask, Channel};
+use crate::policy::{Method, UserPolicy};
 use crate::respond::unavailable_reply;
 use crate::respond::Reply;
 use crate::session::{SessionError, SessionId};
@@ -42,6 +43,31 @@ pub(super) fn store_down(req: &Request, e: impl std::fmt::Display) -> Reply {
     unavailable_reply(req.head())
 }
 
+/// The user's factors, and their organisation's policy, which must offer
+/// a second factor at all: where MFA is off, the page says so.
+async fn factors_and_policy(
+    gw: &Gateway,
+    req: &Request,
+    current: &Current,
+) -> Result<(Status, UserPolicy), Reply> {
+    let loaded = async {
+        let policy = gw.policy_of(&current.account).await?;
+        Ok::<_, MfaError>((gw.mfa.status(current.user()).await?, policy))
+    };
+    match loaded.await {
+        Ok((_, policy)) if !policy.offered() => Err(Reply::error(
+            req.head(),
+            403,
+            "mfa_off",
+            "Two-factor authentication is off",
+            "Your organisation has turned two-factor authentication off, so there is \
+             nothing to set up. Ask your organisation's admin if you need it.",
+        )),
+        Ok(loaded) => Ok(loaded),
+        Err(e) => Err(store_down(req, e)),
+    }
+}
+
 /// Whether this session may add a factor: anyone without one, or a user
 /// with one who proved it freshly on this session. Otherwise the password
 /// alone, or a stolen session, could add an attacker's phone; the reply
@@ -60,22 +86,33 @@ pub(super) fn may_enroll(
     }
     // Whether MFA is required changes nothing for a session that has done
     // its second step, so the store need not be asked.
+    const OPTIONAL: OrgView = OrgView {
+        mfa_required: false,
+        mfa_offered: true,
+    };
     match gw
         .lifecycle()
-        .fresh(&current.session, Factors::Some, false, Sensitive::Other)
+        .fresh(&current.session, Factors::Some, OPTIONAL, Sensitive::Other)
     {
         Ok(_) => Ok(()),
         Err(_) => Err(confirm::ask(&Route::Enroll.with_rd(rd))),
     }
 }
 
-/// Channels the user can still turn on: offered, reachable, not yet on.
-/// SMS has no address when users type their number.
-pub(super) fn addable(gw: &Gateway, current: &Current, status: &Status) -> Vec<(Channel, String)> {
+/// The channels the user can still add: reachable, not on yet, and
+/// allowed by their organisation. SMS has no address when users type
+/// their number.
+pub(super) fn addable(
+    gw: &Gateway,
+    current: &Current,
+    status: &Status,
+    policy: &UserPolicy,
+) -> Vec<(Channel, String)> {
     gw.mfa
         .enrollable(&current.account.user)
         .into_iter()
         .filter(|(c, _)| !status.has(*c))
+        .filter(|(c, _)| policy.methods.contains(Factor::Contact(*c).method()))
         .map(|(c, to)| (c, to.map(|to| mask(c, &to)).unwrap_or_default()))
         .collect()
 }
@@ -117,14 +154,11 @@ pub(super) async fn render(
     rd: &str,
     shown: &Shown<'_>,
 ) -> Reply {
-    let factors = match gw.mfa.status(current.user()).await {
-        Ok(f) => f,
-        Err(e) => return store_down(req, e),
-    };
-    if let Err(reply) = may_enroll(gw, current, &factors, rd) {
+    let (factors, policy) = or_reply!(factors_and_policy(gw, req, current).await);
+    if let Err(reply) = may_enroll(gw, current, &factors.within(policy.methods), rd) {
         return reply;
     }
-    let pending = if factors.has_app() {
+    let pending = if factors.has_app() || !policy.methods.contains(Method::Totp) {
         None
     } else {
         // `None` here: confirmed in the meantime, elsewhere.
@@ -133,17 +167,14 @@ pub(super) async fn render(
             Err(e) => return store_down(req, e),
         }
     };
-    let mut offered = addable(gw, current, &factors);
+    let mut offered = addable(gw, current, &factors, &policy);
     if let Err(e) = phone::name_pending(gw, current.user(), &mut offered).await {
         return store_down(req, e);
     }
     if pending.is_none() && offered.is_empty() {
         return Reply::redirect(303, Route::Account.path());
     }
-    let enforced = match gw.mfa.enforcement().await {
-        Ok(e) => e.is_on(),
-        Err(e) => return store_down(req, e),
-    };
+    let enforced = policy.required();
     let (channels, sent) = code_channels(&offered, shown.sent);
     // A typed number's notice needs the number: none once its code is gone.
     let sent = sent.filter(|c| !c.destination.is_empty());
@@ -209,6 +240,7 @@ pub(super) struct Enrolling {
     pub rd: String,
     pub current: Current,
     pub factors: Status,
+    pub policy: UserPolicy,
 }
 
 impl Enrolling {
@@ -220,16 +252,25 @@ impl Enrolling {
                 .await,
             Err
         );
-        let factors = match gw.mfa.status(current.user()).await {
-            Ok(f) => f,
-            Err(e) => return Err(store_down(req, e)),
+        let (factors, policy) = or_reply!(factors_and_policy(gw, req, &current).await, Err);
+        or_reply!(
+            may_enroll(gw, &current, &factors.within(policy.methods), &rd),
+            Err
+        );
+        let method = match form.get("channel") {
+            "" => Some(Method::Totp),
+            name => Channel::from_name(name).map(|c| Factor::Contact(c).method()),
         };
-        or_reply!(may_enroll(gw, &current, &factors, &rd), Err);
+        if method.is_some_and(|m| !policy.methods.contains(m)) {
+            let reply = page(gw, req, &current, None, 400, &rd, Some(UNKNOWN_CHANNEL)).await;
+            return Err(reply);
+        }
         Ok(Enrolling {
             form: form.clone(),
             rd,
             current,
             factors,
+            policy,
         })
     }
 }

@@ -34,6 +34,14 @@ impl Form {
         gw.return_to(self.get("rd"))
     }
 
+    /// Every value of a field, in order: checkboxes sharing a name.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.0
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The first value of a field; a missing field reads as empty.
     pub fn get(&self, name: &str) -> &str {
         self.0

@@ -138,6 +138,7 @@ fn reply(
     match verdict {
         Verdict::Allow { identity, .. } => allowed(identity.as_ref()),
         Verdict::Forbidden { .. } => Reply::json(403, &serde_json::json!({ "error": "forbidden" })),
+        Verdict::MfaOff => Reply::json(403, &serde_json::json!({ "error": "mfa_off" })),
         Verdict::InvalidToken => Reply::json(401, &serde_json::json!({ "error": "invalid_token" }))
             .header(
                 "www-authenticate",

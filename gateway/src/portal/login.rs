@@ -10,6 +10,7 @@ use gatehouse_templates::{login_page, LoginView};
 
 use super::Request;
 use super::{or_reply, rd_query, Current, Nonce};
+use crate::auth::mfa::MfaError;
 use crate::auth::PasswordError;
 use crate::cookies::cookie_value;
 use crate::gateway::{Account, Gateway};
@@ -176,9 +177,11 @@ pub(super) async fn verify_password(
 }
 
 /// The password is right: start a session and send the user to the step
-/// they owe, if any. A remembered browser skips the code; an enrolled user
-/// owes the code; with enforcement a user without MFA owes enrollment;
-/// otherwise they see a reminder they may postpone.
+/// they owe, if any, under their organisation's policy. Where MFA is off,
+/// none. A remembered browser skips the code; a user with a factor the
+/// organisation allows owes the code; where MFA is required a user
+/// without one owes enrollment; otherwise they see a reminder they may
+/// postpone.
 async fn after_password(
     gw: &Gateway,
     req: &Request,
@@ -192,15 +195,23 @@ async fn after_password(
         tracing::error!("store unavailable during sign-in: {e}");
         unavailable_reply(req.head())
     };
-    let status = match gw.mfa.status(user).await {
-        Ok(s) => s,
+    let loaded = async {
+        let policy = gw.policy_of(account).await?;
+        Ok::<_, MfaError>((gw.mfa.status(user).await?.within(policy.methods), policy))
+    };
+    let (status, policy) = match loaded.await {
+        Ok(loaded) => loaded,
         Err(e) => return unavailable(&e),
     };
     let now = now_ms();
     let mut next = UserSession::after_password(user, now, generation);
-    let location = if status.is_enrolled() {
+    let location = if !policy.offered() {
+        // The organisation turned MFA off: nobody is asked for a code.
+        rd.to_owned()
+    } else if status.is_enrolled() {
+        let days = policy.remember_device_days;
         let remembered = match cookie_value(req.head(), &gw.cookies.device) {
-            Some(cookie) => match gw.mfa.device_remembered(user, cookie).await {
+            Some(cookie) => match gw.mfa.device_remembered(user, cookie, days).await {
                 Ok(ok) => ok,
                 Err(e) => return unavailable(&e),
             },
@@ -221,15 +232,12 @@ async fn after_password(
             next.owed = Owed::Challenge;
             Route::Mfa.with_rd(rd)
         }
+    } else if policy.required() {
+        // No factor, or none the organisation still allows.
+        next.owed = Owed::Enrollment;
+        Route::Enroll.with_rd(rd)
     } else {
-        match gw.mfa.enforcement().await {
-            Ok(e) if e.is_on() => {
-                next.owed = Owed::Enrollment;
-                Route::Enroll.with_rd(rd)
-            }
-            Ok(_) => Route::Remind.with_rd(rd),
-            Err(e) => return unavailable(&e),
-        }
+        Route::Remind.with_rd(rd)
     };
 
     // A new id at every step up: a session id seen before login is worthless after.

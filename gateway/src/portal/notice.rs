@@ -19,10 +19,12 @@ pub(crate) enum Notice {
     SignedOut,
     TokenRevoked,
     OldTokenEnded,
+    OrgMfaOff,
+    PolicySaved,
 }
 
 impl Notice {
-    const ALL: [Notice; 10] = [
+    const ALL: [Notice; 12] = [
         Notice::MfaOff,
         Notice::DevicesForgotten,
         Notice::FactorAdded,
@@ -33,6 +35,8 @@ impl Notice {
         Notice::SignedOut,
         Notice::TokenRevoked,
         Notice::OldTokenEnded,
+        Notice::OrgMfaOff,
+        Notice::PolicySaved,
     ];
 
     fn key(self) -> &'static str {
@@ -47,6 +51,8 @@ impl Notice {
             Notice::SignedOut => "signed_out",
             Notice::TokenRevoked => "token_revoked",
             Notice::OldTokenEnded => "old_token_ended",
+            Notice::OrgMfaOff => "org_mfa_off",
+            Notice::PolicySaved => "policy_saved",
         }
     }
 

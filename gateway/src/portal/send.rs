@@ -138,8 +138,9 @@ pub async fn for_enrollment(gw: &Gateway, req: &Request) -> Reply {
         rd,
         current,
         factors,
+        policy,
     } = or_reply!(Enrolling::read(gw, req).await);
-    let offered = addable(gw, &current, &factors);
+    let offered = addable(gw, &current, &factors, &policy);
     let Some(channel) = channel(&form).filter(|c| offered.iter().any(|(o, _)| o == c)) else {
         return page(gw, req, &current, None, 400, &rd, Some(NOT_OFFERED)).await;
     };

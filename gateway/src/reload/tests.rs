@@ -49,10 +49,10 @@ fn refused() -> u64 {
 async fn a_valid_file_brings_new_apps_and_tokens() {
     let (dir, path, running, live) = started();
     std::fs::write(&path, config(&dir, 8080, true, "cd")).unwrap();
-    let Outcome::Applied(next, enforce) = read(&path, &running, &live) else {
+    let Outcome::Applied(next, defaults) = read(&path, &running, &live) else {
         panic!("refused");
     };
-    assert!(!enforce);
+    assert_eq!(defaults.config_floor.mfa, None);
     let names: Vec<&str> = next.apps.iter().map(|a| a.name.as_str()).collect();
     assert_eq!(names, ["wiki", "git"]);
     assert_eq!(next.pools.len(), 2);
@@ -102,9 +102,13 @@ fn restart_only_keys_are_named_and_the_rest_still_applies() {
         ["listen", "sessions.cookie_name", "mfa.issuer"]
     );
     assert!(restart::changed(&running, &running).is_empty());
-    let Outcome::Applied(next, enforce) = read(&path, &running, &live) else {
+    let Outcome::Applied(next, defaults) = read(&path, &running, &live) else {
         panic!("refused");
     };
-    assert!(enforce, "mfa.enforce applies");
+    assert_eq!(
+        defaults.config_floor.mfa,
+        Some(crate::policy::MfaMode::Required),
+        "mfa.enforce applies"
+    );
     assert_eq!(next.apps.len(), 2, "the apps apply");
 }

@@ -131,6 +131,10 @@ pub enum AuditOutcome {
     Enforced,
     /// The policy switch: MFA now optional.
     NotEnforced,
+    /// The policy switch: MFA now off, not even offered.
+    TurnedOff,
+    /// Another part of an organisation's policy changed.
+    Changed,
     /// A remembered browser stood in for the code.
     SkippedRememberedDevice,
     /// The user's sessions were ended while this step was under way.
@@ -149,6 +153,8 @@ impl AuditOutcome {
             AuditOutcome::Disabled => "disabled",
             AuditOutcome::Enforced => "enforced",
             AuditOutcome::NotEnforced => "not_enforced",
+            AuditOutcome::TurnedOff => "turned_off",
+            AuditOutcome::Changed => "changed",
             AuditOutcome::SkippedRememberedDevice => "skipped_remembered_device",
             AuditOutcome::EndedMeanwhile => "ended_meanwhile",
         }

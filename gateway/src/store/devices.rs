@@ -63,17 +63,19 @@ impl Store {
         user: &str,
         id: &str,
         now: i64,
+        not_before: i64,
     ) -> Result<bool, StoreError> {
         // Check and touch in one statement; `now` is bound twice to keep the
         // placeholders in order for SQLite.
         let done = sqlx::query(
             "UPDATE remembered_devices SET last_used_at = $1 \
-             WHERE username = $2 AND id = $3 AND expires_at > $4",
+             WHERE username = $2 AND id = $3 AND expires_at > $4 AND created_at >= $5",
         )
         .bind(now)
         .bind(user)
         .bind(id)
         .bind(now)
+        .bind(not_before)
         .execute(self.pool())
         .await
         .map_err(self.fail("check a remembered device"))?;

@@ -17,6 +17,7 @@
 mod audit;
 mod contact;
 mod devices;
+mod forget;
 pub(crate) mod health;
 mod mfa;
 mod overview;

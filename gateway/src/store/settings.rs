@@ -55,3 +55,34 @@ impl Store {
         Ok(())
     }
 }
+
+impl Store {
+    /// Every setting whose key starts with `prefix`, as (key, value).
+    pub async fn settings_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        // Prefixes are ours and hold no LIKE wildcards; the check keeps
+        // it so.
+        debug_assert!(!prefix.contains(['%', '_', '\\']));
+        let rows = sqlx::query("SELECT key, value FROM settings WHERE key LIKE $1 ORDER BY key")
+            .bind(format!("{prefix}%"))
+            .fetch_all(self.pool())
+            .await
+            .map_err(self.fail("read settings"))?;
+        rows.into_iter()
+            .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(self.fail("read settings"))
+    }
+
+    /// Removes the setting under `key`, if there is one.
+    pub async fn setting_delete(&self, key: &str) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM settings WHERE key = $1")
+            .bind(key)
+            .execute(self.pool())
+            .await
+            .map_err(self.fail("remove a setting"))?;
+        Ok(())
+    }
+}

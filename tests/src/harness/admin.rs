@@ -6,6 +6,10 @@ use crate::harness::{Authenticator, Client, Response, Stack};
 
 pub const ADMIN: &str = "/.gatehouse/admin";
 pub const ENFORCE: &str = "/.gatehouse/admin/enforce";
+/// An organisation's MFA switch: GET its confirmation page, POST it.
+pub const SWITCH: &str = "/.gatehouse/admin/mfa";
+/// The rest of an organisation's policy.
+pub const POLICY: &str = "/.gatehouse/admin/policy";
 pub const RESET: &str = "/.gatehouse/admin/reset";
 pub const SIGN_OUT: &str = "/.gatehouse/admin/sign-out";
 pub const TOKENS: &str = "/.gatehouse/admin/tokens";

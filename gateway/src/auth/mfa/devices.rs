@@ -23,14 +23,20 @@ impl Mfa {
 
     /// Records a remembered device and returns the cookie value, bound to
     /// the user by a MAC.
-    pub async fn remember_device(&self, user: &str, label: &str) -> Result<String, MfaError> {
+    /// `days` is the user's organisation's `remember_device_days`.
+    pub async fn remember_device(
+        &self,
+        user: &str,
+        label: &str,
+        days: u32,
+    ) -> Result<String, MfaError> {
         let mut raw = [0u8; 18];
         OsRng
             .try_fill_bytes(&mut raw)
             .expect("the OS random number generator is available");
         let id = URL_SAFE_NO_PAD.encode(raw);
         let now = now_ms();
-        let days = i64::from(self.settings.remember_device_days);
+        let days = i64::from(days);
         self.store()
             .await?
             .device_add(&Device {
@@ -46,9 +52,16 @@ impl Mfa {
         Ok(format!("{id}.{sig}"))
     }
 
-    /// Whether the device cookie is this user's and its record is live.
-    pub async fn device_remembered(&self, user: &str, cookie: &str) -> Result<bool, MfaError> {
-        if self.settings.remember_device_days == 0 {
+    /// Whether the device cookie is this user's and its record is live,
+    /// and no older than `days`, the organisation's setting now: one made
+    /// shorter since the browser was remembered counts from then.
+    pub async fn device_remembered(
+        &self,
+        user: &str,
+        cookie: &str,
+        days: u32,
+    ) -> Result<bool, MfaError> {
+        if days == 0 {
             return Ok(false);
         }
         let Some((id, sig)) = cookie.split_once('.') else {
@@ -60,10 +73,11 @@ impl Mfa {
         if self.device_mac(user, id).verify_slice(&sig).is_err() {
             return Ok(false);
         }
+        let now = now_ms();
         Ok(self
             .store()
             .await?
-            .device_is_valid(user, id, now_ms())
+            .device_is_valid(user, id, now, now - i64::from(days) * 24 * 3600 * 1000)
             .await?)
     }
 

@@ -18,15 +18,16 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::enforcement::{Enforcement, OrgPolicy, PolicyError};
 use super::one_time::PendingCodes;
 use super::recovery::{self, RecoveryHasher};
 use super::secret_box::SecretBox;
 use super::totp::{qr_svg, Totp, TotpSecret};
-use crate::config::{MfaSettings, NotifySettings};
+use crate::config::{MfaSettings, NotifySettings, User};
 use crate::durable::LazyStore;
 use crate::limits::Limiter;
 use crate::notify::{Channel, Notifier};
+use crate::orgs::Organisations;
+use crate::policy::{Defaults, Method, Methods, OrgPolicies, PolicyError, Table, UserPolicy};
 use crate::redis_client::RedisError;
 use crate::store::{
     AuditCursor, AuditEntry, AuditEvent, AuditFilter, AuditOutcome, AuditPage, Store, StoreError,
@@ -76,6 +77,15 @@ pub enum Factor {
 }
 
 impl Factor {
+    /// The method an organisation's policy allows or not.
+    pub fn method(self) -> Method {
+        match self {
+            Factor::App => Method::Totp,
+            Factor::Contact(Channel::Email) => Method::Email,
+            Factor::Contact(Channel::Sms) => Method::Sms,
+        }
+    }
+
     /// The name the audit log and the console use.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -122,6 +132,23 @@ impl Status {
     pub fn has(&self, channel: Channel) -> bool {
         self.contact.iter().any(|(c, _)| *c == channel)
     }
+
+    /// Only the factors `methods` allows: what the user may sign in with
+    /// where their organisation turned some methods off. The others stay
+    /// in the store, and count again if the method is allowed again.
+    pub fn within(&self, methods: Methods) -> Status {
+        Status {
+            app_at: self
+                .app_at
+                .filter(|_| methods.contains(Factor::App.method())),
+            contact: self
+                .contact
+                .iter()
+                .filter(|(c, _)| methods.contains(Factor::Contact(*c).method()))
+                .copied()
+                .collect(),
+        }
+    }
 }
 
 pub struct Mfa {
@@ -134,9 +161,9 @@ pub struct Mfa {
     sealer: SecretBox,
     recovery: RecoveryHasher,
     device_key: [u8; 32],
-    /// Whether everyone must have MFA: the config's requirement, or an admin's.
-    /// Shared with the config reloader, which may change `mfa.enforce`.
-    pub policy: Arc<OrgPolicy>,
+    /// Every organisation's policy. Shared with the config reloader, which
+    /// may change the config's defaults.
+    pub policies: Arc<OrgPolicies>,
     /// As at start: only `mfa.enforce` (in `policy`) follows a reload.
     pub settings: MfaSettings,
 }
@@ -159,9 +186,10 @@ impl Mfa {
         master_key: &[u8; 32],
         settings: MfaSettings,
         notify: NotifySettings,
+        orgs: Organisations,
     ) -> Self {
         Self {
-            policy: Arc::new(OrgPolicy::new(settings.enforce)),
+            policies: Arc::new(OrgPolicies::new(orgs, Defaults::from_config(&settings))),
             store,
             markers,
             codes,
@@ -178,20 +206,32 @@ impl Mfa {
         self.store.get().await
     }
 
-    /// Whether everyone must have MFA, from the store: for sign-ins and pages.
-    pub async fn enforcement(&self) -> Result<Enforcement, MfaError> {
-        Ok(self.policy.current(&self.store).await?)
+    /// Every organisation's policy, from the store: for sign-ins, pages and
+    /// the console.
+    pub async fn policies(&self) -> Result<Arc<Table>, MfaError> {
+        Ok(self.policies.current(&self.store).await?)
     }
 
-    /// Whether everyone must have MFA, as last read: for signed-in traffic,
-    /// which can't wait on the store (see [`OrgPolicy::cached`]).
-    pub fn enforced_now(&self) -> bool {
-        self.policy.cached(&self.store)
+    /// What applies to `user` now, from the store: for sign-ins and pages.
+    pub async fn policy_for(&self, user: &User, is_admin: bool) -> Result<UserPolicy, MfaError> {
+        let table = self.policies().await?;
+        Ok(table.get(user.org).for_user(&user.groups, is_admin))
     }
 
-    /// An admin's switch of the organisation's policy.
-    pub async fn set_enforced(&self, on: bool) -> Result<Enforcement, PolicyError> {
-        self.policy.set(&self.store, on).await
+    /// What applies to `user`, as last read: for signed-in traffic, which
+    /// can't wait on the store (see [`OrgPolicies::cached`]).
+    pub fn policy_now(&self, user: &User, is_admin: bool) -> UserPolicy {
+        let table = self.policies.cached(&self.store);
+        table.get(user.org).for_user(&user.groups, is_admin)
+    }
+
+    /// Changes `org`'s own choices; see [`OrgPolicies::set_own`].
+    pub async fn set_policy(
+        &self,
+        org: crate::orgs::OrgId,
+        own: &crate::policy::Partial,
+    ) -> Result<Arc<Table>, PolicyError> {
+        self.policies.set_own(&self.store, org, own).await
     }
 
     /// Every user's factors and last sign-in, for the admin console.
@@ -390,6 +430,21 @@ impl Mfa {
             .recovery_replace(user, &hashes, now_ms())
             .await?;
         Ok(codes)
+    }
+
+    /// The durable store, for the organisation policies.
+    pub fn store_handle(&self) -> &LazyStore {
+        &self.store
+    }
+
+    /// Removes every factor, recovery code and remembered device of
+    /// `users` in one transaction, and any code on its way to them.
+    pub async fn forget_users(&self, users: &[String]) -> Result<(), MfaError> {
+        for user in users {
+            self.codes.discard(user).await?;
+        }
+        self.store().await?.forget_users(users).await?;
+        Ok(())
     }
 
     /// Removes every factor, the recovery codes and remembered devices:

@@ -19,7 +19,6 @@ use super::notice::Notice;
 use super::{confirm, date, or_reply, Current};
 use crate::accounts::Account;
 use crate::auth::authorize::{ProofUsed, Sensitive};
-use crate::auth::enforcement::{Enforcement, PolicyError};
 use crate::auth::lifecycle::UserAction;
 use crate::gateway::Gateway;
 use crate::portal::Request;
@@ -29,9 +28,11 @@ use crate::store::{AuditEvent, AuditFilter, AuditOutcome, AuditPage, UserFactors
 use crate::tokens::service_user;
 
 mod audit;
+mod policy;
 mod scope;
 mod tokens;
 pub use audit::filter as filter_audit;
+pub use policy::{enforce, set_policy, switch, switch_page};
 pub use tokens::{
     create as create_token, end_replaced as end_replaced_token, replace as replace_token,
     revoke as revoke_token,
@@ -109,6 +110,10 @@ fn notice(scope: &Scope<'_>, req: &Request) -> Option<String> {
         (Notice::NotEnforced, _) => {
             "Two-factor authentication is now optional: users choose for themselves.".to_owned()
         }
+        (Notice::OrgMfaOff, _) => "Two-factor authentication is now off: nobody is asked for a \
+                                   code, and apps that need it stay closed."
+            .to_owned(),
+        (Notice::PolicySaved, _) => "The policy was saved.".to_owned(),
         (Notice::MfaReset, Some(user)) => format!(
             "Two-factor authentication for {user} was reset: their authenticator, recovery \
              codes and remembered browsers are gone, and they were signed out everywhere."
@@ -148,7 +153,7 @@ async fn load(
         ..audit.filter.clone()
     };
     Ok((
-        gw.mfa.enforcement().await?,
+        gw.mfa.policies().await?,
         gw.mfa.overview().await?,
         gw.mfa
             .audit_page(&filter, audit.before, audit::PER_PAGE)
@@ -159,7 +164,7 @@ async fn load(
 }
 
 type Loaded = (
-    Enforcement,
+    Arc<crate::policy::Table>,
     BTreeMap<String, UserFactors>,
     AuditPage,
     Vec<tokens::Listed>,
@@ -181,7 +186,7 @@ async fn page(
     error: Option<&str>,
 ) -> Reply {
     let scope = Scope::of(gw, current);
-    let (enforcement, factors, events, tokens, accounts) = match load(gw, &scope, audit).await {
+    let (table, factors, events, tokens, accounts) = match load(gw, &scope, audit).await {
         Ok(v) => v,
         Err(e) => return store_down(req, e),
     };
@@ -250,16 +255,15 @@ async fn page(
     let token_rows: Vec<_> = tokens.iter().map(tokens::Listed::row).collect();
     let token_apps = tokens::token_apps(gw);
     let token_apps: Vec<&str> = token_apps.iter().map(String::as_str).collect();
+    let cards = policy::org_rows(gw, current, &table);
+    let org_rows: Vec<_> = cards.iter().map(policy::OrgCard::row).collect();
     let nonce = gw.csrf_nonce(req);
     let notice = notice(&scope, req);
     let html = admin_page(&AdminView {
         admin: current.user(),
         csrf_token: &gw.csrf.token(&nonce.value),
-        enforcement: match enforcement {
-            Enforcement::Off => Shown::Off,
-            Enforcement::ByAdmin => Shown::OnByAdmin,
-            Enforcement::ByConfig => Shown::OnByConfig,
-        },
+        enforcement: shown(table.get(current.account.user.org)),
+        orgs: &org_rows,
         users: &rows,
         audit: AuditView {
             rows: &audit_rows,
@@ -309,58 +313,13 @@ pub async fn show(gw: &Gateway, req: &Request) -> Reply {
     }
 }
 
-/// Switches the organisation's requirement on or off (field `enforce`).
-pub async fn enforce(gw: &Gateway, req: &Request) -> Reply {
-    let form = or_reply!(gw.checked_form(req));
-    let current = or_reply!(require_admin(gw, req).await);
-    if !Scope::of(gw, &current).sets_policy() {
-        let error = "The requirement applies to every organisation, so only an admin of \
-                     the root organisation can change it.";
-        return refused(gw, req, &current, 403, error).await;
+/// The admin's own organisation's requirement, as the policy section shows it.
+fn shown(policy: &crate::policy::OrgPolicy) -> Shown {
+    match (policy.effective.mfa, policy.config_floor.mfa) {
+        (crate::policy::MfaMode::Required, Some(_)) => Shown::OnByConfig,
+        (crate::policy::MfaMode::Required, None) => Shown::OnByAdmin,
+        _ => Shown::Off,
     }
-    let proof = or_reply!(fresh_proof(gw, req, &current).await);
-    let on = match form.get("enforce") {
-        "on" => true,
-        "off" => false,
-        _ => {
-            let error = "Choose whether to require two-factor authentication (on or off).";
-            return refused(gw, req, &current, 400, error).await;
-        }
-    };
-    let ip = req.client_ip();
-    match gw.mfa.set_enforced(on).await {
-        Ok(_) => {}
-        Err(PolicyError::SetByConfig) => {
-            gw.mfa
-                .audit(
-                    AuditEvent::MfaPolicyChanged,
-                    current.user(),
-                    ip,
-                    AuditOutcome::RefusedConfig,
-                )
-                .await;
-            let error = "The gateway's configuration requires two-factor authentication \
-                         (mfa.enforce: true), so it can only be changed there.";
-            return refused(gw, req, &current, 409, error).await;
-        }
-        Err(PolicyError::Store(e)) => return store_down(req, e),
-    }
-    let (outcome, notice) = if on {
-        (AuditOutcome::Enforced, Notice::Enforced)
-    } else {
-        (AuditOutcome::NotEnforced, Notice::NotEnforced)
-    };
-    gw.mfa
-        .audit_proof(
-            AuditEvent::MfaPolicyChanged,
-            current.user(),
-            ip,
-            outcome,
-            None,
-            Some(proof.as_str()),
-        )
-        .await;
-    Reply::redirect(303, &notice.location())
 }
 
 /// The configured user a form names in `username`, or the error page.
@@ -422,12 +381,22 @@ pub(super) async fn fresh_proof(
     req: &Request,
     current: &Current,
 ) -> Result<ProofUsed, Reply> {
+    fresh_proof_for(gw, req, current, HERE).await
+}
+
+/// [`fresh_proof`], coming back to `back` once confirmed.
+pub(super) async fn fresh_proof_for(
+    gw: &Gateway,
+    req: &Request,
+    current: &Current,
+    back: &str,
+) -> Result<ProofUsed, Reply> {
     let actor = current.actor(gw, req);
     match gw.lifecycle().proof(&actor, Sensitive::Other).await {
         Ok(proof) => Ok(proof),
-        Err(e) => match confirm::unless_refused(req, e, HERE) {
+        Err(e) => match confirm::unless_refused(req, e, back) {
             Err(reply) => Err(reply),
-            Ok(_) => Err(confirm::ask(HERE)),
+            Ok(_) => Err(confirm::ask(back)),
         },
     }
 }

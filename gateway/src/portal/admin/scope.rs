@@ -80,12 +80,6 @@ impl<'g> Scope<'g> {
         })
     }
 
-    /// Whether the admin may switch the MFA requirement: it binds every
-    /// organisation, so only an admin at the root may.
-    pub fn sets_policy(&self) -> bool {
-        self.org == OrgId::ROOT
-    }
-
     /// Whose audit entries the admin sees: `None` at the root, which sees
     /// every entry, those about nobody in particular included; else the
     /// users and tokens (as the log names them) they see.

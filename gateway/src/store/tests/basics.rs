@@ -65,7 +65,7 @@ async fn data_survives_a_restart(url: String) {
     assert_eq!(store.recovery_remaining("alice").await.unwrap(), 1);
     assert!(!store.recovery_consume("alice", "h1", T0 + 3).await.unwrap());
     assert!(store
-        .device_is_valid("alice", "dev-1", T0 + 5)
+        .device_is_valid("alice", "dev-1", T0 + 5, 0)
         .await
         .unwrap());
     assert_eq!(store.audit_recent(None, 10).await.unwrap(), vec![entry]);

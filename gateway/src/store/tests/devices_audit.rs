@@ -29,21 +29,36 @@ async fn device_is_valid_until_it_expires(url: String) {
     let store = connect(&url).await;
     let d = device("d1", "ivy", T0);
     store.device_add(&d).await.unwrap();
-    assert!(store.device_is_valid("ivy", "d1", T0 + DAY).await.unwrap());
     assert!(store
-        .device_is_valid("ivy", "d1", d.expires_at - 1)
+        .device_is_valid("ivy", "d1", T0 + DAY, 0)
+        .await
+        .unwrap());
+    assert!(store
+        .device_is_valid("ivy", "d1", d.expires_at - 1, 0)
         .await
         .unwrap());
     assert!(!store
-        .device_is_valid("ivy", "d1", d.expires_at)
+        .device_is_valid("ivy", "d1", d.expires_at, 0)
+        .await
+        .unwrap());
+    // One made before `not_before` (an organisation's shorter setting) is refused.
+    assert!(!store
+        .device_is_valid("ivy", "d1", T0 + DAY, T0 + 1)
+        .await
+        .unwrap());
+    assert!(store
+        .device_is_valid("ivy", "d1", T0 + DAY, T0)
         .await
         .unwrap());
     // Bound to its user, and unknown ids are refused.
-    assert!(!store.device_is_valid("jack", "d1", T0 + 1).await.unwrap());
-    assert!(!store.device_is_valid("ivy", "d2", T0 + 1).await.unwrap());
+    assert!(!store
+        .device_is_valid("jack", "d1", T0 + 1, 0)
+        .await
+        .unwrap());
+    assert!(!store.device_is_valid("ivy", "d2", T0 + 1, 0).await.unwrap());
     // The last successful check is recorded.
     let listed = store.devices_list("ivy", T0).await.unwrap();
-    assert_eq!(listed[0].last_used_at, Some(d.expires_at - 1));
+    assert_eq!(listed[0].last_used_at, Some(T0 + DAY));
     assert_eq!(store.devices_purge_expired(d.expires_at).await.unwrap(), 1);
     assert!(store.devices_list("ivy", T0).await.unwrap().is_empty());
     store.close().await;
@@ -88,10 +103,10 @@ async fn revoke_all_forgets_every_device_of_one_user(url: String) {
         store.device_add(&d).await.unwrap();
     }
     assert_eq!(store.devices_revoke_all("mia").await.unwrap(), 2);
-    assert!(!store.device_is_valid("mia", "a", T0 + 5).await.unwrap());
-    assert!(!store.device_is_valid("mia", "b", T0 + 5).await.unwrap());
+    assert!(!store.device_is_valid("mia", "a", T0 + 5, 0).await.unwrap());
+    assert!(!store.device_is_valid("mia", "b", T0 + 5, 0).await.unwrap());
     assert!(store.devices_list("mia", T0).await.unwrap().is_empty());
-    assert!(store.device_is_valid("ned", "c", T0 + 5).await.unwrap());
+    assert!(store.device_is_valid("ned", "c", T0 + 5, 0).await.unwrap());
     assert_eq!(store.devices_revoke_all("mia").await.unwrap(), 0);
     store.close().await;
 }
