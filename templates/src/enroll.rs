@@ -7,6 +7,7 @@ use crate::channel::{channel_field, media_list, send_form, CodeChannel};
 use crate::components::{alert, count, csrf_field, local_href, rd_field, totp_field};
 use crate::components::{AlertKind, Field};
 use crate::layout::page;
+use crate::phone::{phone_form, PhoneEntry, APP_ANCHOR};
 use crate::Route;
 use crate::{ENROLL_PATH, ENROLL_SEND_ACTION};
 
@@ -34,6 +35,9 @@ pub struct EnrollView<'a> {
     pub sent: Option<CodeChannel<'a>>,
     /// How long a sent code lives, in minutes; 0 leaves it unsaid.
     pub code_minutes: u32,
+    /// Users type the number for codes by text message: the SMS channel's
+    /// form asks for it.
+    pub phone: Option<PhoneEntry<'a>>,
 }
 
 /// The authenticator-app part of enrollment: a fresh secret to scan or type.
@@ -114,7 +118,8 @@ fn app_steps(v: &EnrollView, app: &AppSetup) -> Markup {
     let error_id = error.map(|_| ERROR_ID);
     html! {
         ol.steps {
-            li {
+            // The anchor the SMS form's "use the app instead" points at.
+            li id=(APP_ANCHOR) {
                 h2 { "Install an authenticator app" }
                 p {
                     "Any app that supports time-based codes works, for example "
@@ -257,7 +262,10 @@ fn channels(v: &EnrollView) -> Markup {
                 p.muted { "We send a code to confirm it's yours." }
                 div.channels {
                     @for c in v.channels {
-                        (send_form(ENROLL_SEND_ACTION, "enroll-send-", *c, v.csrf_token, v.rd))
+                        @match v.phone.filter(|_| c.channel == CodeChannel::SMS) {
+                            Some(entry) => (phone_form(*c, &entry, v.csrf_token, v.rd, v.app.is_some())),
+                            None => (send_form(ENROLL_SEND_ACTION, "enroll-send-", *c, v.csrf_token, v.rd)),
+                        }
                     }
                 }
             }

@@ -25,6 +25,7 @@ fn view() -> EnrollView<'static> {
         channels: &[],
         sent: None,
         code_minutes: 10,
+        phone: None,
     }
 }
 
@@ -296,4 +297,31 @@ fn the_introduction_names_sent_codes_only_when_they_are_offered() {
     });
     assert!(app_only.contains("a code from an app on your phone. "));
     assert!(!app_only.contains("one we send you"));
+}
+
+#[test]
+fn typed_numbers_replace_the_sms_button_with_a_phone_field() {
+    let phone = PhoneEntry {
+        countries: "AU (+61) or NZ (+64)",
+        error: Some("That is a US number."),
+        offer_app: true,
+        ..PhoneEntry::default()
+    };
+    let html = enroll_page(&EnrollView {
+        channels: &CHANNELS,
+        phone: Some(phone),
+        ..view()
+    });
+    // Email keeps its one-button form; SMS asks for the number.
+    assert_eq!(forms(&html, "/.gatehouse/enroll/send").len(), 2);
+    assert!(html.contains(r#"id="enroll-send-email""#));
+    assert!(
+        html.contains(r#"<form method="post" action="/.gatehouse/enroll/send" id="enroll-phone">"#)
+    );
+    assert!(html.contains(r#"name="phone" type="tel""#));
+    assert!(!html.contains("••• 4567"), "no number on file is shown");
+    // The offer points at the app's steps on this page.
+    assert!(html.contains(r#"<ol class="steps"><li id="app-setup">"#));
+    assert!(html.contains(r#"href="/.gatehouse/enroll?rd=%2Fwiki%3Fa%3D1%26b%3D2#app-setup""#));
+    assert_eq!(html.matches(r#"role="alert""#).count(), 1);
 }

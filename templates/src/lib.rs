@@ -21,6 +21,7 @@ mod enroll;
 mod errors;
 mod layout;
 mod login;
+mod phone;
 mod recovery;
 mod routes;
 #[cfg(test)]
@@ -39,6 +40,7 @@ pub use demo::{demo_app_page, DemoView};
 pub use enroll::{enroll_page, mfa_reminder_page, AppSetup, EnrollView, ReminderView};
 pub use errors::{error_page, ErrorView};
 pub use login::{login_page, LoginView};
+pub use phone::PhoneEntry;
 pub use recovery::{recovered_page, recovery_codes_page, RecoveredView, RecoveryCodesView};
 pub use routes::{Methods, Route};
 
@@ -258,6 +260,18 @@ mod tests {
                 csrf_token,
                 rd,
                 channels: &channels,
+                ..EnrollView::default()
+            }),
+            enroll_page(&EnrollView {
+                csrf_token,
+                rd,
+                app: Some(AppSetup::default()),
+                channels: &channels,
+                phone: Some(PhoneEntry {
+                    error: Some("e"),
+                    offer_app: true,
+                    ..PhoneEntry::default()
+                }),
                 ..EnrollView::default()
             }),
             recovery_codes_page(&RecoveryCodesView {

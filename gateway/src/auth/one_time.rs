@@ -4,6 +4,8 @@
 //! A user has at most one outstanding code: asking again replaces it, so an
 //! older message stops working. Only a MAC of the code is kept, in Redis
 //! (shared by every replica) or in this process, never the code itself.
+//! A code sent to a number the user typed keeps that number beside it, so
+//! that entering the code proves that number and no other.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -38,10 +40,14 @@ impl Purpose {
 }
 
 /// What a submitted one-time code turned out to be.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OneTimeCheck {
-    /// Right, and now used up; it was sent over this channel.
-    Accepted(Channel),
+    /// Right, and now used up; it was sent over `channel`, to `typed` if
+    /// that was a number the user typed (see [`PendingCodes::issue_to`]).
+    Accepted {
+        channel: Channel,
+        typed: Option<String>,
+    },
     Wrong,
     /// Right, but another request used it first.
     Replayed,
@@ -58,6 +64,28 @@ enum Backend {
 pub struct PendingCodes {
     backend: Backend,
     key: [u8; 32],
+}
+
+/// A stored code: `tag:channel:mac`, then `:to` when it went to a typed
+/// number (E.164 has no colon; the last part takes the rest anyway).
+struct Stored<'a> {
+    tag: &'a str,
+    channel: Channel,
+    mac: &'a str,
+    typed: Option<&'a str>,
+}
+
+impl Stored<'_> {
+    /// `None` for anything this version did not write: treated as no code.
+    fn parse(value: &str) -> Option<Stored<'_>> {
+        let mut parts = value.splitn(4, ':');
+        Some(Stored {
+            tag: parts.next()?,
+            channel: Channel::from_name(parts.next()?)?,
+            mac: parts.next()?,
+            typed: parts.next().filter(|to| !to.is_empty()),
+        })
+    }
 }
 
 /// Digits only, so that "123 456" and "123-456" from a message still work.
@@ -107,10 +135,27 @@ impl PendingCodes {
         channel: Channel,
         lifetime: Duration,
     ) -> Result<String, RedisError> {
+        self.issue_to(user, purpose, channel, None, lifetime).await
+    }
+
+    /// [`PendingCodes::issue`] for a code going to `typed`, a number the
+    /// user typed: [`PendingCodes::check`] hands it back with the code.
+    pub async fn issue_to(
+        &self,
+        user: &str,
+        purpose: Purpose,
+        channel: Channel,
+        typed: Option<&str>,
+        lifetime: Duration,
+    ) -> Result<String, RedisError> {
         // ThreadRng is a CSPRNG seeded from the OS.
         let code = format!("{:06}", rand::rng().random_range(0..1_000_000u32));
         let mac = hex::encode(self.mac(user, &code).finalize().into_bytes());
-        let value = format!("{}:{}:{mac}", purpose.tag(), channel.as_str());
+        let mut value = format!("{}:{}:{mac}", purpose.tag(), channel.as_str());
+        if let Some(to) = typed {
+            value.push(':');
+            value.push_str(to);
+        }
         match &self.backend {
             Backend::Memory(map) => {
                 let now = Instant::now();
@@ -170,11 +215,22 @@ impl PendingCodes {
         user: &str,
         purpose: Purpose,
     ) -> Result<Option<Channel>, RedisError> {
+        Ok(self
+            .outstanding_to(user, purpose)
+            .await?
+            .map(|(channel, _)| channel))
+    }
+
+    /// [`PendingCodes::outstanding`] with the typed number the code went
+    /// to, if it went to one.
+    pub async fn outstanding_to(
+        &self,
+        user: &str,
+        purpose: Purpose,
+    ) -> Result<Option<(Channel, Option<String>)>, RedisError> {
         Ok(self.read(user).await?.and_then(|value| {
-            let mut parts = value.splitn(3, ':');
-            let tag = parts.next()?;
-            let channel = Channel::from_name(parts.next()?)?;
-            (tag == purpose.tag()).then_some(channel)
+            let stored = Stored::parse(&value)?;
+            (stored.tag == purpose.tag()).then(|| (stored.channel, stored.typed.map(str::to_owned)))
         }))
     }
 
@@ -191,12 +247,13 @@ impl PendingCodes {
         let Some(value) = self.read(user).await? else {
             return Ok(OneTimeCheck::NoneOutstanding);
         };
-        let mut parts = value.splitn(3, ':');
-        let (Some(tag), Some(channel), Some(stored)) = (parts.next(), parts.next(), parts.next())
+        let Some(Stored {
+            tag,
+            channel,
+            mac,
+            typed,
+        }) = Stored::parse(&value)
         else {
-            return Ok(OneTimeCheck::NoneOutstanding);
-        };
-        let Some(channel) = Channel::from_name(channel) else {
             return Ok(OneTimeCheck::NoneOutstanding);
         };
         if tag != purpose.tag() {
@@ -205,7 +262,7 @@ impl PendingCodes {
         let Some(code) = normalise(input) else {
             return Ok(OneTimeCheck::Wrong);
         };
-        let Ok(stored) = hex::decode(stored) else {
+        let Ok(stored) = hex::decode(mac) else {
             return Ok(OneTimeCheck::NoneOutstanding);
         };
         // verify_slice compares in constant time.
@@ -221,7 +278,10 @@ impl PendingCodes {
             return Ok(OneTimeCheck::Replayed);
         }
         self.discard(user).await?;
-        Ok(OneTimeCheck::Accepted(channel))
+        Ok(OneTimeCheck::Accepted {
+            channel,
+            typed: typed.map(str::to_owned),
+        })
     }
 }
 
@@ -240,6 +300,14 @@ mod tests {
     }
 
     const TEN_MINUTES: Duration = Duration::from_secs(600);
+
+    /// Accepted, for a code sent to an address in the users file.
+    fn accepted(channel: Channel) -> OneTimeCheck {
+        OneTimeCheck::Accepted {
+            channel,
+            typed: None,
+        }
+    }
 
     async fn check(
         codes: &PendingCodes,
@@ -266,7 +334,7 @@ mod tests {
         let spaced = format!("{} {}", &code[..3], &code[3..]);
         assert_eq!(
             check(&codes, &markers, "alice", Purpose::SignIn, &spaced).await,
-            OneTimeCheck::Accepted(Channel::Email)
+            accepted(Channel::Email)
         );
         assert_eq!(
             check(&codes, &markers, "alice", Purpose::SignIn, &code).await,
@@ -292,7 +360,7 @@ mod tests {
         }
         assert_eq!(
             check(&codes, &markers, "alice", Purpose::SignIn, &code).await,
-            OneTimeCheck::Accepted(Channel::Sms)
+            accepted(Channel::Sms)
         );
     }
 
@@ -315,7 +383,7 @@ mod tests {
         }
         assert_eq!(
             check(&codes, &markers, "alice", Purpose::SignIn, &new).await,
-            OneTimeCheck::Accepted(Channel::Email)
+            accepted(Channel::Email)
         );
     }
 
@@ -337,7 +405,7 @@ mod tests {
         );
         assert_eq!(
             check(&codes, &markers, "alice", Purpose::Enroll, &code).await,
-            OneTimeCheck::Accepted(Channel::Email)
+            accepted(Channel::Email)
         );
     }
 
@@ -366,5 +434,49 @@ mod tests {
             check(&codes, &markers, "alice", Purpose::SignIn, &code).await,
             OneTimeCheck::NoneOutstanding
         );
+    }
+
+    #[tokio::test]
+    async fn a_code_to_a_typed_number_hands_the_number_back() {
+        let (codes, markers) = setup();
+        let code = codes
+            .issue_to(
+                "dave",
+                Purpose::Enroll,
+                Channel::Sms,
+                Some("+61412345678"),
+                TEN_MINUTES,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            codes.outstanding_to("dave", Purpose::Enroll).await.unwrap(),
+            Some((Channel::Sms, Some("+61412345678".to_owned())))
+        );
+        assert_eq!(
+            codes.outstanding_to("dave", Purpose::SignIn).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            check(&codes, &markers, "dave", Purpose::Enroll, &code).await,
+            OneTimeCheck::Accepted {
+                channel: Channel::Sms,
+                typed: Some("+61412345678".to_owned()),
+            }
+        );
+    }
+
+    #[test]
+    fn stored_values_are_read_with_and_without_a_number() {
+        let plain = Stored::parse("sign-in:email:abcd").unwrap();
+        assert_eq!(
+            (plain.tag, plain.channel, plain.mac),
+            ("sign-in", Channel::Email, "abcd")
+        );
+        assert_eq!(plain.typed, None);
+        let typed = Stored::parse("enroll:sms:abcd:+61412345678").unwrap();
+        assert_eq!(typed.typed, Some("+61412345678"));
+        assert!(Stored::parse("enroll:fax:abcd").is_none());
+        assert!(Stored::parse("enroll:sms").is_none());
     }
 }

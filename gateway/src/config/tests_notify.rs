@@ -90,8 +90,14 @@ fn a_zero_resend_pause_turns_it_off() {
 
 #[test]
 fn code_timing_is_checked() {
-    let lines = error_lines(&minimal_plus("notify:\n  code_lifetime: 10s\n"));
-    assert_line(&lines, "notify.code_lifetime", "between 1m and 1h");
+    let lines = error_lines(&minimal_plus("notify:\n  code_lifetime: 500ms\n"));
+    assert_line(&lines, "notify.code_lifetime", "between 1s and 1h");
+    let lines = error_lines(&minimal_plus("notify:\n  code_lifetime: 2h\n"));
+    assert_line(&lines, "notify.code_lifetime", "between 1s and 1h");
+    let short = build(&minimal_plus(
+        "notify:\n  code_lifetime: 2s\n  resend_after: 1s\n",
+    ));
+    assert_eq!(short.notify.code_lifetime, Duration::from_secs(2));
     let lines = error_lines(&minimal_plus(
         "notify:\n  code_lifetime: 2m\n  resend_after: 5m\n",
     ));

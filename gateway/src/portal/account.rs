@@ -43,9 +43,10 @@ async fn page(
         let remaining = gw.mfa.recovery_remaining(user).await?;
         let devices = gw.mfa.devices(user).await?;
         let policy = gw.policy_of(&current.account).await?;
-        Ok::<_, crate::auth::mfa::MfaError>((status, remaining, devices, policy))
+        let sent_to = gw.mfa.destinations(&current.account.user).await?;
+        Ok::<_, crate::auth::mfa::MfaError>((status, remaining, devices, policy, sent_to))
     };
-    let (mfa_status, remaining, devices, policy) = match loaded.await {
+    let (mfa_status, remaining, devices, policy, sent_to) = match loaded.await {
         Ok(v) => v,
         Err(e) => {
             tracing::error!("store unavailable: {e}");
@@ -74,13 +75,12 @@ async fn page(
         .collect();
     let enabled_since = mfa_status.enrolled_at().map(date);
     let app_since = mfa_status.app_at.map(date);
-    let reachable = gw.mfa.reachable(&current.account.user);
     // (channel, masked destination, since), so rows can borrow them.
     let contact: Vec<(Channel, String, String)> = mfa_status
         .contact
         .iter()
         .map(|(c, at)| {
-            let to = reachable.iter().find(|(r, _)| r == c).map_or_else(
+            let to = sent_to.iter().find(|(r, _)| r == c).map_or_else(
                 || "(no longer configured)".to_owned(),
                 |(_, to)| mask(*c, to),
             );
@@ -101,7 +101,11 @@ async fn page(
             removable: factor_count > 1,
         })
         .collect();
-    let can_add = reachable.iter().any(|(c, _)| !mfa_status.has(*c));
+    let can_add = gw
+        .mfa
+        .enrollable(&current.account.user)
+        .iter()
+        .any(|(c, _)| !mfa_status.has(*c));
     let signed_in_at = date(current.session.password_at_ms as i64);
     let nonce = gw.csrf_nonce(req);
     let account = &current.account.user;

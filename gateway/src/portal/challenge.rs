@@ -71,7 +71,8 @@ impl Offer {
         let status = gw.mfa.status(current.user()).await?.within(policy.methods);
         let channels = gw
             .mfa
-            .reachable(&current.account.user)
+            .destinations(&current.account.user)
+            .await?
             .into_iter()
             .filter(|(c, _)| status.has(*c))
             .map(|(c, to)| (c, mask(c, &to)))

@@ -11,6 +11,7 @@ use gatehouse_templates::{
 use super::challenge::{code_channels, minutes};
 use super::form::Form;
 use super::login::{ended_meanwhile, locked_message};
+use super::phone::{self, Typed};
 use super::Request;
 use super::{confirm, or_reply, rd_query, Current};
 use crate::auth::authorize::{Factors, OrgView, Sensitive};
@@ -98,9 +99,9 @@ pub(super) fn may_enroll(
     }
 }
 
-/// Channels the user can still turn on: offered, reachable, not yet on.
 /// The channels the user can still add: reachable, not on yet, and
-/// allowed by their organisation.
+/// allowed by their organisation. SMS has no address when users type
+/// their number.
 pub(super) fn addable(
     gw: &Gateway,
     current: &Current,
@@ -108,11 +109,11 @@ pub(super) fn addable(
     policy: &UserPolicy,
 ) -> Vec<(Channel, String)> {
     gw.mfa
-        .reachable(&current.account.user)
+        .enrollable(&current.account.user)
         .into_iter()
         .filter(|(c, _)| !status.has(*c))
         .filter(|(c, _)| policy.methods.contains(Factor::Contact(*c).method()))
-        .map(|(c, to)| (c, mask(c, &to)))
+        .map(|(c, to)| (c, to.map(|to| mask(c, &to)).unwrap_or_default()))
         .collect()
 }
 
@@ -128,6 +129,31 @@ pub(super) async fn page(
     rd: &str,
     error: Option<&str>,
 ) -> Reply {
+    let shown = Shown {
+        sent,
+        error,
+        phone: None,
+    };
+    render(gw, req, current, status, rd, &shown).await
+}
+
+/// What the enrollment page shows besides the user's factors.
+pub(super) struct Shown<'a> {
+    pub sent: Option<Channel>,
+    pub error: Option<&'a str>,
+    /// The number typed for SMS, again, with why it was not used.
+    pub phone: Option<Typed<'a>>,
+}
+
+/// [`page`], with all it can show.
+pub(super) async fn render(
+    gw: &Gateway,
+    req: &Request,
+    current: &Current,
+    status: u16,
+    rd: &str,
+    shown: &Shown<'_>,
+) -> Reply {
     let (factors, policy) = or_reply!(factors_and_policy(gw, req, current).await);
     if let Err(reply) = may_enroll(gw, current, &factors.within(policy.methods), rd) {
         return reply;
@@ -141,12 +167,18 @@ pub(super) async fn page(
             Err(e) => return store_down(req, e),
         }
     };
-    let offered = addable(gw, current, &factors, &policy);
+    let mut offered = addable(gw, current, &factors, &policy);
+    if let Err(e) = phone::name_pending(gw, current.user(), &mut offered).await {
+        return store_down(req, e);
+    }
     if pending.is_none() && offered.is_empty() {
         return Reply::redirect(303, Route::Account.path());
     }
     let enforced = policy.required();
-    let (channels, sent) = code_channels(&offered, sent);
+    let (channels, sent) = code_channels(&offered, shown.sent);
+    // A typed number's notice needs the number: none once its code is gone.
+    let sent = sent.filter(|c| !c.destination.is_empty());
+    let countries = gw.mfa.typed_numbers().map(phone::countries);
     let grouped = pending.as_ref().map(|p| p.secret.grouped());
     let app = pending
         .as_ref()
@@ -164,11 +196,12 @@ pub(super) async fn page(
         issuer: &gw.settings.mfa.issuer,
         account: current.user(),
         enforced,
-        error,
+        error: shown.error,
         app,
         channels: &channels,
         sent,
         code_minutes: minutes(gw),
+        phone: phone::entry(countries.as_deref(), shown.phone.as_ref()),
     });
     gw.with_nonce(Reply::html(status, html), &nonce)
 }

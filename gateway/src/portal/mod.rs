@@ -13,6 +13,7 @@ mod forward_auth;
 mod health;
 mod login;
 mod notice;
+mod phone;
 mod request;
 mod send;
 mod sso;

@@ -8,8 +8,9 @@ use gatehouse_templates::Route;
 use std::time::Duration;
 
 use super::challenge::{challenge, Challenged, Step};
-use super::enroll::{addable, page, store_down, Enrolling};
+use super::enroll::{addable, page, render, store_down, Enrolling, Shown};
 use super::form::Form;
+use super::phone::{self, Typed};
 use super::Request;
 use super::{or_reply, Current};
 use crate::auth::mfa::SendOutcome;
@@ -49,18 +50,20 @@ enum Answer {
     Refused(u16, String, Option<Duration>),
 }
 
+/// Sends the code; `typed` is the number typed to enroll SMS, if any.
 async fn send(
     gw: &Gateway,
     req: &Request,
     current: &Current,
     channel: Channel,
     purpose: Purpose,
+    typed: Option<&str>,
 ) -> Result<Answer, Reply> {
     let ip = req.client_ip();
     let user = current.user();
     let outcome = gw
         .mfa
-        .send_code(&current.account.user, channel, purpose, ip)
+        .send_code(&current.account.user, channel, purpose, typed, ip)
         .await
         .map_err(|e| store_down(req, e))?;
     let detail = Some(channel.as_str());
@@ -119,7 +122,7 @@ pub async fn for_challenge(gw: &Gateway, req: &Request, step: Step) -> Reply {
         let error = Some(NOT_OFFERED);
         return challenge(gw, req, &offer, None, 400, &rd, error);
     };
-    match or_reply!(send(gw, req, &current, channel, Purpose::SignIn).await) {
+    match or_reply!(send(gw, req, &current, channel, Purpose::SignIn, None).await) {
         Answer::Sent => Reply::redirect(303, &sent_location(step.route(), &rd, channel)),
         Answer::Refused(status, error, wait) => with_retry(
             challenge(gw, req, &offer, None, status, &rd, Some(&error)),
@@ -141,11 +144,56 @@ pub async fn for_enrollment(gw: &Gateway, req: &Request) -> Reply {
     let Some(channel) = channel(&form).filter(|c| offered.iter().any(|(o, _)| o == c)) else {
         return page(gw, req, &current, None, 400, &rd, Some(NOT_OFFERED)).await;
     };
-    match or_reply!(send(gw, req, &current, channel, Purpose::Enroll).await) {
+    // A typed number that can't get codes is refused before anything is
+    // sent or counted; the page keeps it and says why.
+    let typed = match phone::read(gw, &form, channel) {
+        Ok(typed) => typed,
+        Err(refused) => return phone_page(gw, req, &current, 400, &rd, refused).await,
+    };
+    match or_reply!(
+        send(
+            gw,
+            req,
+            &current,
+            channel,
+            Purpose::Enroll,
+            typed.as_deref()
+        )
+        .await
+    ) {
         Answer::Sent => Reply::redirect(303, &sent_location(Route::Enroll, &rd, channel)),
+        // Too soon, too many, or the provider failed: said at the number.
+        Answer::Refused(status, error, wait) if typed.is_some() => {
+            let refused = Typed {
+                typed: form.get("phone"),
+                error: Some(error),
+                offer_app: false,
+            };
+            with_retry(
+                phone_page(gw, req, &current, status, &rd, refused).await,
+                wait,
+            )
+        }
         Answer::Refused(status, error, wait) => with_retry(
             page(gw, req, &current, None, status, &rd, Some(&error)).await,
             wait,
         ),
     }
+}
+
+/// The enrollment page with the SMS form showing what was typed.
+async fn phone_page(
+    gw: &Gateway,
+    req: &Request,
+    current: &Current,
+    status: u16,
+    rd: &str,
+    typed: Typed<'_>,
+) -> Reply {
+    let shown = Shown {
+        sent: None,
+        error: None,
+        phone: Some(typed),
+    };
+    render(gw, req, current, status, rd, &shown).await
 }

@@ -262,6 +262,8 @@ pub struct GatewayConfig {
     pub notify_email: Option<(String, String)>,
     /// `notify.sms`: (api_url, account_sid, auth_token, from).
     pub notify_sms: Option<(String, String, String, String)>,
+    /// `notify.sms.countries`: users type their number; left out when empty.
+    pub sms_countries: Vec<String>,
     /// `notify.code_lifetime`; the gateway's default when `None`.
     pub code_lifetime: Option<String>,
     /// `notify.resend_after`; the gateway's default when `None`.
@@ -320,6 +322,7 @@ impl GatewayConfig {
             tls: None,
             notify_email: None,
             notify_sms: None,
+            sms_countries: Vec::new(),
             code_lifetime: None,
             resend_after: None,
             organisations: Vec::new(),
@@ -490,6 +493,14 @@ impl GatewayConfig {
             auth_token.to_string(),
             from.to_string(),
         ));
+        self
+    }
+
+    /// Has users type their own number for codes by text message, in these
+    /// countries (`notify.sms.countries`, ISO codes like `AU`); with
+    /// [`GatewayConfig::sms_via`].
+    pub fn sms_countries(mut self, countries: &[&str]) -> Self {
+        self.sms_countries = countries.iter().map(|c| c.to_string()).collect();
         self
     }
 
@@ -685,15 +696,16 @@ impl GatewayConfig {
             );
         }
         if let Some((api_url, account_sid, auth_token, from)) = &self.notify_sms {
-            notify.insert(
-                "sms".into(),
-                json!({
-                    "api_url": api_url,
-                    "account_sid": account_sid,
-                    "auth_token": auth_token,
-                    "from": from,
-                }),
-            );
+            let mut sms = json!({
+                "api_url": api_url,
+                "account_sid": account_sid,
+                "auth_token": auth_token,
+                "from": from,
+            });
+            if !self.sms_countries.is_empty() {
+                sms["countries"] = json!(self.sms_countries);
+            }
+            notify.insert("sms".into(), sms);
         }
         if let Some(lifetime) = &self.code_lifetime {
             notify.insert("code_lifetime".into(), json!(lifetime));
@@ -775,6 +787,12 @@ mod tests {
                 "code_lifetime": "10m",
                 "resend_after": "30s",
             })
+        );
+
+        let typed = config.clone().sms_countries(&["AU", "NZ"]);
+        assert_eq!(
+            typed.render(8080, None)["notify"]["sms"]["countries"],
+            json!(["AU", "NZ"])
         );
 
         let only_lifetime = GatewayConfig::new().code_lifetime("1s").render(8080, None);

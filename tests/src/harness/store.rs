@@ -71,6 +71,14 @@ pub fn totp_enrollment(url: &str, user: &str) -> Option<TotpEnrollment> {
     with_store(url, |store| async move { store.totp_get(user).await })
 }
 
+/// Where the user's codes go by channel, for the numbers they typed
+/// themselves (factors using the users file's address are not listed).
+pub fn contact_destinations(url: &str, user: &str) -> Vec<(String, String)> {
+    with_store(url, |store| async move {
+        store.contact_destinations(user).await
+    })
+}
+
 /// The user's unexpired remembered devices.
 pub fn remembered_devices(url: &str, user: &str) -> Vec<Device> {
     let now = now_ms();
