@@ -88,6 +88,20 @@ pub async fn click_to_next_page(browser: &Browser, css: &str) -> Step<()> {
     gone(page, css).await
 }
 
+/// Follows the link that reads `text` inside the element at `within`, and
+/// waits, as [`click_to_next_page`] does, for the page it leads to.
+pub async fn follow_link(browser: &Browser, within: &str, text: &str) -> Step<()> {
+    let what = format!("the link {text:?} in {within}");
+    let link = wait_for(browser, within)
+        .await?
+        .find(Locator::LinkText(text))
+        .await
+        .doing(&format!("finding {what}"))?;
+    let page = this_page(browser).await?;
+    link.click().await.doing(&format!("clicking {what}"))?;
+    gone(page, &what).await
+}
+
 /// The root of the page shown now.
 async fn this_page(browser: &Browser) -> Step<Element> {
     browser
