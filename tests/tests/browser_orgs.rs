@@ -130,7 +130,7 @@ async fn reseller_locks_mfa(browser: &Browser, gateway: &str, shots: &mut Screen
     }
     shots.take(browser, "switch-required").await?;
     click_to_next_page(browser, CONFIRM).await?;
-    notice_says(browser, "now required").await?;
+    notice_says(browser, "now required for acme.").await?;
     at_the_console(browser, r#"[data-mfa="required"][data-locked="false"]"#).await?;
     if links_in_acme(browser, "Lock at required").await? != 1 {
         return Err("acme's card offers no lock at required".into());
@@ -148,7 +148,7 @@ async fn reseller_locks_mfa(browser: &Browser, gateway: &str, shots: &mut Screen
     }
     shots.take(browser, "switch-lock").await?;
     click_to_next_page(browser, CONFIRM).await?;
-    notice_says(browser, "now required").await?;
+    notice_says(browser, "now required for acme.").await?;
     let card = at_the_console(browser, r#"[data-mfa="required"][data-locked="true"]"#).await?;
     if !card.contains(LOCKED_BY_RITA) || links_in_acme(browser, "Unlock").await? != 1 {
         return Err(format!("acme's card after the lock: {card}"));

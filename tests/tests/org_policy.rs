@@ -168,6 +168,29 @@ fn reseller_locks_mfa_and_the_company_sees_it_locked_redis_postgres() {
 }
 
 #[test]
+fn the_console_says_which_organisation_a_switch_changed() {
+    let stack = start(Backend::Memory, None);
+    let (ann, _) = signed_in(&stack, "ann");
+    let done = ann.admin_post(
+        SWITCH,
+        &[("org", "acme"), ("mfa", "required"), ("confirm", "yes")],
+    );
+    let landed = format!("{ADMIN}?done=enforced&org=acme");
+    assert_eq!(done.location(), Some(landed.as_str()));
+    let console = ann.get_html(&landed);
+    assert!(
+        console
+            .body
+            .contains("Two-factor authentication is now required for acme."),
+        "{}",
+        console.body
+    );
+    // An organisation she doesn't administer is never named.
+    let beside = ann.get_html(&format!("{ADMIN}?done=enforced&org=globex"));
+    assert!(!beside.body.contains("globex"), "{}", beside.body);
+}
+
+#[test]
 fn a_stricter_company_keeps_its_setting_when_the_reseller_changes() {
     let stack = start(Backend::Memory, None);
     let (rita, _) = signed_in(&stack, "rita");

@@ -18,14 +18,15 @@ use crate::portal::{confirm, or_reply, Request};
 use crate::respond::Reply;
 use crate::store::UserFactors;
 
-/// Where a switch lands: the console, saying what is now in force.
-fn policy_changed(after: MfaMode) -> String {
+/// Where a switch of `org` (as posted) lands: the console, saying what is
+/// now in force there.
+fn policy_changed(after: MfaMode, org: &str) -> String {
     match after {
         MfaMode::Required => Notice::Enforced,
         MfaMode::Optional => Notice::NotEnforced,
         MfaMode::Off => Notice::OrgMfaOff,
     }
-    .location()
+    .location_for_org(org)
 }
 
 /// A switch as asked for: in the page's query, or the form.
@@ -217,7 +218,7 @@ async fn apply(
     };
     let actor = current.actor(gw, req);
     let error = match gw.lifecycle().switch_mfa(&actor, &switch).await {
-        Ok(done) => return Reply::redirect(303, &policy_changed(done.after)),
+        Ok(done) => return Reply::redirect(303, &policy_changed(done.after, &asked.name)),
         Err(LifecycleError::PolicyLocked { field, locker }) => {
             let error = locked_message(gw, field, &locker);
             return refused(gw, req, current, 409, &error).await;
