@@ -114,6 +114,11 @@ fn reseller_locks_mfa_and_the_company_sees_it_locked(backend: Backend, pg: Optio
     );
     assert!(acme.contains("Locked by rita (reseller)"), "{acme}");
     assert!(!acme.contains("Unlock"), "{acme}");
+    // Nor does the console offer a looser switch, here or as her own
+    // policy's "Stop requiring": it would only be refused.
+    assert!(!acme.contains("mfa=optional"), "{acme}");
+    assert!(!acme.contains("mfa=off"), "{acme}");
+    assert!(!console.body.contains("Stop requiring"), "{}", console.body);
     let refused = ann.admin_post(
         SWITCH,
         &[

@@ -329,11 +329,19 @@ pub async fn show(gw: &Gateway, req: &Request) -> Reply {
     }
 }
 
-/// The admin's own organisation's requirement, as the policy section shows it.
+/// The admin's own organisation's requirement, as the policy section shows
+/// it: held by the config, by a lock from above (the only locks on the
+/// admin's own organisation), or theirs to stop.
 fn shown(policy: &crate::policy::OrgPolicy) -> Shown {
-    match (policy.effective.mfa, policy.config_floor.mfa) {
-        (crate::policy::MfaMode::Required, Some(_)) => Shown::OnByConfig,
-        (crate::policy::MfaMode::Required, None) => Shown::OnByAdmin,
+    use crate::policy::MfaMode::Required;
+    match (
+        policy.effective.mfa,
+        policy.config_floor.mfa,
+        policy.floor.mfa,
+    ) {
+        (Required, Some(_), _) => Shown::OnByConfig,
+        (Required, None, Some(Required)) => Shown::OnByLock,
+        (Required, None, _) => Shown::OnByAdmin,
         _ => Shown::Off,
     }
 }

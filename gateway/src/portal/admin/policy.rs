@@ -337,6 +337,7 @@ pub(super) struct OrgCard {
     label: String,
     depth: usize,
     mfa: &'static str,
+    mfa_floor: &'static str,
     methods: Vec<&'static str>,
     days: u32,
     groups: String,
@@ -371,6 +372,7 @@ impl OrgCard {
                 .to_owned(),
             depth: orgs.ancestors(policy.org).len() - orgs.ancestors(admin_org).len(),
             mfa: e.mfa.as_str(),
+            mfa_floor: policy.floor.mfa.map_or("off", MfaMode::as_str),
             methods: e.methods.iter().map(Method::as_str).collect(),
             days: e.remember_device_days,
             groups: e
@@ -403,6 +405,7 @@ impl OrgCard {
                 value: self.mfa,
                 lock: self.lock(Field::Mfa),
             },
+            mfa_floor: self.mfa_floor,
             methods: Setting {
                 value: &self.methods,
                 lock: self.lock(Field::Methods),
