@@ -21,6 +21,9 @@ pub enum Enforcement {
     OnByAdmin,
     /// Required by the config file (`mfa.enforce: true`); the console cannot change it.
     OnByConfig,
+    /// Required and locked by an admin of an organisation above the admin's
+    /// own; only they can lift it (the organisations section says who).
+    OnByLock,
 }
 
 impl Enforcement {
@@ -120,8 +123,9 @@ pub fn admin_page(v: &AdminView) -> String {
     page("Admin console", body).into_string()
 }
 
-/// The policy switch. A config-file requirement shows no form: the console
-/// could not honour a change, so it does not offer one.
+/// The policy switch. A requirement from the config file, or locked from
+/// above, shows no form: the console could not honour a change, so it does
+/// not offer one.
 fn policy(v: &AdminView) -> Markup {
     let enforced = v.enforcement.is_on();
     html! {
@@ -164,6 +168,16 @@ fn policy(v: &AdminView) -> Markup {
                         "This is required by the gateway's configuration ("
                         code { "mfa.enforce: true" }
                         ") and can only be changed there."
+                    }
+                }
+                Enforcement::OnByLock => {
+                    p {
+                        "Every user must use two-factor authentication. Users without it are "
+                        "sent to set it up at their next request."
+                    }
+                    p.muted {
+                        "An organisation above yours requires it and has locked it (see "
+                        "Organisations below), so only its admins can stop requiring it."
                     }
                 }
             }

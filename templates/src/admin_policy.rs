@@ -40,6 +40,10 @@ pub struct OrgPolicyRow<'a> {
     pub depth: usize,
     /// `off`, `optional` or `required`.
     pub mfa: Setting<'a, &'a str>,
+    /// The least of those that the locks (the admin's own included) and the
+    /// configuration allow here: the card offers no switch below it. Empty
+    /// or `off` when nothing binds it.
+    pub mfa_floor: &'a str,
     /// The allowed methods' names.
     pub methods: Setting<'a, &'a [&'a str]>,
     pub remember_device_days: Setting<'a, u32>,
@@ -53,6 +57,15 @@ pub const METHODS: [(&str, &str); 3] = [
     ("email", "Email codes"),
     ("sms", "Text message codes"),
 ];
+
+/// Modes from the loosest up; anything else counts as the loosest.
+fn mode_rank(mode: &str) -> usize {
+    match mode {
+        "required" => 2,
+        "optional" => 1,
+        _ => 0,
+    }
+}
 
 fn mode_label(mode: &str) -> &'static str {
     match mode {
@@ -114,8 +127,10 @@ fn card(row: &OrgPolicyRow, csrf_token: &str) -> Markup {
                 p.org-lock data-field="mfa" { (lock_text(lock)) }
             }
             p.actions {
+                // Only the switches the locks allow: one below the floor
+                // would be refused after the password was typed.
                 @for mode in ["required", "optional", "off"] {
-                    @if mode != row.mfa.value {
+                    @if mode != row.mfa.value && mode_rank(mode) >= mode_rank(row.mfa_floor) {
                         a.btn.btn-secondary href=(switch_href(row.name, mode, None)) {
                             "Make " (mode_label(mode).to_lowercase())
                         }

@@ -14,6 +14,7 @@ fn row<'a>(name: &'a str, depth: usize, lock: Option<LockNote<'a>>) -> OrgPolicy
             value: "required",
             lock,
         },
+        mfa_floor: if lock.is_some() { "required" } else { "off" },
         methods: Setting {
             value: &METHODS_ALL,
             lock: None,
@@ -47,6 +48,31 @@ fn a_locked_setting_says_by_whom_and_offers_no_unlock_to_those_below() {
         !html.contains(r#"name="lock""#),
         "no lock boxes on one's own org: {html}"
     );
+}
+
+#[test]
+fn a_card_offers_no_switch_below_the_locks() {
+    let switches = |html: &str| {
+        ["required", "optional", "off"]
+            .into_iter()
+            .filter(|mode| html.contains(&format!("org=acme&amp;mfa={mode}\"")))
+            .collect::<Vec<_>>()
+    };
+    let above = LockNote {
+        by: "rita",
+        by_org: "reseller",
+        mine: false,
+    };
+    let locked = section(&[row("acme", 0, Some(above))], "t").into_string();
+    assert_eq!(switches(&locked), [] as [&str; 0], "{locked}");
+    // Locked at optional from above, and required here: back to optional
+    // is fine, off is not.
+    let mut stricter = row("acme", 0, Some(above));
+    stricter.mfa_floor = "optional";
+    let html = section(&[stricter], "t").into_string();
+    assert_eq!(switches(&html), ["optional"], "{html}");
+    let free = section(&[row("acme", 0, None)], "t").into_string();
+    assert_eq!(switches(&free), ["optional", "off"], "{free}");
 }
 
 #[test]

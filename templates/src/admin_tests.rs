@@ -114,6 +114,19 @@ fn policy_on_by_config_has_no_form_and_points_at_the_config() {
 }
 
 #[test]
+fn policy_locked_from_above_has_no_form_and_says_so() {
+    let html = render(Enforcement::OnByLock, &[]);
+    assert!(html.contains(r#"id="mfa-policy" data-enforced="true""#));
+    assert!(html.contains(r#"<span class="badge badge-ok">Required for everyone</span>"#));
+    assert!(form(&html, ENFORCE).is_none(), "{html}");
+    assert!(!html.contains("Stop requiring"), "{html}");
+    assert!(
+        html.contains("An organisation above yours requires it and has locked it"),
+        "{html}"
+    );
+}
+
+#[test]
 fn summary_counts_users_with_two_factor_on() {
     let groups = vec![];
     let users = users(&groups);

@@ -12,8 +12,8 @@
 //! Programs the tests run (`scripts/test` and CI install them): `redis-server`
 //! and `oathtool` on `PATH` (the MFA tests' "phone"), PostgreSQL's server
 //! binaries (`/usr/lib/postgresql/*/bin` or `PATH`; a private cluster per
-//! test), `chromium` with `chromedriver` for `tests/browser.rs`, which
-//! saves its screenshots under `target/artifacts/browser/`, and Python 3
+//! test), `chromium` with `chromedriver` for `tests/browser*.rs`, which
+//! save their screenshots under `target/artifacts/browser/`, and Python 3
 //! with `aiosmtpd` (Debian's `python3-aiosmtpd`) for the SMTP server of
 //! `tests/mfa_codes.rs`.
 

@@ -19,22 +19,20 @@
 //! `target/artifacts/browser/<walk>/NN-page.png` for people (and CI) to
 //! look at.
 
-use std::fmt::Display;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use fantoccini::{Client as Browser, ClientBuilder, Locator};
+use fantoccini::{Client as Browser, Locator};
 use gatehouse_tests::harness::store::{audit_log, issued_tokens, now_ms, totp_enrollment};
-use gatehouse_tests::{
-    one_time_code, target_dir, Authenticator, Backend, ChromeDriver, SmtpSink, Stack, PASSWORD,
-};
-use hyper_util::client::legacy::connect::HttpConnector;
-use serde_json::{json, Value};
+use gatehouse_tests::{one_time_code, Authenticator, Backend, SmtpSink, Stack};
+use serde_json::Value;
 
-/// How long any one page gets to show up.
-const WAIT: Duration = Duration::from_secs(20);
-/// How often a wait looks again (fantoccini's own waits use 250 ms).
-const POLL: Duration = Duration::from_millis(50);
+mod support;
+use support::pages::{enroll_an_app, save_recovery_codes, sign_in};
+use support::webdriver::{
+    click, click_to_next_page, in_chromium, off_runtime, path_and_query, scroll_to, text_of,
+    type_into, wait_for, Doing, Screenshots, Step, WAIT,
+};
+
 /// The protected page the user asks for first.
 const START: &str = "/private/browser?from=test";
 /// The service token alice makes in the console: every character class the
@@ -44,154 +42,6 @@ const TOKEN_NAME: &str = "nightly-backup_2";
 const FROM: &str = "Gatehouse <gatehouse@example.test>";
 /// bob's address in the standard users file.
 const BOB_EMAIL: &str = "bob@example.com";
-
-type Step<T> = Result<T, String>;
-
-/// Error context for WebDriver calls: what the test was doing.
-trait Doing<T> {
-    fn doing(self, what: &str) -> Step<T>;
-}
-
-impl<T, E: Display> Doing<T> for Result<T, E> {
-    fn doing(self, what: &str) -> Step<T> {
-        self.map_err(|e| format!("{what}: {e}"))
-    }
-}
-
-/// Screenshots, numbered in the order the pages appear, one directory per
-/// walk (the walks run in parallel).
-struct Screenshots {
-    dir: PathBuf,
-    taken: Vec<PathBuf>,
-}
-
-impl Screenshots {
-    fn new(walk: &str) -> Screenshots {
-        let dir = target_dir().join("artifacts").join("browser").join(walk);
-        std::fs::create_dir_all(&dir).expect("create the screenshot dir");
-        // Only this run's pictures: stale ones would hide a missing page.
-        for entry in std::fs::read_dir(&dir).expect("list the screenshot dir") {
-            let path = entry.expect("a dir entry").path();
-            if path.extension().is_some_and(|e| e == "png") {
-                std::fs::remove_file(&path).expect("remove an old screenshot");
-            }
-        }
-        Screenshots {
-            dir,
-            taken: Vec::new(),
-        }
-    }
-
-    async fn take(&mut self, browser: &Browser, page: &str) -> Step<()> {
-        let png = browser.screenshot().await.doing("screenshot")?;
-        let path = self
-            .dir
-            .join(format!("{:02}-{page}.png", self.taken.len() + 1));
-        std::fs::write(&path, png).doing("save a screenshot")?;
-        self.taken.push(path);
-        Ok(())
-    }
-}
-
-async fn wait_for(browser: &Browser, css: &str) -> Step<fantoccini::elements::Element> {
-    browser
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .doing(&format!("waiting for {css}"))
-}
-
-async fn click(browser: &Browser, css: &str) -> Step<()> {
-    let element = wait_for(browser, css).await?;
-    element.click().await.doing(&format!("clicking {css}"))
-}
-
-/// Clicks what submits a form, then waits until the next page has replaced
-/// this one. Until then, what is read next could still be this page's (its
-/// h1, a notice from the last action) or go stale half-way through.
-async fn click_to_next_page(browser: &Browser, css: &str) -> Step<()> {
-    let page = browser
-        .find(Locator::Css("html"))
-        .await
-        .doing("finding the page")?;
-    click(browser, css).await?;
-    let deadline = Instant::now() + WAIT;
-    // Once the old page is gone its root can't be read: chromium says
-    // "stale element", or, mid-swap, that the node left the document. Any
-    // other failure (the browser gone) shows up at the next step's read.
-    while page.tag_name().await.is_ok() {
-        if Instant::now() > deadline {
-            return Err(format!("{css} led to no new page within {WAIT:?}"));
-        }
-        tokio::time::sleep(POLL).await;
-    }
-    Ok(())
-}
-
-async fn type_into(browser: &Browser, css: &str, text: &str) -> Step<()> {
-    let element = wait_for(browser, css).await?;
-    element
-        .send_keys(text)
-        .await
-        .doing(&format!("typing into {css}"))
-}
-
-async fn text_of(browser: &Browser, css: &str) -> Step<String> {
-    wait_for(browser, css)
-        .await?
-        .text()
-        .await
-        .doing(&format!("reading {css}"))
-}
-
-/// Scrolls the element at `css` to the top of the window, for a screenshot
-/// of a part of the page below the fold.
-async fn scroll_to(browser: &Browser, css: &str) -> Step<()> {
-    wait_for(browser, css).await?;
-    browser
-        .execute(
-            "document.querySelector(arguments[0]).scrollIntoView({block: 'start'});",
-            vec![json!(css)],
-        )
-        .await
-        .doing(&format!("scrolling to {css}"))?;
-    Ok(())
-}
-
-async fn path_and_query(browser: &Browser) -> Step<String> {
-    let url = browser.current_url().await.doing("reading the URL")?;
-    Ok(match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_string(),
-    })
-}
-
-/// Runs blocking harness code (its HTTP client, the mail sink, the store
-/// readers) on a thread of its own: some of it starts a runtime, which the
-/// WebDriver client's runtime thread may not. A panic there comes back as
-/// this step's error, so the browser session still gets closed.
-fn off_runtime<T: Send>(what: &str, work: impl FnOnce() -> T + Send) -> Step<T> {
-    std::thread::scope(|scope| scope.spawn(work).join()).map_err(|panic| {
-        let message = panic
-            .downcast_ref::<String>()
-            .cloned()
-            .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
-            .unwrap_or_default();
-        format!("{what}: {message}")
-    })
-}
-
-/// Fills in and submits the sign-in form shown now.
-async fn sign_in(browser: &Browser, user: &str) -> Step<()> {
-    type_into(browser, r#"input[name="username"]"#, user).await?;
-    type_into(browser, r#"input[name="password"]"#, PASSWORD).await?;
-    click(
-        browser,
-        r#"form[action="/.gatehouse/login"] button[type="submit"]"#,
-    )
-    .await
-}
 
 /// Asking for a protected page leads to the sign-in form; the password
 /// leads to the reminder, whose "Set up now" opens enrollment. Screenshots
@@ -243,26 +93,6 @@ async fn at_the_app(browser: &Browser, user: &str) -> Step<()> {
     Ok(())
 }
 
-/// On the recovery codes page: ten codes, then "I have saved these codes"
-/// and continue.
-async fn save_recovery_codes(browser: &Browser, shots: &mut Screenshots) -> Step<()> {
-    wait_for(browser, "#recovery-codes").await?;
-    let codes = browser
-        .find_all(Locator::Css("#recovery-codes code"))
-        .await
-        .doing("listing the recovery codes")?;
-    if codes.len() != 10 {
-        return Err(format!("{} recovery codes shown, not 10", codes.len()));
-    }
-    shots.take(browser, "recovery-codes").await?;
-    click(browser, r#"input[name="saved"]"#).await?;
-    click(
-        browser,
-        r#"form[action="/.gatehouse/recovery-codes/ack"] button[type="submit"]"#,
-    )
-    .await
-}
-
 /// Signs out from the account page; `factor` must be listed there.
 async fn sign_out(
     browser: &Browser,
@@ -297,23 +127,8 @@ async fn sign_out(
 async fn walk_through(browser: &Browser, gateway: &str, shots: &mut Screenshots) -> Step<()> {
     signed_in_to_set_up(browser, gateway, "alice", shots).await?;
 
-    // Enrollment: open "Can't scan it?" and type the key into the "app".
-    wait_for(browser, "#totp-secret").await?;
-    click(browser, "details.manual summary").await?;
-    let key = text_of(browser, "#totp-secret").await?;
-    if key.trim().is_empty() {
-        return Err("the manual key is not visible".into());
-    }
-    shots.take(browser, "enroll").await?;
-    let app = Authenticator::new(&key);
-    type_into(browser, "input#code", &app.code()).await?;
-    shots.take(browser, "enroll-code").await?;
-    click(
-        browser,
-        r#"form[action="/.gatehouse/enroll"] button[type="submit"]"#,
-    )
-    .await?;
-    save_recovery_codes(browser, shots).await?;
+    // Enrollment with the manual key, then the recovery codes.
+    let app = enroll_an_app(browser, shots).await?;
     at_the_app(browser, "alice").await?;
     shots.take(browser, "app").await?;
 
@@ -772,59 +587,6 @@ async fn email_walk_through(
     .await?;
     at_the_app(browser, "bob").await?;
     shots.take(browser, "app-again").await
-}
-
-/// Starts chromedriver and a chromium session, runs `walk` in it with
-/// screenshots in `target/artifacts/browser/{pictures}/`, and closes the
-/// session. Panics with the step that failed, the page, the driver's log
-/// and the screenshots; otherwise returns the screenshots' file names
-/// after checking each is a PNG picture.
-fn in_chromium(
-    pictures: &str,
-    walk: impl AsyncFnOnce(&Browser, &mut Screenshots) -> Step<()>,
-) -> Vec<String> {
-    let driver = ChromeDriver::start();
-    let mut shots = Screenshots::new(pictures);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("a runtime for the WebDriver client");
-    let outcome = runtime.block_on(async {
-        let mut builder = ClientBuilder::new(HttpConnector::new());
-        builder.capabilities(driver.capabilities());
-        let browser = builder
-            .connect(&driver.url())
-            .await
-            .doing("start a chromium session")?;
-        let walked = walk(&browser, &mut shots).await;
-        if walked.is_err() {
-            // The page as it was, for the failure message and the artifacts.
-            let _ = shots.take(&browser, "failure").await;
-        }
-        let source = browser.source().await.unwrap_or_default();
-        let _ = browser.close().await;
-        walked.map_err(|e| format!("{e}\n--- page ---\n{source}"))
-    });
-    if let Err(e) = outcome {
-        panic!(
-            "{e}\n--- chromedriver log ---\n{}\nscreenshots: {:?}",
-            driver.log(),
-            shots.taken
-        );
-    }
-    for path in &shots.taken {
-        let png = std::fs::read(path).expect("read a screenshot back");
-        assert!(
-            png.len() > 1000 && png.starts_with(b"\x89PNG\r\n\x1a\n"),
-            "{} is not a PNG picture",
-            path.display()
-        );
-    }
-    shots
-        .taken
-        .iter()
-        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
-        .collect()
 }
 
 #[test]

@@ -114,6 +114,11 @@ fn reseller_locks_mfa_and_the_company_sees_it_locked(backend: Backend, pg: Optio
     );
     assert!(acme.contains("Locked by rita (reseller)"), "{acme}");
     assert!(!acme.contains("Unlock"), "{acme}");
+    // Nor does the console offer a looser switch, here or as her own
+    // policy's "Stop requiring": it would only be refused.
+    assert!(!acme.contains("mfa=optional"), "{acme}");
+    assert!(!acme.contains("mfa=off"), "{acme}");
+    assert!(!console.body.contains("Stop requiring"), "{}", console.body);
     let refused = ann.admin_post(
         SWITCH,
         &[
@@ -165,6 +170,29 @@ fn reseller_locks_mfa_and_the_company_sees_it_locked_memory_sqlite() {
 fn reseller_locks_mfa_and_the_company_sees_it_locked_redis_postgres() {
     let pg = Postgres::start();
     reseller_locks_mfa_and_the_company_sees_it_locked(Backend::Redis, Some(&pg));
+}
+
+#[test]
+fn the_console_says_which_organisation_a_switch_changed() {
+    let stack = start(Backend::Memory, None);
+    let (ann, _) = signed_in(&stack, "ann");
+    let done = ann.admin_post(
+        SWITCH,
+        &[("org", "acme"), ("mfa", "required"), ("confirm", "yes")],
+    );
+    let landed = format!("{ADMIN}?done=enforced&org=acme");
+    assert_eq!(done.location(), Some(landed.as_str()));
+    let console = ann.get_html(&landed);
+    assert!(
+        console
+            .body
+            .contains("Two-factor authentication is now required for acme."),
+        "{}",
+        console.body
+    );
+    // An organisation she doesn't administer is never named.
+    let beside = ann.get_html(&format!("{ADMIN}?done=enforced&org=globex"));
+    assert!(!beside.body.contains("globex"), "{}", beside.body);
 }
 
 #[test]

@@ -82,6 +82,20 @@ impl Notice {
         )
     }
 
+    /// [`Notice::location`] for a change of the organisation `org` (its
+    /// name; empty for the root, which the notice calls everyone), named on
+    /// the page only if the admin administers it.
+    pub(crate) fn location_for_org(self, org: &str) -> String {
+        if org.is_empty() {
+            return self.location();
+        }
+        format!(
+            "{}&org={}",
+            self.location(),
+            utf8_percent_encode(org, NON_ALPHANUMERIC)
+        )
+    }
+
     /// The notice a page was reached with, if its key is one of `page`'s.
     pub(crate) fn of(req: &Request, page: Route) -> Option<Notice> {
         let key = req.query_param("done")?;
@@ -106,6 +120,14 @@ mod tests {
         assert_eq!(
             Notice::MfaReset.location_for("bob & co"),
             "/.gatehouse/admin?done=mfa_reset&user=bob%20%26%20co"
+        );
+        assert_eq!(
+            Notice::Enforced.location_for_org("acme"),
+            "/.gatehouse/admin?done=enforced&org=acme"
+        );
+        assert_eq!(
+            Notice::Enforced.location_for_org(""),
+            "/.gatehouse/admin?done=enforced"
         );
     }
 }

@@ -99,20 +99,36 @@ async fn require_admin(gw: &Gateway, req: &Request) -> Result<Current, Reply> {
 }
 
 /// What the last action did, from a fixed list keyed by `done`. A username
-/// is only shown if it is a configured user the admin sees, never echoed
-/// from the URL as is.
+/// or an organisation is only shown if it is a configured one the admin
+/// sees, never echoed from the URL as is; a switch names the organisation
+/// it changed, or "everyone" for the root.
 fn notice(scope: &Scope<'_>, req: &Request) -> Option<String> {
     let user = req.query_param("user").filter(|u| scope.sees_username(u));
+    let org = req.query_param("org").filter(|o| scope.sees_org_named(o));
+    let whom = org.as_deref().unwrap_or("everyone");
     Some(match (Notice::of(req, Route::Admin)?, user) {
-        (Notice::Enforced, _) => "Two-factor authentication is now required for everyone. Users \
-                            without it are sent to set it up at their next request."
-            .to_owned(),
-        (Notice::NotEnforced, _) => {
-            "Two-factor authentication is now optional: users choose for themselves.".to_owned()
-        }
-        (Notice::OrgMfaOff, _) => "Two-factor authentication is now off: nobody is asked for a \
-                                   code, and apps that need it stay closed."
-            .to_owned(),
+        (Notice::Enforced, _) => format!(
+            "Two-factor authentication is now required for {whom}. Users without it are sent \
+             to set it up at their next request."
+        ),
+        (Notice::NotEnforced, _) => match &org {
+            Some(org) => format!(
+                "Two-factor authentication is now optional for {org}: users choose for \
+                 themselves."
+            ),
+            None => {
+                "Two-factor authentication is now optional: users choose for themselves.".to_owned()
+            }
+        },
+        (Notice::OrgMfaOff, _) => match &org {
+            Some(org) => format!(
+                "Two-factor authentication is now off for {org}: nobody there is asked for a \
+                 code, and apps that need it stay closed."
+            ),
+            None => "Two-factor authentication is now off: nobody is asked for a code, and \
+                     apps that need it stay closed."
+                .to_owned(),
+        },
         (Notice::PolicySaved, _) => "The policy was saved.".to_owned(),
         (Notice::MfaReset, Some(user)) => format!(
             "Two-factor authentication for {user} was reset: their authenticator, recovery \
@@ -313,11 +329,19 @@ pub async fn show(gw: &Gateway, req: &Request) -> Reply {
     }
 }
 
-/// The admin's own organisation's requirement, as the policy section shows it.
+/// The admin's own organisation's requirement, as the policy section shows
+/// it: held by the config, by a lock from above (the only locks on the
+/// admin's own organisation), or theirs to stop.
 fn shown(policy: &crate::policy::OrgPolicy) -> Shown {
-    match (policy.effective.mfa, policy.config_floor.mfa) {
-        (crate::policy::MfaMode::Required, Some(_)) => Shown::OnByConfig,
-        (crate::policy::MfaMode::Required, None) => Shown::OnByAdmin,
+    use crate::policy::MfaMode::Required;
+    match (
+        policy.effective.mfa,
+        policy.config_floor.mfa,
+        policy.floor.mfa,
+    ) {
+        (Required, Some(_), _) => Shown::OnByConfig,
+        (Required, None, Some(Required)) => Shown::OnByLock,
+        (Required, None, _) => Shown::OnByAdmin,
         _ => Shown::Off,
     }
 }

@@ -18,14 +18,15 @@ use crate::portal::{confirm, or_reply, Request};
 use crate::respond::Reply;
 use crate::store::UserFactors;
 
-/// Where a switch lands: the console, saying what is now in force.
-fn policy_changed(after: MfaMode) -> String {
+/// Where a switch of `org` (as posted) lands: the console, saying what is
+/// now in force there.
+fn policy_changed(after: MfaMode, org: &str) -> String {
     match after {
         MfaMode::Required => Notice::Enforced,
         MfaMode::Optional => Notice::NotEnforced,
         MfaMode::Off => Notice::OrgMfaOff,
     }
-    .location()
+    .location_for_org(org)
 }
 
 /// A switch as asked for: in the page's query, or the form.
@@ -221,7 +222,7 @@ async fn apply(
     };
     let actor = current.actor(gw, req);
     let error = match gw.lifecycle().switch_mfa(&actor, &switch).await {
-        Ok(done) => return Reply::redirect(303, &policy_changed(done.after)),
+        Ok(done) => return Reply::redirect(303, &policy_changed(done.after, &asked.name)),
         Err(LifecycleError::PolicyLocked { field, locker }) => {
             let error = locked_message(gw, field, &locker);
             return refused(gw, req, current, 409, &error).await;
@@ -340,6 +341,7 @@ pub(super) struct OrgCard {
     label: String,
     depth: usize,
     mfa: &'static str,
+    mfa_floor: &'static str,
     methods: Vec<&'static str>,
     days: u32,
     groups: String,
@@ -374,6 +376,7 @@ impl OrgCard {
                 .to_owned(),
             depth: orgs.ancestors(policy.org).len() - orgs.ancestors(admin_org).len(),
             mfa: e.mfa.as_str(),
+            mfa_floor: policy.floor.mfa.map_or("off", MfaMode::as_str),
             methods: e.methods.iter().map(Method::as_str).collect(),
             days: e.remember_device_days,
             groups: e
@@ -406,6 +409,7 @@ impl OrgCard {
                 value: self.mfa,
                 lock: self.lock(Field::Mfa),
             },
+            mfa_floor: self.mfa_floor,
             methods: Setting {
                 value: &self.methods,
                 lock: self.lock(Field::Methods),

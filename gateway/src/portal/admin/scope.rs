@@ -40,6 +40,11 @@ impl<'g> Scope<'g> {
         self.orgs.administers(self.org, org)
     }
 
+    /// Whether `name` is an organisation the admin administers.
+    pub fn sees_org_named(&self, name: &str) -> bool {
+        self.orgs.find(name).is_some_and(|org| self.reaches(org))
+    }
+
     pub fn sees_user(&self, account: &Account) -> bool {
         self.reaches(account.user.org)
     }
