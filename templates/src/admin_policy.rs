@@ -245,8 +245,8 @@ pub fn mfa_switch_page(v: &SwitchView) -> String {
             p id="switch-effect" data-to-enroll=(v.to_enroll) {
                 @if v.mode == "required" {
                     (v.to_enroll) " of the " (v.users) " users of " (v.org_label)
-                    " (and the organisations below it) have no second factor and will have to "
-                    "set one up at their next request."
+                    " (and the organisations below it) will have to set up a second factor at "
+                    "their next request. The others have one, or must set one up already."
                 } @else if v.mode == "off" {
                     "Nobody in " (v.org_label) " will be asked for a code, and setting one up "
                     "is no longer offered. Apps whose rules need two-factor authentication stay "
