@@ -1,5 +1,6 @@
 //! Assembling the Pingora server from validated settings.
 
+pub mod fd_limit;
 mod slow_clients;
 
 use std::path::PathBuf;
@@ -32,6 +33,7 @@ use crate::store::Store;
 /// service, and the Redis connection is made lazily on the proxy's.
 pub fn build(mut settings: Settings, config: Option<PathBuf>) -> Result<Server, BuildError> {
     reload::claim_sighup().map_err(BuildError::Runtime)?;
+    fd_limit::raise_and_log();
     let running = settings.clone();
     let prepared = prepare_store(&settings)?;
     settings.secrets.key = Some(prepared.key);
