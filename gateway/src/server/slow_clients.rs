@@ -85,16 +85,58 @@ where
         shutdown: &ShutdownWatch,
     ) -> Option<Stream> {
         // HTTP/2 frames its headers itself; only HTTP/1 heads are scanned.
-        let stream: Stream = if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
-            stream
-        } else {
-            Box::new(HeadGuard::new(stream, self.header_timeout))
-        };
-        self.app.process_new(stream, shutdown).await
+        if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
+            return self.app.process_new(stream, shutdown).await;
+        }
+        let stream: Stream = Box::new(HeadGuard::new(stream, self.header_timeout));
+        // Pingora's own HTTP/1 loop (`process_new` for an HttpServerApp),
+        // but for the wait between requests; see `next_request_arrives`.
+        let mut session = ServerSession::new_http1(stream);
+        session.set_keepalive((!*shutdown.borrow()).then_some(self.app.keepalive_secs));
+        let mut result = self.app.process_new_http(session, shutdown).await;
+        while let Some((mut stream, settings)) = result.map(ReusedHttpStream::consume) {
+            let keepalive = Duration::from_secs(self.app.keepalive_secs);
+            if !next_request_arrives(&mut stream, keepalive, shutdown).await {
+                return None;
+            }
+            let mut session = ServerSession::new_http1(stream);
+            if let Some(settings) = settings {
+                settings.apply_to_session(&mut session);
+            }
+            result = self.app.process_new_http(session, shutdown).await;
+        }
+        None
     }
 
     async fn cleanup(&self) {
         ServerApp::cleanup(self.app.as_ref()).await
+    }
+}
+
+/// Waits on a kept-alive connection for the next request's first byte,
+/// holding only the stream. Pingora waits inside the proxy's per-request
+/// future instead, tens of KiB per connection, most of what an idle
+/// kept-alive connection cost; built once the request is coming, it is
+/// gone while the connection idles. False when the connection closed, the
+/// keep-alive timeout passed or the server is shutting down: close it.
+/// (Pipelined bytes would be waiting already; Gatehouse never enables
+/// HTTP/1.1 pipelining, so none are held back.)
+async fn next_request_arrives(
+    stream: &mut Stream,
+    keepalive: Duration,
+    shutdown: &ShutdownWatch,
+) -> bool {
+    let mut shutdown = shutdown.clone();
+    if *shutdown.borrow() {
+        return false;
+    }
+    let mut first = [0u8; 1];
+    tokio::select! {
+        // The peeked byte is put back, so the request reads whole.
+        peeked = tokio::time::timeout(keepalive, stream.try_peek(&mut first)) => {
+            matches!(peeked, Ok(Ok(_)))
+        }
+        _ = shutdown.changed() => false,
     }
 }
 
