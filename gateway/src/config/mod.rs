@@ -15,6 +15,7 @@ mod hex32;
 mod notify;
 mod orgs;
 mod raw;
+mod request_limits;
 mod rules;
 mod sessions;
 mod sso;

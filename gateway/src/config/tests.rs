@@ -347,6 +347,9 @@ mod notify;
 #[path = "tests_timeouts.rs"]
 mod timeouts;
 
+#[path = "tests_request_limits.rs"]
+mod request_limits;
+
 #[path = "tests_rules.rs"]
 mod rules;
 
