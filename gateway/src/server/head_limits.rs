@@ -141,21 +141,27 @@ impl HeadMeter {
                     }
                 }
                 b'\r' => self.crs += 1,
-                _ => {
-                    self.line += 1;
-                    let over = if self.in_headers {
-                        (self.header_bytes + self.line + self.crs > limits.header_bytes)
-                            .then_some(Over::HeaderBytes)
-                    } else {
-                        (self.line > limits.request_line).then_some(Over::RequestLine)
-                    };
-                    if let Some(over) = over {
-                        return Measure::Over(over);
-                    }
-                }
+                _ => self.line += 1,
+            }
+            if let Some(over) = self.over_mid_line(limits) {
+                return Measure::Over(over);
             }
         }
         Measure::More
+    }
+
+    /// Whether the line so far already passes a cap, so that a line that
+    /// never ends is stopped at the byte past it. CRs count once the line
+    /// has content: those of the empty line that ends the head don't.
+    fn over_mid_line(&self, limits: &RequestLimits) -> Option<Over> {
+        if self.line == 0 {
+            None
+        } else if !self.in_headers {
+            (self.line > limits.request_line).then_some(Over::RequestLine)
+        } else {
+            (self.header_bytes + self.line + self.crs > limits.header_bytes)
+                .then_some(Over::HeaderBytes)
+        }
     }
 
     /// Counts the line a LF just ended (not an empty one).

@@ -119,3 +119,20 @@ fn a_parsed_head_is_measured_as_http_1_1_would_send_it() {
     req.append_header("d", "1").unwrap();
     assert_eq!(over_in(&req, &LIMITS), Some(Over::Headers));
 }
+
+#[test]
+fn carriage_returns_in_a_header_line_count_before_its_end() {
+    // 23 bytes of content, then CRs that never meet a LF: past 30 bytes by
+    // the eighth, long before any header timeout.
+    let cr = "\r".repeat(10);
+    assert_eq!(
+        measure(&["GET / HTTP/1.1\r\nX: abcdefghijklmnopqrst", &cr]),
+        Measure::Over(Over::HeaderBytes)
+    );
+    // The CR of the empty line that ends a head at the cap does not count.
+    assert!(ends(&[
+        "GET / HTTP/1.1\r\nHost: example\r\nX-Pad: abcdef\r\n",
+        "\r",
+        "\n"
+    ]));
+}
