@@ -57,6 +57,16 @@ impl Settings {
     }
 }
 
+/// Validates config text as [`Settings::from_yaml_str`] does, reading the
+/// files it names (users file, TLS) through `read` instead of the disk.
+pub(crate) fn from_yaml_with_files(
+    yaml: &str,
+    base_dir: &Path,
+    read: &dyn Fn(&Path) -> std::io::Result<String>,
+) -> Result<Settings, ConfigError> {
+    validate::build(yaml, base_dir, "config", read)
+}
+
 /// Reads and validates a users file on its own, placing users in `orgs`.
 pub fn load_users(
     path: &Path,
