@@ -81,7 +81,7 @@ pub enum Access {
 /// Always Gatehouse's: removed before anything goes upstream.
 pub const TOKEN_HEADER: &str = "x-gatehouse-token";
 
-fn bearer(req: &RequestHeader) -> Option<&str> {
+pub(crate) fn bearer(req: &RequestHeader) -> Option<&str> {
     let value = req.headers.get(http::header::AUTHORIZATION)?;
     let value = value.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;

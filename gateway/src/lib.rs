@@ -15,6 +15,8 @@ pub mod csrf;
 pub mod demo;
 pub mod durable;
 pub mod forwarded;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod gateway;
 pub mod identity;
 pub mod limits;

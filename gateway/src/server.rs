@@ -1,6 +1,7 @@
 //! Assembling the Pingora server from validated settings.
 
 pub mod fd_limit;
+pub(crate) mod head_limits;
 mod slow_clients;
 
 use std::path::PathBuf;
@@ -49,9 +50,10 @@ pub fn build(mut settings: Settings, config: Option<PathBuf>) -> Result<Server, 
     metrics::init();
 
     let listen = settings.listen.to_string();
-    let (header_timeout, keepalive_timeout) = (
+    let (header_timeout, keepalive_timeout, limits) = (
         settings.server.header_timeout,
         settings.server.keepalive_timeout,
+        settings.server.request_limits,
     );
     let tls = settings.tls.clone();
     let metrics_listen = settings.metrics_listen.map(|a| a.to_string());
@@ -77,7 +79,7 @@ pub fn build(mut settings: Settings, config: Option<PathBuf>) -> Result<Server, 
     let proxy = pingora::proxy::http_proxy(&server.configuration, gateway);
     let mut proxy = Service::new(
         "gatehouse".to_owned(),
-        slow_clients::Deadlines::new(proxy, header_timeout, keepalive_timeout),
+        slow_clients::Deadlines::new(proxy, header_timeout, keepalive_timeout, limits),
     );
     let listener = ListenerConfig::tcp(&listen).l4_buffer(L4BufferSettings::new(
         L4_READ_BUFFER,

@@ -1,5 +1,6 @@
 //! Configuration errors: one line per problem, each naming the key at fault.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::io;
 use std::path::PathBuf;
@@ -23,8 +24,25 @@ impl Problem {
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.key, self.message)
+        write!(f, "{}: {}", one_line(&self.key), one_line(&self.message))
     }
+}
+
+/// `text` with its control characters escaped (`\n`): a YAML key may span
+/// lines, and a problem naming it must still be one line, which can't pass
+/// for another problem's.
+fn one_line(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(text.chars().fold(String::new(), |mut out, c| {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+        out
+    }))
 }
 
 /// Why a configuration (or users file) was rejected.
@@ -34,11 +52,11 @@ impl fmt::Display for Problem {
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// The file itself could not be read.
-    #[error("{}: cannot read: {}", path.display(), io_message(source))]
+    #[error("{}: cannot read: {}", one_line(&path.display().to_string()), io_message(source))]
     Read { path: PathBuf, source: io::Error },
     /// The YAML is malformed or does not have the expected shape (unknown key,
     /// wrong type). Parsing stops at the first such error.
-    #[error("{key}: {message}")]
+    #[error("{}: {}", one_line(key), one_line(message))]
     Syntax { key: String, message: String },
     /// The YAML has the right shape but some values are wrong; every problem
     /// found is listed.
@@ -209,6 +227,22 @@ mod tests {
         ]);
         assert_eq!(err.to_string(), "listen: bad\napps: worse");
         assert_eq!(err.lines(), vec!["listen: bad", "apps: worse"]);
+    }
+
+    #[test]
+    fn a_problem_stays_one_line_whatever_its_key_holds() {
+        // Found by fuzzing the loader: a YAML key spanning lines came back
+        // in an "unknown field" problem that spanned lines too.
+        let problem = Problem::new("users.d\nap", "unknown field `d\nap`\r");
+        assert_eq!(
+            problem.to_string(),
+            "users.d\\nap: unknown field `d\\nap`\\r"
+        );
+        let syntax = ConfigError::Syntax {
+            key: "a\nb".into(),
+            message: "unknown field `a\nb`".into(),
+        };
+        assert_eq!(syntax.lines(), vec!["a\\nb: unknown field `a\\nb`"]);
     }
 
     #[test]

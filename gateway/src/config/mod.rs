@@ -15,6 +15,7 @@ mod hex32;
 mod notify;
 mod orgs;
 mod raw;
+mod request_limits;
 mod rules;
 mod sessions;
 mod sso;
@@ -54,6 +55,16 @@ impl Settings {
     pub fn from_yaml_str(yaml: &str, base_dir: &Path) -> Result<Settings, ConfigError> {
         validate::build(yaml, base_dir, "config", &|p: &Path| fs::read_to_string(p))
     }
+}
+
+/// Validates config text as [`Settings::from_yaml_str`] does, reading the
+/// files it names (users file, TLS) through `read` instead of the disk.
+pub(crate) fn from_yaml_with_files(
+    yaml: &str,
+    base_dir: &Path,
+    read: &dyn Fn(&Path) -> std::io::Result<String>,
+) -> Result<Settings, ConfigError> {
+    validate::build(yaml, base_dir, "config", read)
 }
 
 /// Reads and validates a users file on its own, placing users in `orgs`.

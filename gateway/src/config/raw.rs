@@ -54,6 +54,10 @@ pub(crate) struct RawServer {
     pub trusted_proxies: Option<Vec<String>>,
     pub header_timeout: Option<String>,
     pub keepalive_timeout: Option<String>,
+    pub max_request_line: Option<usize>,
+    pub max_header_bytes: Option<usize>,
+    pub max_headers: Option<usize>,
+    pub max_form_bytes: Option<usize>,
 }
 
 #[derive(Debug, Default, Deserialize)]

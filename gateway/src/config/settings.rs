@@ -74,6 +74,37 @@ pub struct ServerSettings {
     pub header_timeout: Duration,
     /// How long an idle kept-alive connection stays open (whole seconds).
     pub keepalive_timeout: Duration,
+    /// The most a client may send in a request's head and a portal form.
+    pub request_limits: RequestLimits,
+}
+
+/// What one request may send. Past any of these it is refused with a
+/// 4xx before it is routed, so nothing of it reaches an upstream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestLimits {
+    /// The request line (method, target, version), line ending excluded,
+    /// in bytes; past it, 414.
+    pub request_line: usize,
+    /// The header lines together, each with its line ending, in bytes;
+    /// past it, 431.
+    pub header_bytes: usize,
+    /// Header lines; past it, 431.
+    pub headers: usize,
+    /// A form posted to a portal page, in bytes; past it, 413.
+    pub form_bytes: usize,
+}
+
+impl Default for RequestLimits {
+    /// nginx's default header buffers take 8 KiB lines and 32 KiB in all;
+    /// Apache takes 100 header lines. Portal forms are a few short fields.
+    fn default() -> Self {
+        RequestLimits {
+            request_line: 8 * 1024,
+            header_bytes: 32 * 1024,
+            headers: 100,
+            form_bytes: 16 * 1024,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -344,8 +344,19 @@ mod tls;
 #[path = "tests_notify.rs"]
 mod notify;
 
+#[test]
+fn a_key_spanning_lines_is_named_on_one_line() {
+    // From the config fuzz target: such a key made a problem of two lines.
+    let lines = error_lines(&minimal_plus("\"bo\\ngus\": 1\n"));
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(lines[0].starts_with("bo\\ngus: unknown field"), "{lines:?}");
+}
+
 #[path = "tests_timeouts.rs"]
 mod timeouts;
+
+#[path = "tests_request_limits.rs"]
+mod request_limits;
 
 #[path = "tests_rules.rs"]
 mod rules;

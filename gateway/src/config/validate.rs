@@ -13,6 +13,7 @@ use super::hex32::parse_hex32;
 use super::notify::check_notify;
 use super::orgs::check_organisations;
 use super::raw::RawConfig;
+use super::request_limits::check_request_limits;
 use super::sessions::check_sessions;
 use super::settings::*;
 use super::sso::parse_portal_url;
@@ -115,8 +116,10 @@ fn validate(raw: RawConfig, base_dir: &Path, read: ReadFile<'_>) -> Result<Setti
         }
         Some(n) => n,
     };
+    let request_limits = check_request_limits(&mut p, &raw_server);
     let server = ServerSettings {
         threads,
+        request_limits,
         grace_period: duration(&mut p, "server.grace_period", raw_server.grace_period, 1),
         shutdown_timeout: duration(
             &mut p,

@@ -1,14 +1,19 @@
-//! Reading a urlencoded form body, bounded.
+//! Reading a urlencoded form body, bounded by `server.max_form_bytes`.
+
+use std::time::Duration;
 
 use pingora::proxy::Session;
 
-/// Portal forms are a few short fields; anything bigger is not one of ours.
-const MAX_BODY: usize = 16 * 1024;
+/// How much of a refused body is read and dropped, and for how long, so
+/// that a client still sending it reads the 413 instead of a reset
+/// connection. Past either, the connection is closed instead.
+const DISCARD_BYTES: usize = 64 * 1024;
+const DISCARD_WITHIN: Duration = Duration::from_secs(1);
 
 #[derive(Debug, thiserror::Error)]
 pub enum FormError {
-    #[error("the form is larger than {MAX_BODY} bytes")]
-    TooLarge,
+    #[error("the form is larger than {max} bytes, the most this gateway accepts")]
+    TooLarge { max: usize },
     #[error("the request is not a form (Content-Type must be application/x-www-form-urlencoded)")]
     NotAForm,
     #[error("reading the form: {0}")]
@@ -51,7 +56,9 @@ impl Form {
     }
 }
 
-pub async fn read(session: &mut Session) -> Result<Form, FormError> {
+/// Reads the posted form, refusing one over `max` bytes: at once when it
+/// says its length, else at the chunk that passes it.
+pub async fn read(session: &mut Session, max: usize) -> Result<Form, FormError> {
     let is_form = session
         .req_header()
         .headers
@@ -66,12 +73,43 @@ pub async fn read(session: &mut Session) -> Result<Form, FormError> {
     if !is_form {
         return Err(FormError::NotAForm);
     }
+    let declared = session
+        .req_header()
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > max as u64) {
+        discard(session).await;
+        return Err(FormError::TooLarge { max });
+    }
     let mut body = Vec::new();
     while let Some(chunk) = session.read_request_body().await? {
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(FormError::TooLarge);
+        if body.len() + chunk.len() > max {
+            discard(session).await;
+            return Err(FormError::TooLarge { max });
         }
         body.extend_from_slice(&chunk);
     }
     Ok(Form::parse(&body))
+}
+
+/// Reads and drops the rest of a refused body, within [`DISCARD_BYTES`]
+/// and [`DISCARD_WITHIN`]; a body still coming after that closes the
+/// connection rather than keep reading it.
+async fn discard(session: &mut Session) {
+    let drained = tokio::time::timeout(DISCARD_WITHIN, async {
+        let mut left = DISCARD_BYTES;
+        while let Some(chunk) = session.read_request_body().await? {
+            match left.checked_sub(chunk.len()) {
+                Some(rest) => left = rest,
+                None => return Ok(false),
+            }
+        }
+        Ok::<bool, Box<pingora::Error>>(true)
+    })
+    .await;
+    if !matches!(drained, Ok(Ok(true))) {
+        session.set_keepalive(None);
+    }
 }

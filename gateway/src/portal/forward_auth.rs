@@ -41,7 +41,7 @@ const MAX_VALUE: usize = 8 * 1024;
 
 /// Why a trusted proxy's description is refused.
 #[derive(Debug, thiserror::Error)]
-enum BadForward {
+pub(crate) enum BadForward {
     #[error("{0} is missing")]
     Missing(&'static str),
     #[error("{0} is sent more than once")]
@@ -56,14 +56,14 @@ enum BadForward {
 
 /// The original request, as described (or as it is).
 #[derive(Debug, PartialEq, Eq)]
-struct Described {
-    method: Method,
-    scheme: &'static str,
-    host: Option<String>,
+pub(crate) struct Described {
+    pub(crate) method: Method,
+    pub(crate) scheme: &'static str,
+    pub(crate) host: Option<String>,
     /// Path and query as sent.
-    target: String,
+    pub(crate) target: String,
     /// The path alone, normalised.
-    path: String,
+    pub(crate) path: String,
 }
 
 impl Described {
@@ -75,12 +75,7 @@ impl Described {
 /// Answers a forward-auth request.
 pub async fn answer(gw: &Gateway, req: &Request, flavour: Flavour) -> Reply {
     let trusted = req.is_from_trusted_proxy();
-    let described = match (trusted, flavour) {
-        (false, _) => as_it_is(req),
-        (true, Flavour::Forward) => from_forwarded(req),
-        (true, Flavour::Request) => from_original_url(req),
-    };
-    let described = match described {
+    let described = match describe(req, flavour) {
         Ok(described) => described,
         Err(e) => {
             tracing::warn!("forward auth refused: {e}");
@@ -111,6 +106,16 @@ pub async fn answer(gw: &Gateway, req: &Request, flavour: Flavour) -> Reply {
     };
     let verdict = gw.decide(&live, &original, m.app, policy).await;
     reply(gw, req, flavour, &described, verdict)
+}
+
+/// The original request a forward-auth request asks about: as a trusted
+/// proxy describes it in `flavour`'s headers, or else the request itself.
+pub(crate) fn describe(req: &Request, flavour: Flavour) -> Result<Described, BadForward> {
+    match (req.is_from_trusted_proxy(), flavour) {
+        (false, _) => as_it_is(req),
+        (true, Flavour::Forward) => from_forwarded(req),
+        (true, Flavour::Request) => from_original_url(req),
+    }
 }
 
 fn reply(

@@ -8,8 +8,8 @@ mod admin;
 mod challenge;
 mod confirm;
 mod enroll;
-mod form;
-mod forward_auth;
+pub(crate) mod form;
+pub(crate) mod forward_auth;
 mod health;
 mod login;
 mod notice;
@@ -270,8 +270,12 @@ pub async fn handle(gw: &Gateway, session: &mut Session, path: &str) -> pingora:
     }
     // Only portal routes read a body, and only forms are read.
     let req = if post {
-        match form::read(session).await {
+        let max = gw.settings.server.request_limits.form_bytes;
+        match form::read(session, max).await {
             Err(FormError::Read(e)) => return Err(e),
+            Err(FormError::TooLarge { max }) => {
+                return form_too_large(&req, max).send(session).await
+            }
             form => req.with_form(form),
         }
     } else {
@@ -331,6 +335,17 @@ async fn dispatch(gw: &Gateway, req: &Request, route: Route, post: bool) -> Repl
             forward_auth::answer(gw, req, forward_auth::Flavour::Request).await
         }
     }
+}
+
+/// The 413 for a form over `server.max_form_bytes`: no page reads it.
+fn form_too_large(req: &Request, max: usize) -> Reply {
+    Reply::error(
+        req.head(),
+        413,
+        "form_too_large",
+        "Form too large",
+        &format!("The form is larger than {max} bytes, the most this gateway accepts."),
+    )
 }
 
 fn method_not_allowed(req: &Request, allow: &str) -> Reply {

@@ -28,6 +28,7 @@ use crate::metrics::Outcome;
 use crate::portal;
 use crate::respond::Reply;
 use crate::route;
+use crate::server::head_limits;
 
 /// Per-request state carried between phases.
 pub struct RequestCtx {
@@ -89,6 +90,18 @@ impl ProxyHttp for Gateway {
     }
 
     async fn request_filter(&self, session: &mut Session, ctx: &mut RequestCtx) -> Result<bool> {
+        // HTTP/1 heads were measured as they arrived (`server::head_limits`);
+        // HTTP/2 ones are measured here, before anything else reads them.
+        if session.is_http2() {
+            let limits = &self.settings.server.request_limits;
+            if let Some(over) = head_limits::over_in(session.req_header(), limits) {
+                ctx.outcome = Outcome::BadRequest;
+                over.reply(session.req_header(), limits)
+                    .send(session)
+                    .await?;
+                return Ok(true);
+            }
+        }
         let path = match route::normalise(session.req_header().uri.path()) {
             Ok(path) => path,
             Err(e) => {

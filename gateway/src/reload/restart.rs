@@ -19,7 +19,7 @@ pub fn changed(running: &Settings, new: &Settings) -> Vec<&'static str> {
 }
 
 /// Listeners, TLS and the server's threads and timeouts.
-fn process(a: &Settings, b: &Settings) -> [(&'static str, bool); 9] {
+fn process(a: &Settings, b: &Settings) -> [(&'static str, bool); 13] {
     [
         ("listen", a.listen == b.listen),
         ("metrics_listen", a.metrics_listen == b.metrics_listen),
@@ -44,6 +44,22 @@ fn process(a: &Settings, b: &Settings) -> [(&'static str, bool); 9] {
         (
             "server.keepalive_timeout",
             a.server.keepalive_timeout == b.server.keepalive_timeout,
+        ),
+        (
+            "server.max_request_line",
+            a.server.request_limits.request_line == b.server.request_limits.request_line,
+        ),
+        (
+            "server.max_header_bytes",
+            a.server.request_limits.header_bytes == b.server.request_limits.header_bytes,
+        ),
+        (
+            "server.max_headers",
+            a.server.request_limits.headers == b.server.request_limits.headers,
+        ),
+        (
+            "server.max_form_bytes",
+            a.server.request_limits.form_bytes == b.server.request_limits.form_bytes,
         ),
     ]
 }

@@ -21,6 +21,13 @@
 //!   head is read (Pingora bounds the wait for the next request by it), and
 //!   tells the guard a new head is due. HTTP/2 connections get the same
 //!   idle timeout through Pingora's `h2_idle_timeout`.
+//!
+//! The guard also measures each head against the request limits
+//! (`head_limits`) and answers one byte past a cap the same way, with a
+//! 414 or 431. After such an answer it reads, for a moment, what the client
+//! still sends before the connection closes: closing on unread bytes
+//! resets the connection, and a client still sending may then lose the
+//! answer.
 
 use std::future::Future;
 use std::io;
@@ -34,15 +41,15 @@ use async_trait::async_trait;
 use pingora::apps::{HttpServerApp, HttpServerOptions, ReusedHttpStream, ServerApp};
 use pingora::protocols::http::v2::server::H2Options;
 use pingora::protocols::http::ServerSession;
-use pingora::protocols::raw_connect::ProxyDigest;
-use pingora::protocols::tls::{SslDigest, TlsRef};
-use pingora::protocols::{
-    GetProxyDigest, GetSocketDigest, GetTimingDigest, Peek, Shutdown, SocketDigest, Ssl, Stream,
-    TimingDigest, UniqueID, UniqueIDType, ALPN, IO,
-};
+use pingora::protocols::{Stream, ALPN, IO};
 use pingora::server::ShutdownWatch;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
+
+mod passthrough;
+
+use super::head_limits::{HeadMeter, Measure, Over};
+use crate::config::RequestLimits;
 
 /// What a client whose head came too slowly reads before the connection
 /// closes.
@@ -53,14 +60,61 @@ Connection: close\r\n\
 \r\n\
 The request took too long to arrive.";
 
+/// How long a refused connection may take to read its answer and finish
+/// sending, and how much more it may send meanwhile.
+const LINGER: Duration = Duration::from_secs(2);
+const LINGER_BYTES: usize = 4 * 1024 * 1024;
+
+/// The request limits and the answers past each, shared by the guards.
+#[derive(Debug)]
+struct Caps {
+    limits: RequestLimits,
+    request_line: Vec<u8>,
+    header_bytes: Vec<u8>,
+    headers: Vec<u8>,
+}
+
+impl Caps {
+    fn new(limits: RequestLimits) -> Self {
+        Caps {
+            limits,
+            request_line: Over::RequestLine.raw_answer(&limits),
+            header_bytes: Over::HeaderBytes.raw_answer(&limits),
+            headers: Over::Headers.raw_answer(&limits),
+        }
+    }
+
+    fn answer(&self, why: Why) -> &[u8] {
+        match why {
+            Why::TooSlow => TOO_SLOW,
+            Why::Over(Over::RequestLine) => &self.request_line,
+            Why::Over(Over::HeaderBytes) => &self.header_bytes,
+            Why::Over(Over::Headers) => &self.headers,
+        }
+    }
+}
+
+/// Why a head is refused.
+#[derive(Debug, Clone, Copy)]
+enum Why {
+    TooSlow,
+    Over(Over),
+}
+
 /// The proxy's HTTP application, with both deadlines.
 pub struct Deadlines<A> {
     app: Arc<KeepAlive<A>>,
     header_timeout: Duration,
+    caps: Arc<Caps>,
 }
 
 impl<A> Deadlines<A> {
-    pub fn new(app: A, header_timeout: Duration, keepalive_timeout: Duration) -> Self {
+    pub fn new(
+        app: A,
+        header_timeout: Duration,
+        keepalive_timeout: Duration,
+        limits: RequestLimits,
+    ) -> Self {
         let mut options = HttpServerOptions::default();
         options.h2_idle_timeout = Some(keepalive_timeout);
         Deadlines {
@@ -70,6 +124,7 @@ impl<A> Deadlines<A> {
                 options,
             }),
             header_timeout,
+            caps: Arc::new(Caps::new(limits)),
         }
     }
 }
@@ -88,7 +143,11 @@ where
         if matches!(stream.selected_alpn_proto(), Some(ALPN::H2)) {
             return self.app.process_new(stream, shutdown).await;
         }
-        let stream: Stream = Box::new(HeadGuard::new(stream, self.header_timeout));
+        let stream: Stream = Box::new(HeadGuard::new(
+            stream,
+            self.header_timeout,
+            self.caps.clone(),
+        ));
         // Pingora's own HTTP/1 loop (`process_new` for an HttpServerApp),
         // but for the wait between requests; see `next_request_arrives`.
         let mut session = ServerSession::new_http1(stream);
@@ -193,25 +252,38 @@ enum Head {
     /// On a kept-alive connection, before the next request's first byte:
     /// waiting is the keep-alive timeout's business.
     Awaiting,
-    /// The head must be complete by the timer.
+    /// The head must be complete by the timer, and within the caps.
     Reading {
         started: bool,
-        end: EndOfHead,
+        meter: HeadMeter,
     },
     /// The head is in; bodies and responses are not timed here.
     Read,
-    /// Too late: writing the 408, this many bytes of it so far.
+    /// Refused: writing the answer, this many bytes of it so far.
     Answering {
+        why: Why,
         written: usize,
     },
-    Closed,
+    /// The answer is out: closing our side.
+    Finishing {
+        why: Why,
+    },
+    /// Discarding what the client still sends, this many bytes so far.
+    Lingering {
+        why: Why,
+        discarded: usize,
+    },
+    Closed {
+        why: Why,
+    },
 }
 
-/// A connection's stream, timing its request heads.
+/// A connection's stream, timing and measuring its request heads.
 #[derive(Debug)]
 pub struct HeadGuard {
     inner: Stream,
     limit: Duration,
+    caps: Arc<Caps>,
     head: Head,
     timer: Pin<Box<Sleep>>,
     /// Set when Pingora starts on the connection's next request.
@@ -219,13 +291,14 @@ pub struct HeadGuard {
 }
 
 impl HeadGuard {
-    fn new(inner: Stream, limit: Duration) -> Self {
+    fn new(inner: Stream, limit: Duration, caps: Arc<Caps>) -> Self {
         HeadGuard {
             inner,
             limit,
+            caps,
             head: Head::Reading {
                 started: false,
-                end: EndOfHead::default(),
+                meter: HeadMeter::default(),
             },
             timer: Box::pin(tokio::time::sleep(limit)),
             next: AtomicBool::new(false),
@@ -236,48 +309,111 @@ impl HeadGuard {
         self.next.store(true, Ordering::Release);
     }
 
-    /// Follows the head through the bytes just read.
-    fn saw(&mut self, bytes: &[u8]) {
+    /// Follows the head through the bytes just read; the cap they pass, if
+    /// any.
+    fn saw(&mut self, bytes: &[u8]) -> Option<Over> {
         if matches!(self.head, Head::Awaiting) {
             self.timer.as_mut().reset(Instant::now() + self.limit);
             self.head = Head::Reading {
                 started: false,
-                end: EndOfHead::default(),
+                meter: HeadMeter::default(),
             };
         }
-        if let Head::Reading { started, end } = &mut self.head {
+        if let Head::Reading { started, meter } = &mut self.head {
             *started = true;
-            if end.found_in(bytes) {
-                self.head = Head::Read;
+            match meter.feed(bytes, &self.caps.limits) {
+                Measure::More => {}
+                Measure::Ended => self.head = Head::Read,
+                Measure::Over(over) => return Some(over),
             }
         }
+        None
     }
 
-    /// Writes the 408, then fails the read that was waiting.
+    /// Refuses the head: the answer, and what follows it, get [`LINGER`].
+    fn refuse(&mut self, why: Why, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.timer.as_mut().reset(Instant::now() + LINGER);
+        self.head = Head::Answering { why, written: 0 };
+        self.poll_answer(cx)
+    }
+
+    /// Writes the answer; past a cap, closes our side and reads what the
+    /// client still sends; then fails the read that was waiting.
     fn poll_answer(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        while let Head::Answering { written } = self.head {
-            let step = if written < TOO_SLOW.len() {
-                ready!(Pin::new(&mut self.inner).poll_write(cx, &TOO_SLOW[written..])).and_then(
-                    |n| match n {
-                        0 => Err(io::ErrorKind::WriteZero.into()),
-                        n => Ok(Head::Answering {
-                            written: written + n,
-                        }),
-                    },
-                )
-            } else {
-                ready!(Pin::new(&mut self.inner).poll_flush(cx)).map(|()| Head::Closed)
+        loop {
+            let why = match self.head {
+                Head::Answering { why, .. }
+                | Head::Finishing { why }
+                | Head::Lingering { why, .. }
+                | Head::Closed { why } => why,
+                _ => Why::TooSlow,
             };
-            self.head = step.unwrap_or(Head::Closed);
+            if self.timer.as_mut().poll(cx).is_ready() {
+                self.head = Head::Closed { why };
+            }
+            self.head = match self.head {
+                Head::Answering { why, written } => {
+                    ready!(self.poll_write_answer(cx, why, written))
+                }
+                Head::Finishing { why } => {
+                    // Closed either way; a failure here only ends it sooner.
+                    let _ = ready!(Pin::new(&mut self.inner).poll_shutdown(cx));
+                    Head::Lingering { why, discarded: 0 }
+                }
+                Head::Lingering { why, discarded } => ready!(self.poll_discard(cx, why, discarded)),
+                _ => return Poll::Ready(Err(self.refused(why))),
+            };
         }
-        Poll::Ready(Err(self.too_slow()))
     }
 
-    fn too_slow(&self) -> io::Error {
-        io::Error::new(
-            io::ErrorKind::TimedOut,
-            format!("request head not complete within {:?}", self.limit),
-        )
+    fn poll_write_answer(&mut self, cx: &mut Context<'_>, why: Why, written: usize) -> Poll<Head> {
+        let answer = self.caps.answer(why);
+        let step = if written < answer.len() {
+            ready!(Pin::new(&mut self.inner).poll_write(cx, &answer[written..])).and_then(|n| {
+                match n {
+                    0 => Err(io::ErrorKind::WriteZero.into()),
+                    n => Ok(Head::Answering {
+                        why,
+                        written: written + n,
+                    }),
+                }
+            })
+        } else {
+            ready!(Pin::new(&mut self.inner).poll_flush(cx)).map(|()| match why {
+                // A trickling client is not sending much: nothing to wait for.
+                Why::TooSlow => Head::Closed { why },
+                Why::Over(_) => Head::Finishing { why },
+            })
+        };
+        Poll::Ready(step.unwrap_or(Head::Closed { why }))
+    }
+
+    fn poll_discard(&mut self, cx: &mut Context<'_>, why: Why, discarded: usize) -> Poll<Head> {
+        let mut scratch = [0u8; 2048];
+        let mut buf = ReadBuf::new(&mut scratch);
+        let read = ready!(Pin::new(&mut self.inner).poll_read(cx, &mut buf));
+        let n = buf.filled().len();
+        Poll::Ready(match read {
+            Ok(()) if n > 0 && discarded + n <= LINGER_BYTES => Head::Lingering {
+                why,
+                discarded: discarded + n,
+            },
+            // The client is done, or gone, or sending too much.
+            _ => Head::Closed { why },
+        })
+    }
+
+    fn refused(&self, why: Why) -> io::Error {
+        match why {
+            Why::TooSlow => io::Error::new(
+                io::ErrorKind::TimedOut,
+                format!("request head not complete within {:?}", self.limit),
+            ),
+            Why::Over(over) => io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("request head refused: {}", over.message(&self.caps.limits)),
+            ),
+        }
     }
 }
 
@@ -298,149 +434,24 @@ impl AsyncRead for HeadGuard {
                     if !started {
                         // Nothing sent at all: no request to answer, just
                         // the end of the connection.
-                        this.head = Head::Closed;
+                        this.head = Head::Closed { why: Why::TooSlow };
                         return Poll::Ready(Ok(()));
                     }
-                    this.head = Head::Answering { written: 0 };
-                    return this.poll_answer(cx);
+                    return this.refuse(Why::TooSlow, cx);
                 }
             }
-            Head::Answering { .. } => return this.poll_answer(cx),
-            Head::Closed => return Poll::Ready(Err(this.too_slow())),
+            _ => return this.poll_answer(cx),
         }
         let before = buf.filled().len();
         ready!(Pin::new(&mut this.inner).poll_read(cx, buf))?;
         if !matches!(this.head, Head::Read) {
-            this.saw(&buf.filled()[before..]);
-        }
-        Poll::Ready(Ok(()))
-    }
-}
-
-/// Finds the empty line that ends a request head (CRLF or bare LF, as
-/// httparse accepts), across reads. Empty lines before the request line
-/// don't count: they would end the deadline without starting a head.
-#[derive(Debug, Default)]
-struct EndOfHead {
-    /// Seen something other than CR and LF.
-    content: bool,
-    /// 1 just after a LF, 2 after LF CR.
-    newline: u8,
-}
-
-impl EndOfHead {
-    fn found_in(&mut self, bytes: &[u8]) -> bool {
-        for &byte in bytes {
-            match byte {
-                b'\n' if self.newline > 0 && self.content => return true,
-                b'\n' => self.newline = 1,
-                b'\r' if self.newline == 1 => self.newline = 2,
-                b'\r' => {}
-                _ => {
-                    self.content = true;
-                    self.newline = 0;
-                }
+            if let Some(over) = this.saw(&buf.filled()[before..]) {
+                // Pingora never sees the head it would have buffered.
+                buf.set_filled(before);
+                return this.refuse(Why::Over(over), cx);
             }
         }
-        false
-    }
-}
-
-impl AsyncWrite for HeadGuard {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn is_write_vectored(&self) -> bool {
-        self.inner.is_write_vectored()
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
-    }
-}
-
-#[async_trait]
-impl Shutdown for HeadGuard {
-    async fn shutdown(&mut self) {
-        self.inner.shutdown().await
-    }
-}
-
-impl UniqueID for HeadGuard {
-    fn id(&self) -> UniqueIDType {
-        self.inner.id()
-    }
-}
-
-impl Ssl for HeadGuard {
-    fn get_ssl(&self) -> Option<&TlsRef> {
-        self.inner.get_ssl()
-    }
-
-    fn get_ssl_digest(&self) -> Option<Arc<SslDigest>> {
-        self.inner.get_ssl_digest()
-    }
-
-    fn selected_alpn_proto(&self) -> Option<ALPN> {
-        self.inner.selected_alpn_proto()
-    }
-}
-
-impl GetTimingDigest for HeadGuard {
-    fn get_timing_digest(&self) -> Vec<Option<TimingDigest>> {
-        self.inner.get_timing_digest()
-    }
-
-    fn get_read_pending_time(&self) -> Duration {
-        self.inner.get_read_pending_time()
-    }
-
-    fn get_write_pending_time(&self) -> Duration {
-        self.inner.get_write_pending_time()
-    }
-}
-
-impl GetProxyDigest for HeadGuard {
-    fn get_proxy_digest(&self) -> Option<Arc<ProxyDigest>> {
-        self.inner.get_proxy_digest()
-    }
-
-    fn set_proxy_digest(&mut self, digest: ProxyDigest) {
-        self.inner.set_proxy_digest(digest)
-    }
-}
-
-impl GetSocketDigest for HeadGuard {
-    fn get_socket_digest(&self) -> Option<Arc<SocketDigest>> {
-        self.inner.get_socket_digest()
-    }
-
-    fn set_socket_digest(&mut self, digest: SocketDigest) {
-        self.inner.set_socket_digest(digest)
-    }
-}
-
-#[async_trait]
-impl Peek for HeadGuard {
-    async fn try_peek(&mut self, buf: &mut [u8]) -> io::Result<bool> {
-        self.inner.try_peek(buf).await
+        Poll::Ready(Ok(()))
     }
 }
 
@@ -453,25 +464,5 @@ mod tests {
         let text = std::str::from_utf8(TOO_SLOW).unwrap();
         let (head, body) = text.split_once("\r\n\r\n").unwrap();
         assert!(head.contains(&format!("Content-Length: {}\r\n", body.len())));
-    }
-
-    fn ends(chunks: &[&str]) -> bool {
-        let mut end = EndOfHead::default();
-        chunks.iter().any(|chunk| end.found_in(chunk.as_bytes()))
-    }
-
-    #[test]
-    fn the_empty_line_ends_a_head_across_reads() {
-        assert!(ends(&["GET / HTTP/1.1\r\nHost: a\r\n\r\n"]));
-        assert!(ends(&["GET / HTTP/1.1\r\nHost: a\r", "\n", "\r", "\n"]));
-        assert!(ends(&["GET / HTTP/1.1\nHost: a\n\n"]));
-        assert!(ends(&["GET / HTTP/1.1\r\n\n"]));
-        assert!(!ends(&["GET / HTTP/1.1\r\n", "Host: a\r\n", "X: b\r\n"]));
-    }
-
-    #[test]
-    fn empty_lines_before_the_request_line_do_not_end_it() {
-        assert!(!ends(&["\r\n\r\n\n\n"]));
-        assert!(ends(&["\r\n\r\nGET / HTTP/1.1\r\n\r\n"]));
     }
 }

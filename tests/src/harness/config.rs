@@ -242,6 +242,8 @@ pub struct GatewayConfig {
     pub header_timeout: Option<String>,
     /// `server.keepalive_timeout`; the gateway's default when `None`.
     pub keepalive_timeout: Option<String>,
+    /// `server.max_*` request limits set, as (key under `server`, value).
+    pub request_limits: Vec<(String, usize)>,
     /// `mfa.enforce`.
     pub mfa_enforce: bool,
     /// `mfa.issuer`; the gateway's default when `None`.
@@ -312,6 +314,7 @@ impl GatewayConfig {
             audit_retention_days: None,
             header_timeout: None,
             keepalive_timeout: None,
+            request_limits: Vec::new(),
             mfa_enforce: false,
             mfa_issuer: None,
             enroll_two_codes: false,
@@ -442,6 +445,12 @@ impl GatewayConfig {
     /// `server.keepalive_timeout`, e.g. `2s`.
     pub fn keepalive_timeout(mut self, timeout: &str) -> Self {
         self.keepalive_timeout = Some(timeout.to_string());
+        self
+    }
+
+    /// A request limit under `server`, e.g. `("max_headers", 20)`.
+    pub fn request_limit(mut self, key: &str, value: usize) -> Self {
+        self.request_limits.push((key.to_string(), value));
         self
     }
 
@@ -581,6 +590,9 @@ impl GatewayConfig {
         }
         if let Some(timeout) = &self.keepalive_timeout {
             server["keepalive_timeout"] = json!(timeout);
+        }
+        for (key, value) in &self.request_limits {
+            server[key.as_str()] = json!(value);
         }
         root.insert("server".into(), server);
         let mut sessions = Map::new();

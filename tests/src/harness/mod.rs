@@ -32,7 +32,7 @@ pub use fronts::Front;
 pub use gatehouse_testkit::{free_port, Postgres};
 pub use gateway::{metric_value, Gateway};
 pub use mfa::{link_href, recovery_codes, with_rd, Enrollment};
-pub use raw::{raw_get, raw_keep_alive};
+pub use raw::{raw_get, raw_keep_alive, raw_send};
 pub use redis::Redis;
 pub use sms::{Sms, SmsProvider};
 pub use smtp::{one_time_code, Mail, SmtpSink};

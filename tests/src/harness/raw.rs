@@ -11,20 +11,25 @@ use crate::harness::Response;
 /// Sends `GET path` byte-for-byte over a fresh TCP connection, so the path
 /// reaches the gateway unnormalised (HTTP clients resolve `..` themselves).
 pub fn raw_get(port: u16, path: &str, headers: &[(&str, &str)]) -> Response {
-    let started = Instant::now();
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the gateway");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .expect("read timeout");
     let mut request =
         format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
     for (name, value) in headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
+    raw_send(port, request.as_bytes())
+}
+
+/// Sends `request` exactly as given over a fresh TCP connection and reads
+/// the answer until the gateway closes it: the request should say
+/// `Connection: close`, or be one the gateway refuses.
+pub fn raw_send(port: u16, request: &[u8]) -> Response {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to the gateway");
     stream
-        .write_all(request.as_bytes())
-        .expect("send the raw request");
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("read timeout");
+    stream.write_all(request).expect("send the raw request");
     let mut raw = Vec::new();
     // A reset after the response is fine; what was read is what counts.
     let _ = stream.read_to_end(&mut raw);
