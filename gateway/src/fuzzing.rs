@@ -63,7 +63,7 @@ pub fn bearer(req: &RequestHeader) -> Option<&str> {
 }
 
 /// The file a fuzzed config may name as its users file, beside it.
-pub const USERS_FILE: &str = "users.yaml";
+const USERS_FILE: &str = "users.yaml";
 
 /// Validates config text as `gatehouse check-config` would, as if it lived
 /// in `/etc/gatehouse` beside a users file holding `users`; no other file
