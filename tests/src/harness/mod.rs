@@ -9,6 +9,7 @@ pub mod client;
 pub mod config;
 pub mod fronts;
 pub mod gateway;
+pub mod load;
 pub mod mfa;
 pub mod raw;
 pub mod redis;
