@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod binary;
+pub mod chaos;
 pub mod chromedriver;
 pub mod client;
 pub mod config;
