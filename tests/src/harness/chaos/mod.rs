@@ -1,18 +1,20 @@
 //! Chaos under load (issue 21, item 1): steady signed-in traffic while the
-//! stores ([`stores`]) behind the gateway fail and come back, every answer
-//! judged as a user would see it. The
+//! stores ([`stores`]) or the apps ([`upstreams`]) behind the gateway fail
+//! and come back, every answer judged as a user would see it. The
 //! end-to-end tests run these briefly; the bench (`benches/load/chaos`)
 //! runs them longer and harder against the release binary, and prints the
 //! same [`Report`].
 
 mod figures;
 pub mod stores;
+pub mod upstreams;
 
 use std::time::{Duration, Instant};
 
 use crate::harness::load::{Answer, Lane};
 
 pub use stores::StoreRun;
+pub use upstreams::UpstreamRun;
 
 /// The longest any answer may take (issue 21): a hang fails.
 pub const ANSWER_LIMIT: Duration = Duration::from_secs(5);
