@@ -18,12 +18,12 @@ fn one_at_a_time() -> MutexGuard<'static, ()> {
 }
 
 /// Redis, then PostgreSQL, then both are killed like a crash for 3 s each
-/// and brought back: no one is let in on a session the store could not
-/// vouch for past the session cache's 500 ms, every answer comes within
-/// 5 s and is the app, a clear 503 or (after Redis came back empty) a
-/// sign-in; everyone is served again within 5 s of the store's return;
-/// and the enrollment, recovery codes, console token and audit entries
-/// written before are all still there.
+/// and brought back, then Redis is frozen for 3 s: no one is let in on a
+/// session the store could not vouch for past the session cache's
+/// 500 ms, every answer comes within 5 s and is the app, a clear 503 or
+/// (after Redis came back empty) a sign-in; everyone is served again
+/// within 5 s of the store's return; and the enrollment, recovery codes,
+/// console token and audit entries written before are all still there.
 #[test]
 fn stores_killed_under_load_fail_closed_and_recover() {
     let _one = one_at_a_time();

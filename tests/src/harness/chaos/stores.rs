@@ -1,6 +1,7 @@
 //! The stores killed under load: Redis, then PostgreSQL, then both, each
-//! killed like a crash and brought back while signed-in users, an
-//! integration and people signing in keep coming.
+//! killed like a crash and brought back, then Redis frozen and let go,
+//! while signed-in users, an integration and people signing in keep
+//! coming.
 //!
 //! What each kind of answer may be, and when:
 //! - a signed-in user's GET needs only the session store (Redis): the app
@@ -8,7 +9,9 @@
 //!   the app again within the session cache's bound after Redis went down
 //!   (a copy taken before), never later; after Redis comes back empty,
 //!   "signed out" for a session made before, then the app again once they
-//!   sign in again. A PostgreSQL outage does not concern them.
+//!   sign in again. A PostgreSQL outage does not concern them. A frozen
+//!   Redis is the case where the cache's bound is all there is: nothing
+//!   tells the gateway, so copies are served until their TTL runs out.
 //! - an integration's console token is kept in each replica's copy of the
 //!   console's tokens, which a store outage leaves as it was (neither
 //!   revoking every token nor reviving a revoked one): always the app.
@@ -69,17 +72,36 @@ impl StoreRun {
     }
 }
 
+/// What befalls a store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Part {
-    Redis,
-    Postgres,
+enum Fault {
+    /// Redis killed, and started again empty (no persistence): every
+    /// session is gone.
+    KillRedis,
+    /// PostgreSQL killed, and started again on its data.
+    KillPostgres,
+    /// Redis frozen, then let go with everything it held: connections
+    /// stay open and nothing answers, so nothing tells the gateway, and
+    /// only timeouts and the session cache's TTL bound what it does.
+    FreezeRedis,
 }
 
-/// The outages, in order: each part alone, then both at once.
-const OUTAGES: [(&str, &[Part]); 3] = [
-    ("Redis", &[Part::Redis]),
-    ("PostgreSQL", &[Part::Postgres]),
-    ("Redis and PostgreSQL", &[Part::Redis, Part::Postgres]),
+impl Fault {
+    fn on_sessions(self) -> bool {
+        matches!(self, Fault::KillRedis | Fault::FreezeRedis)
+    }
+}
+
+/// The outages, in order: each store killed alone, then both at once,
+/// then Redis frozen.
+const OUTAGES: [(&str, &[Fault]); 4] = [
+    ("Redis", &[Fault::KillRedis]),
+    ("PostgreSQL", &[Fault::KillPostgres]),
+    (
+        "Redis and PostgreSQL",
+        &[Fault::KillRedis, Fault::KillPostgres],
+    ),
+    ("Redis (frozen)", &[Fault::FreezeRedis]),
 ];
 
 /// The stores, as the run kills and restores them.
@@ -89,21 +111,23 @@ struct Stores {
 }
 
 impl Stores {
-    fn kill(&mut self, parts: &[Part]) {
-        for part in parts {
-            match part {
-                Part::Redis => self.redis.stop(),
-                Part::Postgres => self.postgres.kill(),
+    fn strike(&mut self, faults: &[Fault]) {
+        for fault in faults {
+            match fault {
+                Fault::KillRedis => self.redis.stop(),
+                Fault::KillPostgres => self.postgres.kill(),
+                Fault::FreezeRedis => self.redis.freeze(),
             }
         }
     }
 
-    /// Starts them again; returns once each answers.
-    fn restore(&mut self, parts: &[Part]) {
-        for part in parts {
-            match part {
-                Part::Redis => self.redis.restart(),
-                Part::Postgres => self.postgres.restart(),
+    /// Brings them back; returns once each answers.
+    fn restore(&mut self, faults: &[Fault]) {
+        for fault in faults {
+            match fault {
+                Fault::KillRedis => self.redis.restart(),
+                Fault::KillPostgres => self.postgres.restart(),
+                Fault::FreezeRedis => self.redis.thaw(),
             }
         }
     }
@@ -205,7 +229,7 @@ impl Bed {
 /// What driving the outages left to judge.
 struct Driven {
     phases: Vec<(String, Instant)>,
-    windows: Vec<(Window, &'static [Part])>,
+    windows: Vec<(Window, &'static [Fault])>,
     /// The durable state just before each outage, by its name.
     before: Vec<(String, Durable)>,
     violations: Vec<String>,
@@ -220,16 +244,16 @@ fn drive(run: &StoreRun, bed: &mut Bed, traffic: &Traffic) -> Driven {
         violations.push("not every client was served before the outages".to_owned());
     }
     run_for(run.steady);
-    for (name, parts) in OUTAGES {
+    for (name, faults) in OUTAGES {
         let name = name.to_owned();
         before.push((name.clone(), Durable::read(&bed.store_url, "alice")));
         let down = Instant::now();
-        bed.stores.kill(parts);
+        bed.stores.strike(faults);
         let killed = Instant::now();
         phases.push((format!("{name} down"), down));
         run_for(run.outage);
         let restarting = Instant::now();
-        bed.stores.restore(parts);
+        bed.stores.restore(faults);
         let up = Instant::now();
         phases.push((format!("{name} back"), up));
         if !traffic.wait_all_served_since(up, RECOVERY_LIMIT * 3) {
@@ -242,7 +266,7 @@ fn drive(run: &StoreRun, bed: &mut Bed, traffic: &Traffic) -> Driven {
             restarting,
             up,
         };
-        windows.push((window, parts));
+        windows.push((window, faults));
         run_for(run.settle);
     }
     Driven {
@@ -340,18 +364,29 @@ fn kept_durable(bed: &Bed, before: &[(String, Durable)]) -> Vec<String> {
 }
 
 struct Rules<'a> {
-    windows: &'a [(Window, &'static [Part])],
+    windows: &'a [(Window, &'static [Fault])],
     cache_ttl: Duration,
     phases: &'a [(String, Instant)],
     lanes: &'a [Lane],
 }
 
 impl Rules<'_> {
-    fn redis_windows(&self) -> impl Iterator<Item = &Window> {
+    /// The windows with a fault for which `hit` holds.
+    fn windows_where(&self, hit: fn(&Fault) -> bool) -> impl Iterator<Item = &Window> {
         self.windows
             .iter()
-            .filter(|(_, parts)| parts.contains(&Part::Redis))
+            .filter(move |(_, faults)| faults.iter().any(hit))
             .map(|(w, _)| w)
+    }
+
+    /// When the session store was down, killed or frozen.
+    fn redis_windows(&self) -> impl Iterator<Item = &Window> {
+        self.windows_where(|f| f.on_sessions())
+    }
+
+    /// When Redis was killed, and came back without the sessions.
+    fn emptied_windows(&self) -> impl Iterator<Item = &Window> {
+        self.windows_where(|f| *f == Fault::KillRedis)
     }
 
     fn all_windows(&self) -> impl Iterator<Item = &Window> {
@@ -373,7 +408,7 @@ impl Rules<'_> {
             (Kind::Session { .. }, Action::Get, Class::SignedOut) => {
                 let from = answer.session_from.unwrap_or(answer.sent);
                 let lost = self
-                    .redis_windows()
+                    .emptied_windows()
                     .any(|w| from < w.down && answer.done() >= w.up);
                 (!lost).then(|| "signed out though no session was lost".to_owned())
             }
@@ -407,33 +442,45 @@ impl Rules<'_> {
             return Some(format!("the app was told {seen}, not {user}"));
         }
         for w in self.redis_windows() {
-            // A copy may have been taken until the kill had finished, and
-            // serves for the TTL after; a request sent later was looked
-            // up later still.
-            if answer.sent >= w.killed + self.cache_ttl && answer.sent < w.up {
+            // A copy may have been taken until the fault had struck, and
+            // serves for the TTL after; a request sent later was looked up
+            // later still. One that waited for the store and was answered
+            // once it was back, the store vouched for.
+            if answer.sent >= w.killed + self.cache_ttl && answer.done() < w.restarting {
                 return Some(format!(
-                    "served {:.2?} after Redis was killed, past the session cache's {:?}",
+                    "served {:.2?} into \"{}\", past the session cache's {:?}",
                     answer.sent - w.killed,
+                    w.name,
                     self.cache_ttl
                 ));
             }
-            let from = answer.session_from.unwrap_or(answer.sent);
-            if from < w.down && answer.sent >= w.up {
-                return Some("a session from before Redis restarted empty was honoured".into());
-            }
         }
-        None
+        let from = answer.session_from.unwrap_or(answer.sent);
+        self.emptied_windows()
+            .find(|w| from < w.down && answer.sent >= w.up)
+            .map(|w| {
+                format!(
+                    "a session from before {} restarted empty was honoured",
+                    w.name
+                )
+            })
     }
 
     /// The outages were felt: around each one the sign-ins met a 503, and
-    /// around each Redis outage so did every signed-in client.
+    /// around each Redis outage so did every signed-in client; a frozen
+    /// Redis, which nothing announces, had the session cache serve its
+    /// copies for a while.
     fn exercised(&self, answers: &[Answer]) -> Vec<String> {
         let mut missing = Vec::new();
-        for (window, parts) in self.windows {
+        for (window, faults) in self.windows {
+            let on_sessions = faults.iter().any(|f| f.on_sessions());
+            if faults.contains(&Fault::FreezeRedis) && !self.copies_served(window, answers) {
+                missing.push(format!("no copy of a session was served: {}", window.name));
+            }
             for (index, lane) in self.lanes.iter().enumerate() {
                 let feels = match lane.kind {
                     Kind::SignIn { .. } => true,
-                    Kind::Session { .. } => parts.contains(&Part::Redis),
+                    Kind::Session { .. } => on_sessions,
                     Kind::Token { .. } => false,
                 };
                 let felt = answers.iter().any(|a| {
@@ -450,5 +497,17 @@ impl Rules<'_> {
             }
         }
         missing
+    }
+
+    /// Whether a signed-in client was let in on a request sent after
+    /// `window`'s fault struck: from the session cache, since the store
+    /// no longer answered.
+    fn copies_served(&self, window: &Window, answers: &[Answer]) -> bool {
+        answers.iter().any(|a| {
+            matches!(self.lanes[a.lane].kind, Kind::Session { .. })
+                && matches!(a.class, Class::Upstream { .. })
+                && a.sent >= window.killed
+                && a.sent < window.up
+        })
     }
 }
