@@ -25,8 +25,14 @@ fn group(name: &str) -> &str {
     name.rsplit_once('-').map_or(name, |(group, _)| group)
 }
 
+/// Milliseconds: a tenth where it matters, whole ones above 10.
 fn ms(duration: Duration) -> String {
-    format!("{:.0}", duration.as_secs_f64() * 1000.0)
+    let ms = duration.as_secs_f64() * 1000.0;
+    if ms < 10.0 {
+        format!("{ms:.1}")
+    } else {
+        format!("{ms:.0}")
+    }
 }
 
 /// The `q` quantile (0 to 1) of `sorted`, nearest rank.
