@@ -78,7 +78,31 @@ impl Postgres {
         );
     }
 
-    /// Starts a stopped server again, on the same port with the same data.
+    /// Kills the server as a crash would (immediate shutdown: no
+    /// checkpoint, connections cut), keeping its data and port. The next
+    /// start replays the write-ahead log, so what was committed stays.
+    pub fn kill(&self) {
+        run(
+            self.tool("pg_ctl").arg("-D").arg(self.data_dir()).args([
+                "-m",
+                "immediate",
+                "-w",
+                "stop",
+            ]),
+            "pg_ctl stop -m immediate",
+        );
+    }
+
+    /// Whether the server accepts connections now.
+    pub fn is_up(&self) -> bool {
+        self.tool("pg_isready")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
+            .output()
+            .is_ok_and(|o| o.status.success())
+    }
+
+    /// Starts a stopped (or killed) server again, on the same port with the
+    /// same data.
     pub fn restart(&self) {
         self.start_server();
     }
@@ -106,11 +130,7 @@ impl Postgres {
         );
         let deadline = Instant::now() + READY_DEADLINE;
         let ready = loop {
-            let up = self
-                .tool("pg_isready")
-                .args(["-h", "127.0.0.1", "-p", &self.port.to_string()])
-                .output()
-                .is_ok_and(|o| o.status.success());
+            let up = self.is_up();
             if up || Instant::now() >= deadline {
                 break up;
             }
@@ -249,11 +269,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_private_cluster_starts_serves_a_new_database_and_stops() {
+    fn a_private_cluster_starts_serves_a_new_database_survives_a_kill_and_stops() {
         let server = Postgres::start();
         let url = server.create_database("harness_check");
         assert!(url.ends_with(&format!(":{}/harness_check", server.port())));
         let port = server.port();
+        server.kill();
+        assert!(!server.is_up(), "PostgreSQL still answers after a kill");
+        server.restart();
+        assert!(server.is_up(), "PostgreSQL did not come back after a kill");
         drop(server);
         assert!(
             std::net::TcpStream::connect(("127.0.0.1", port)).is_err(),

@@ -201,6 +201,16 @@ impl Client {
         self
     }
 
+    /// This client (plain HTTP), giving up on an answer after `timeout`
+    /// instead of 10 s: for an app that is slow on purpose.
+    pub fn with_timeout(mut self, timeout: Duration) -> Client {
+        self.http = Self::builder()
+            .timeout(timeout)
+            .build()
+            .expect("build the HTTP client");
+        self
+    }
+
     fn builder() -> reqwest::blocking::ClientBuilder {
         HttpClient::builder()
             .redirect(Policy::none())

@@ -221,6 +221,8 @@ pub struct GatewayConfig {
     pub sso_portal_host: Option<String>,
     pub lifetime: Option<String>,
     pub idle_timeout: Option<String>,
+    /// `sessions.cache_ttl`; the gateway's default (500ms) when `None`.
+    pub cache_ttl: Option<std::time::Duration>,
     /// (per user, per IP, window)
     pub limits: Option<(u32, u32, String)>,
     pub apps: Vec<AppConfig>,
@@ -293,6 +295,7 @@ impl GatewayConfig {
             sso_portal_host: None,
             lifetime: None,
             idle_timeout: None,
+            cache_ttl: None,
             limits: None,
             apps: Vec::new(),
             service_tokens: Vec::new(),
@@ -397,6 +400,11 @@ impl GatewayConfig {
 
     pub fn idle_timeout(mut self, idle: &str) -> Self {
         self.idle_timeout = Some(idle.to_string());
+        self
+    }
+
+    pub fn cache_ttl(mut self, ttl: std::time::Duration) -> Self {
+        self.cache_ttl = Some(ttl);
         self
     }
 
@@ -625,6 +633,9 @@ impl GatewayConfig {
         }
         if let Some(idle) = &self.idle_timeout {
             sessions.insert("idle_timeout".into(), json!(idle));
+        }
+        if let Some(ttl) = self.cache_ttl {
+            sessions.insert("cache_ttl".into(), json!(format!("{}ms", ttl.as_millis())));
         }
         root.insert("sessions".into(), Value::Object(sessions));
         root.insert("users".into(), json!({"file": "users.yaml"}));

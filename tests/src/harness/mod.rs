@@ -4,11 +4,13 @@
 
 pub mod admin;
 pub mod binary;
+pub mod chaos;
 pub mod chromedriver;
 pub mod client;
 pub mod config;
 pub mod fronts;
 pub mod gateway;
+pub mod load;
 pub mod mfa;
 pub mod raw;
 pub mod redis;

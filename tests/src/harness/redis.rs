@@ -64,6 +64,27 @@ impl Redis {
         }
     }
 
+    /// Freezes Redis (SIGSTOP), as a hung server or a network that drops
+    /// every packet would look: connections stay open, nothing answers.
+    pub fn freeze(&self) {
+        self.signal("STOP");
+    }
+
+    /// Lets a frozen Redis go on (SIGCONT), with everything it held.
+    pub fn thaw(&self) {
+        self.signal("CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let child = self.child.as_ref().expect("redis is not running");
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(child.id().to_string())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} redis failed");
+    }
+
     /// Starts Redis again on the same port, empty.
     pub fn restart(&mut self) {
         self.stop();
@@ -108,6 +129,15 @@ mod tests {
         redis.stop();
         assert!(!redis.is_up());
         redis.restart();
+        assert!(redis.is_up());
+    }
+
+    #[test]
+    fn a_frozen_redis_answers_nothing_until_it_is_thawed() {
+        let redis = Redis::start();
+        redis.freeze();
+        assert!(!redis.is_up(), "a frozen Redis answered PING");
+        redis.thaw();
         assert!(redis.is_up());
     }
 }

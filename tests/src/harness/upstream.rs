@@ -1,14 +1,16 @@
 //! The protected app: a real HTTP/1.1 echo server on an ephemeral port that
 //! answers every request with 200 JSON describing what it received, and
 //! records each request so tests can assert what reached it (or that nothing
-//! did).
+//! did). It can also fail as apps do: die with its connections and come
+//! back on the same port, or stall.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread;
-use std::time::Duration;
+use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Map, Value};
 
@@ -21,6 +23,8 @@ pub struct Recorded {
     /// Lower-cased names, in arrival order, repeated names kept apart.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When its head had arrived.
+    pub at: Instant,
 }
 
 impl Recorded {
@@ -44,12 +48,25 @@ struct Shared {
     name: String,
     requests: Mutex<Vec<Recorded>>,
     stopping: AtomicBool,
+    /// While set and ahead, answers wait until then: a stalled app.
+    stalled_until: Mutex<Option<Instant>>,
+    /// Each open connection by number, so that [`Upstream::kill`] can cut
+    /// them as a crash would.
+    open: Mutex<HashMap<u64, TcpStream>>,
+    next_connection: AtomicU64,
+}
+
+/// Locks `mutex`, whatever a panicking holder left in it: a test that
+/// failed must still be able to read what arrived.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A running echo upstream. Stops accepting on drop.
 pub struct Upstream {
     addr: SocketAddr,
     shared: Arc<Shared>,
+    accepting: Option<JoinHandle<()>>,
 }
 
 impl Upstream {
@@ -72,9 +89,51 @@ impl Upstream {
             name: name.to_string(),
             requests: Mutex::new(Vec::new()),
             stopping: AtomicBool::new(false),
+            stalled_until: Mutex::new(None),
+            open: Mutex::new(HashMap::new()),
+            next_connection: AtomicU64::new(0),
         });
-        serve_connections(listener, Arc::clone(&shared), |s| &s.stopping, serve);
-        Upstream { addr, shared }
+        let accepting = serve_connections(listener, Arc::clone(&shared), |s| &s.stopping, serve);
+        Upstream {
+            addr,
+            shared,
+            accepting: Some(accepting),
+        }
+    }
+
+    /// Dies as a crashed app does: the port stops accepting and every open
+    /// connection is cut, kept-alive ones included. Returns once the port
+    /// refuses connections.
+    pub fn kill(&mut self) {
+        self.shared.stopping.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag and drops the listener.
+        let _ = TcpStream::connect(self.addr);
+        if let Some(accepting) = self.accepting.take() {
+            let _ = accepting.join();
+        }
+        for (_, connection) in lock(&self.shared.open).drain() {
+            let _ = connection.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// Comes back on the same port after [`Upstream::kill`], keeping what
+    /// was received before.
+    pub fn revive(&mut self) {
+        assert!(self.accepting.is_none(), "the upstream is running");
+        let listener = TcpListener::bind(self.addr).expect("bind the echo upstream again");
+        self.shared.stopping.store(false, Ordering::SeqCst);
+        self.accepting = Some(serve_connections(
+            listener,
+            Arc::clone(&self.shared),
+            |s| &s.stopping,
+            serve,
+        ));
+    }
+
+    /// Stalls for `stall`: every request that arrives from now on, and
+    /// every one in hand, is answered only when it has passed.
+    pub fn stall_for(&self, stall: Duration) {
+        *lock(&self.shared.stalled_until) = Some(Instant::now() + stall);
     }
 
     /// `127.0.0.1:PORT`, the form the config's `upstream` takes.
@@ -89,11 +148,11 @@ impl Upstream {
 
     /// Everything received so far, oldest first.
     pub fn requests(&self) -> Vec<Recorded> {
-        self.shared.requests.lock().expect("requests lock").clone()
+        lock(&self.shared.requests).clone()
     }
 
     pub fn count(&self) -> usize {
-        self.shared.requests.lock().expect("requests lock").len()
+        lock(&self.shared.requests).len()
     }
 
     /// The most recent request; panics if nothing arrived.
@@ -105,7 +164,7 @@ impl Upstream {
 
     /// Forgets what was received so far.
     pub fn clear(&self) {
-        self.shared.requests.lock().expect("requests lock").clear();
+        lock(&self.shared.requests).clear();
     }
 
     /// An address where nothing listens: a dead upstream.
@@ -122,16 +181,15 @@ impl Drop for Upstream {
     }
 }
 
-/// Serves one keep-alive connection until the peer closes it.
 /// Serves each connection `listener` accepts on a thread of its own until
 /// `stopping` says so: the next connection (the wake-up `stop` makes) ends
-/// the loop. Shared by the test servers.
+/// the loop, and the returned thread with it. Shared by the test servers.
 pub(crate) fn serve_connections<S: Send + Sync + 'static>(
     listener: TcpListener,
     shared: Arc<S>,
     stopping: fn(&S) -> &AtomicBool,
     serve: fn(TcpStream, &S),
-) {
+) -> JoinHandle<()> {
     thread::spawn(move || {
         for stream in listener.incoming() {
             if stopping(&shared).load(Ordering::SeqCst) {
@@ -141,21 +199,38 @@ pub(crate) fn serve_connections<S: Send + Sync + 'static>(
             let shared = Arc::clone(&shared);
             thread::spawn(move || serve(stream, &shared));
         }
-    });
+    })
 }
 
+/// Serves one keep-alive connection until the peer closes it, or until
+/// the upstream is killed.
 fn serve(stream: TcpStream, shared: &Shared) {
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
-    let Ok(mut writer) = stream.try_clone() else {
+    let id = shared.next_connection.fetch_add(1, Ordering::Relaxed);
+    let (Ok(handle), Ok(writer)) = (stream.try_clone(), stream.try_clone()) else {
         return;
     };
+    lock(&shared.open).insert(id, handle);
+    // Registered first, then checked: a connection `kill` did not see is
+    // one that sees its flag here.
+    if !shared.stopping.load(Ordering::SeqCst) {
+        answer_requests(stream, writer, shared);
+    }
+    lock(&shared.open).remove(&id);
+}
+
+fn answer_requests(stream: TcpStream, mut writer: TcpStream, shared: &Shared) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(60)));
     let mut reader = BufReader::new(stream);
     while let Some(request) = read_request(&mut reader) {
         let close = request
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let body = echo_body(&request, &shared.name);
-        shared.requests.lock().expect("requests lock").push(request);
+        lock(&shared.requests).push(request);
+        let stalled_until = *lock(&shared.stalled_until);
+        if let Some(wait) = stalled_until.and_then(|t| t.checked_duration_since(Instant::now())) {
+            thread::sleep(wait);
+        }
         let response = format!(
             "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n{}\r\n{}",
             body.len(),
@@ -187,12 +262,14 @@ fn echo_body(request: &Recorded, name: &str) -> String {
 
 fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
     let head = read_head(reader)?;
+    let at = Instant::now();
     let body = read_body(reader, &head)?;
     Some(Recorded {
         method: head.method,
         path: head.path,
         headers: head.headers,
         body,
+        at,
     })
 }
 
@@ -316,5 +393,41 @@ mod tests {
         }
         assert_eq!(upstream.count(), 2);
         assert_eq!(upstream.last().body, b"hello");
+    }
+
+    /// One request on a kept-alive connection: its status, or the error.
+    fn get(stream: &mut TcpStream, path: &str) -> std::io::Result<String> {
+        write!(stream, "GET {path} HTTP/1.1\r\nhost: x\r\n\r\n")?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head)?;
+        let mut rest = vec![0u8; 4096];
+        let _ = stream.read(&mut rest)?;
+        Ok(String::from_utf8_lossy(&head).into_owned())
+    }
+
+    #[test]
+    fn a_killed_upstream_cuts_its_connections_and_revives_on_its_port() {
+        let mut upstream = Upstream::start();
+        let mut kept = TcpStream::connect(upstream.address()).expect("connect");
+        assert_eq!(get(&mut kept, "/a").expect("answered"), "HTTP/1.1 200");
+        upstream.kill();
+        assert!(get(&mut kept, "/b").is_err(), "a kept connection survived");
+        assert!(TcpStream::connect(upstream.address()).is_err());
+        upstream.revive();
+        let mut fresh = TcpStream::connect(upstream.address()).expect("reconnect");
+        assert_eq!(get(&mut fresh, "/c").expect("answered"), "HTTP/1.1 200");
+        let paths: Vec<String> = upstream.requests().into_iter().map(|r| r.path).collect();
+        assert_eq!(paths, ["/a", "/c"]);
+    }
+
+    #[test]
+    fn a_stalled_upstream_answers_when_the_stall_ends() {
+        let upstream = Upstream::start();
+        upstream.stall_for(Duration::from_millis(300));
+        let started = Instant::now();
+        let mut stream = TcpStream::connect(upstream.address()).expect("connect");
+        assert_eq!(get(&mut stream, "/slow").expect("answered"), "HTTP/1.1 200");
+        assert!(started.elapsed() >= Duration::from_millis(250));
+        assert!(upstream.last().at < started + Duration::from_millis(250));
     }
 }
