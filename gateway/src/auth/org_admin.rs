@@ -36,16 +36,6 @@ pub struct Switched {
     pub forgotten: Option<usize>,
 }
 
-/// The lock set on `org` itself on `field`, if any.
-fn held_lock(table: &Table, org: OrgId, field: Field) -> Option<&Lock> {
-    table
-        .get(org)
-        .locks
-        .iter()
-        .find(|(at, f, _)| *at == org && *f == field)
-        .map(|(_, _, lock)| lock)
-}
-
 impl Lifecycle<'_> {
     /// The organisation the admin `actor` administers from, if they may
     /// administer `org`.
@@ -164,7 +154,7 @@ impl Lifecycle<'_> {
             let lock = locks.contains(&field) && org != admin_org;
             // Saving the form leaves untouched fields inherited, and
             // untouched locks as they are.
-            let unchanged = match held_lock(&table, org, field) {
+            let unchanged = match table.get(org).lock_here(field) {
                 Some(held) if lock => held.value == one,
                 Some(_) => false,
                 None => !lock && one == Partial::field_of(field, &now.effective),
@@ -214,7 +204,7 @@ impl Lifecycle<'_> {
             (true, Some(true)) => policies.set_lock(store, org, field, &locking, false).await,
             (true, Some(false)) => {
                 let table = policies.current(store).await?;
-                if held_lock(&table, org, field).is_some() {
+                if table.get(org).lock_here(field).is_some() {
                     policies.set_lock(store, org, field, &locking, true).await?;
                 }
                 policies.set_own(store, org, value).await

@@ -198,11 +198,7 @@ impl OrgPolicies {
         }
         let table = self.current(store).await?;
         let policy = table.get(org);
-        let existing = policy
-            .locks
-            .iter()
-            .find(|(at, f, _)| *at == org && *f == field);
-        if let Some((_, _, held)) = existing {
+        if let Some(held) = policy.lock_here(field) {
             if !self.orgs.administers(lock.by_org, held.by_org) {
                 return Err(PolicyError::Locked {
                     field,

@@ -80,6 +80,15 @@ impl OrgPolicy {
         UserPolicy::of(&self.effective, groups, is_admin)
     }
 
+    /// The lock set on this organisation itself on `field`, if any: the
+    /// one a change here replaces or lifts.
+    pub fn lock_here(&self, field: Field) -> Option<&Lock> {
+        self.locks
+            .iter()
+            .find(|(at, f, _)| *at == self.org && *f == field)
+            .map(|(_, _, lock)| lock)
+    }
+
     /// The lock nearest this organisation on `field`, if any.
     pub fn lock_on(&self, field: Field) -> Option<(OrgId, &Lock)> {
         self.locks
